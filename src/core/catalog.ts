@@ -1,0 +1,181 @@
+import { NimbusError } from './errors.ts';
+import { assertGroupName, assertTopicName, LIMITS } from './limits.ts';
+import type { ConsumeMode, Group, MessageType, Subscription, Topic } from './model.ts';
+import type { Clock } from './ports/clock.ts';
+import type { BrokerStore } from './ports/store.ts';
+import { parseTagExpression } from './tag-expression.ts';
+
+export interface TopicInput {
+  messageType?: MessageType;
+  queueCount?: number;
+  retentionHours?: number;
+}
+
+export interface GroupInput {
+  subscriptions: Subscription[];
+  consumeMode?: ConsumeMode;
+  maxDeliveryAttempts?: number;
+}
+
+/** How long a process trusts its cached topic/group records; other processes' changes show after this. */
+const CACHE_MS = 2_000;
+
+/**
+ * Topics and consumer groups. Reads are cached briefly because every send and receive
+ * needs them; writes through this service refresh the cache at once.
+ */
+export class Catalog {
+  private readonly topics = new Map<string, { at: number; value: Topic | undefined }>();
+  private readonly groups = new Map<string, { at: number; value: Group | undefined }>();
+
+  private readonly store: BrokerStore;
+  private readonly clock: Clock;
+
+  constructor(store: BrokerStore, clock: Clock) {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  /**
+   * Creates a topic, or returns it unchanged when it exists with the same type and queue
+   * count (retention may be changed). PUT semantics: idempotent.
+   * @example
+   * await catalog.putTopic('orders', { queueCount: 8 });
+   */
+  async putTopic(name: string, input: TopicInput): Promise<Topic> {
+    assertTopicName(name);
+    const queueCount = input.queueCount ?? LIMITS.defaultQueueCount;
+    if (!Number.isInteger(queueCount) || queueCount < 1 || queueCount > LIMITS.maxQueueCount) {
+      throw new NimbusError('INVALID_ARGUMENT', `queueCount must be an integer from 1 to ${LIMITS.maxQueueCount}.`);
+    }
+    const maxHours = LIMITS.maxRetentionMs / 3_600_000;
+    const retentionHours = input.retentionHours ?? maxHours;
+    if (!Number.isInteger(retentionHours) || retentionHours < 1 || retentionHours > maxHours) {
+      throw new NimbusError('INVALID_ARGUMENT', `retentionHours must be an integer from 1 to ${maxHours}.`);
+    }
+    const messageType = input.messageType ?? 'NORMAL';
+    const existing = await this.store.getTopic(name);
+    if (existing && (existing.messageType !== messageType || existing.queueCount !== queueCount)) {
+      throw new NimbusError(
+        'TOPIC_CONFLICT',
+        `Topic "${name}" exists as ${existing.messageType} with ${existing.queueCount} queues; delete it to change type or queue count.`,
+      );
+    }
+    const topic: Topic = {
+      name,
+      messageType,
+      queueCount,
+      retentionMs: retentionHours * 3_600_000,
+      createdAt: existing?.createdAt ?? this.clock.now(),
+    };
+    if (!existing || existing.retentionMs !== topic.retentionMs) await this.store.saveTopic(topic);
+    this.topics.set(name, { at: this.clock.now(), value: topic });
+    return topic;
+  }
+
+  async getTopic(name: string): Promise<Topic> {
+    const topic = await this.findTopic(name);
+    if (!topic) throw new NimbusError('TOPIC_NOT_FOUND', `Topic "${name}" does not exist.`);
+    return topic;
+  }
+
+  /** Cached lookup; `undefined` when the topic does not exist. */
+  async findTopic(name: string): Promise<Topic | undefined> {
+    const cached = this.topics.get(name);
+    if (cached && this.clock.now() - cached.at < CACHE_MS) return cached.value;
+    const value = await this.store.getTopic(name);
+    this.topics.set(name, { at: this.clock.now(), value });
+    return value;
+  }
+
+  listTopics(): Promise<Topic[]> {
+    return this.store.listTopics();
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    assertTopicName(name);
+    const deleted = await this.store.deleteTopic(name);
+    this.topics.delete(name);
+    if (!deleted) throw new NimbusError('TOPIC_NOT_FOUND', `Topic "${name}" does not exist.`);
+  }
+
+  /**
+   * Creates or updates a consumer group. New subscriptions start at the topic's current
+   * end: the group receives messages sent after it subscribed.
+   * @example
+   * await catalog.putGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: 'paid || refunded' }] });
+   */
+  async putGroup(name: string, input: GroupInput): Promise<Group> {
+    assertGroupName(name);
+    const consumeMode = input.consumeMode ?? 'CLUSTERING';
+    const maxDeliveryAttempts = input.maxDeliveryAttempts ?? LIMITS.defaultMaxDeliveryAttempts;
+    if (
+      !Number.isInteger(maxDeliveryAttempts) ||
+      maxDeliveryAttempts < 1 ||
+      maxDeliveryAttempts > LIMITS.maxMaxDeliveryAttempts
+    ) {
+      throw new NimbusError(
+        'INVALID_ARGUMENT',
+        `maxDeliveryAttempts must be an integer from 1 to ${LIMITS.maxMaxDeliveryAttempts}.`,
+      );
+    }
+    if (input.subscriptions.length > LIMITS.maxSubscriptions) {
+      throw new NimbusError('INVALID_ARGUMENT', `A group has at most ${LIMITS.maxSubscriptions} subscriptions.`);
+    }
+    const byTopic = new Map<string, Subscription>();
+    for (const sub of input.subscriptions) {
+      assertTopicName(sub.topic);
+      const filter = parseTagExpression(sub.tagExpression ?? '*');
+      if (byTopic.has(sub.topic)) {
+        throw new NimbusError('INVALID_ARGUMENT', `Topic "${sub.topic}" is subscribed twice.`);
+      }
+      byTopic.set(sub.topic, { topic: sub.topic, tagExpression: filter.expression });
+    }
+    const topics = await Promise.all([...byTopic.keys()].map((topic) => this.getTopic(topic)));
+    const existing = await this.store.getGroup(name);
+    if (existing && existing.consumeMode !== consumeMode) {
+      throw new NimbusError(
+        'INVALID_ARGUMENT',
+        `Group "${name}" is ${existing.consumeMode}; delete it to change the consume mode.`,
+      );
+    }
+    for (const topic of topics) {
+      const heads = await this.store.queueOffsets(topic.name, topic.queueCount);
+      await this.store.initCursors(name, topic.name, new Map(heads.map((q) => [q.queueId, q.nextOffset])));
+    }
+    const group: Group = {
+      name,
+      subscriptions: [...byTopic.values()],
+      consumeMode,
+      maxDeliveryAttempts,
+      createdAt: existing?.createdAt ?? this.clock.now(),
+    };
+    await this.store.saveGroup(group);
+    this.groups.set(name, { at: this.clock.now(), value: group });
+    return group;
+  }
+
+  async getGroup(name: string): Promise<Group> {
+    const cached = this.groups.get(name);
+    let group: Group | undefined;
+    if (cached && this.clock.now() - cached.at < CACHE_MS) {
+      group = cached.value;
+    } else {
+      group = await this.store.getGroup(name);
+      this.groups.set(name, { at: this.clock.now(), value: group });
+    }
+    if (!group) throw new NimbusError('GROUP_NOT_FOUND', `Consumer group "${name}" does not exist.`);
+    return group;
+  }
+
+  listGroups(): Promise<Group[]> {
+    return this.store.listGroups();
+  }
+
+  async deleteGroup(name: string): Promise<void> {
+    assertGroupName(name);
+    const deleted = await this.store.deleteGroup(name);
+    this.groups.delete(name);
+    if (!deleted) throw new NimbusError('GROUP_NOT_FOUND', `Consumer group "${name}" does not exist.`);
+  }
+}

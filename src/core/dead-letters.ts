@@ -1,0 +1,92 @@
+import type { Catalog } from './catalog.ts';
+import { checkedInt } from './consumer.ts';
+import type { DeadLetter, StoredMessage } from './model.ts';
+import type { Clock, IdGenerator } from './ports/clock.ts';
+import type { Notifier } from './ports/notifier.ts';
+import type { BrokerStore } from './ports/store.ts';
+
+/** The queue name RocketMQ gives a group's dead letters. */
+export function deadLetterQueueName(group: string): string {
+  return `%DLQ%${group}`;
+}
+
+export interface DeadLetterView extends DeadLetter {
+  dlq: string;
+  /** The message itself, while retention keeps it. */
+  message?: StoredMessage;
+}
+
+/** A group's dead-letter queue: list it, and redrive it (delivery attempts start over). */
+export class DeadLetters {
+  private readonly store: BrokerStore;
+  private readonly catalog: Catalog;
+  private readonly clock: Clock;
+  private readonly ids: IdGenerator;
+  private readonly notifier: Notifier;
+
+  constructor(store: BrokerStore, catalog: Catalog, clock: Clock, ids: IdGenerator, notifier: Notifier) {
+    this.store = store;
+    this.catalog = catalog;
+    this.clock = clock;
+    this.ids = ids;
+    this.notifier = notifier;
+  }
+
+  /**
+   * Lists dead letters of a group, oldest first, with their messages.
+   * @example
+   * const letters = await deadLetters.list('billing', { limit: 100 });
+   */
+  async list(groupName: string, options: { limit?: number } = {}): Promise<DeadLetterView[]> {
+    await this.catalog.getGroup(groupName);
+    const limit = checkedInt(options.limit, 100, 1, 1000, 'limit');
+    const letters = await this.store.listDeadLetters(groupName, limit);
+    const messages = await this.store.getMessages(letters, this.clock.now());
+    return letters.map((letter, i) => ({ ...letter, dlq: deadLetterQueueName(groupName), message: messages[i] }));
+  }
+
+  /**
+   * Puts dead letters back into delivery for the lane that gave up on them, with attempts
+   * reset. Expired messages are dropped from the DLQ instead. Safe to run twice.
+   * @example
+   * const { redriven } = await deadLetters.redrive('billing', { msgIds: ['...'] });
+   */
+  async redrive(
+    groupName: string,
+    options: { msgIds?: readonly string[]; limit?: number } = {},
+  ): Promise<{ redriven: number; expired: number }> {
+    await this.catalog.getGroup(groupName);
+    const limit = checkedInt(options.limit, 1000, 1, 1000, 'limit');
+    const wanted = options.msgIds ? new Set(options.msgIds) : undefined;
+    const letters = (await this.store.listDeadLetters(groupName, limit)).filter(
+      (letter) => !wanted || wanted.has(letter.msgId),
+    );
+    const now = this.clock.now();
+    const messages = await this.store.getMessages(letters, now);
+    let redriven = 0;
+    let expired = 0;
+    const topics = new Set<string>();
+    for (const [i, letter] of letters.entries()) {
+      const alive = messages[i] !== undefined;
+      const lease = {
+        consumer: letter.consumer,
+        topic: letter.topic,
+        queueId: letter.queueId,
+        queueOffset: letter.queueOffset,
+        batchId: `r${now}.${letter.queueOffset}`,
+        msgId: letter.msgId,
+        attempt: 0,
+        // An expired message's lease is dropped on its first due read, never delivered.
+        visibleAt: now,
+        token: this.ids.token(),
+      };
+      if (await this.store.redrive(letter, lease)) {
+        if (alive) redriven++;
+        else expired++;
+        topics.add(letter.topic);
+      }
+    }
+    for (const topic of topics) this.notifier.publish(topic);
+    return { redriven, expired };
+  }
+}

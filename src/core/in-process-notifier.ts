@@ -1,0 +1,37 @@
+import type { Notifier } from './ports/notifier.ts';
+
+/**
+ * Wakes receivers waiting in this process. Stores shared by several processes still work
+ * with it: receivers then also wake on their poll interval.
+ */
+export class InProcessNotifier implements Notifier {
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  publish(topic: string): void {
+    const set = this.waiters.get(topic);
+    if (!set) return;
+    this.waiters.delete(topic);
+    for (const wake of set) wake();
+  }
+
+  wait(topics: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', wake);
+        for (const topic of topics) this.waiters.get(topic)?.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, Math.max(0, timeoutMs));
+      signal?.addEventListener('abort', wake, { once: true });
+      for (const topic of topics) {
+        let set = this.waiters.get(topic);
+        if (!set) {
+          set = new Set();
+          this.waiters.set(topic, set);
+        }
+        set.add(wake);
+      }
+    });
+  }
+}

@@ -1,0 +1,17 @@
+export * from './backoff.ts';
+export * from './broker.ts';
+export * from './catalog.ts';
+export * from './consumer.ts';
+export * from './dead-letters.ts';
+export * from './errors.ts';
+export * from './in-process-notifier.ts';
+export * from './limits.ts';
+export * from './maintenance.ts';
+export * from './model.ts';
+export type * from './ports/clock.ts';
+export type * from './ports/notifier.ts';
+export type * from './ports/store.ts';
+export * from './producer.ts';
+export * from './receipt-handle.ts';
+export * from './settlement.ts';
+export * from './tag-expression.ts';

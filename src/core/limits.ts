@@ -1,0 +1,129 @@
+import { NimbusError } from './errors.ts';
+
+/** The limits of DESIGN.md §1. Each violation has its own error code and stores nothing. */
+export const LIMITS = {
+  nameMaxLength: 64,
+  maxBodyBytes: 4 * 1024 * 1024,
+  maxDelayedBodyBytes: 64 * 1024,
+  maxProperties: 128,
+  maxMetaBytes: 16 * 1024,
+  maxTagLength: 128,
+  maxKeyLength: 128,
+  maxMessageIdLength: 128,
+  maxBatchMessages: 32,
+  maxBatchBytes: 4 * 1024 * 1024,
+  maxQueueCount: 64,
+  defaultQueueCount: 8,
+  maxRetentionMs: 72 * 3_600_000,
+  minRetentionMs: 3_600_000,
+  maxClientIdLength: 128,
+  maxReceiveMessages: 32,
+  maxWaitMs: 20_000,
+  minInvisibleMs: 10_000,
+  maxInvisibleMs: 12 * 3_600_000,
+  defaultInvisibleMs: 30_000,
+  defaultMaxDeliveryAttempts: 16,
+  maxMaxDeliveryAttempts: 1000,
+  maxNackDelayMs: 2 * 3_600_000,
+  maxSubscriptions: 64,
+} as const;
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function assertTopicName(name: string): void {
+  if (!NAME.test(name)) {
+    throw new NimbusError(
+      'INVALID_TOPIC_NAME',
+      `Topic name "${truncate(name)}" must be 1-64 characters of A-Z, a-z, 0-9, _ and - (% is reserved for system topics).`,
+    );
+  }
+}
+
+export function assertGroupName(name: string): void {
+  if (!NAME.test(name)) {
+    throw new NimbusError(
+      'INVALID_GROUP_NAME',
+      `Group name "${truncate(name)}" must be 1-64 characters of A-Z, a-z, 0-9, _ and - (% is reserved for system groups).`,
+    );
+  }
+}
+
+const CLIENT_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+export function assertClientId(clientId: string): void {
+  if (!CLIENT_ID.test(clientId)) {
+    throw new NimbusError('INVALID_CLIENT_ID', 'clientId must be 1-128 characters of A-Z, a-z, 0-9 and _ . : @ -.');
+  }
+}
+
+/** Tags are single tokens: no whitespace and no `|`, which tag expressions use as separator. */
+const TAG = /^[^\s|*]{1,128}$/u;
+
+export function assertTag(tag: string): void {
+  if (!TAG.test(tag)) {
+    throw new NimbusError(
+      'INVALID_TAG',
+      'A tag is 1-128 characters without whitespace, "|" or "*"; one tag per message.',
+    );
+  }
+}
+
+export function assertMessageMeta(input: {
+  tag?: string;
+  keys: string[];
+  properties: Record<string, string>;
+  messageId?: string;
+}): void {
+  if (input.tag !== undefined) assertTag(input.tag);
+  for (const key of input.keys) {
+    if (key.length === 0 || key.length > LIMITS.maxKeyLength || /\s/u.test(key)) {
+      throw new NimbusError('INVALID_KEY', `Message keys are 1-${LIMITS.maxKeyLength} characters without whitespace.`);
+    }
+  }
+  if (input.messageId !== undefined) {
+    if (input.messageId.length === 0 || input.messageId.length > LIMITS.maxMessageIdLength) {
+      throw new NimbusError('INVALID_MESSAGE_ID', `messageId is 1-${LIMITS.maxMessageIdLength} characters.`);
+    }
+  }
+  const names = Object.keys(input.properties);
+  if (names.length > LIMITS.maxProperties) {
+    throw new NimbusError(
+      'TOO_MANY_PROPERTIES',
+      `A message has at most ${LIMITS.maxProperties} properties (got ${names.length}).`,
+    );
+  }
+  let bytes = utf8Length(input.tag ?? '');
+  for (const key of input.keys) bytes += utf8Length(key);
+  for (const name of names) {
+    const value = input.properties[name];
+    if (name.length === 0 || typeof value !== 'string') {
+      throw new NimbusError('INVALID_PROPERTY', 'Property names are non-empty and values are strings.');
+    }
+    bytes += utf8Length(name) + utf8Length(value);
+  }
+  if (bytes > LIMITS.maxMetaBytes) {
+    throw new NimbusError(
+      'PROPERTIES_TOO_LARGE',
+      `Properties, keys and tag together are at most ${LIMITS.maxMetaBytes} bytes (got ${bytes}).`,
+    );
+  }
+}
+
+export function assertBody(body: Uint8Array, maxBytes: number): void {
+  if (body.byteLength === 0) throw new NimbusError('EMPTY_BODY', 'A message body must not be empty.');
+  if (body.byteLength > maxBytes) {
+    throw new NimbusError('BODY_TOO_LARGE', `Body is ${body.byteLength} bytes; the limit is ${maxBytes} bytes.`);
+  }
+}
+
+const encoder = new TextEncoder();
+
+export function utf8Length(text: string): number {
+  // Fast path: ASCII strings are one byte per character.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: deliberate ASCII range check
+  return /^[\x00-\x7f]*$/.test(text) ? text.length : encoder.encode(text).byteLength;
+}
+
+function truncate(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
+}

@@ -1,0 +1,122 @@
+import type { DeadLetter, Group, MessageRef, MessageToAppend, StoredMessage, Topic } from '../model.ts';
+
+/**
+ * One consumption lane's lease on one delivered message. A lane is the consumer group
+ * (clustering) or `group@clientId` (one broadcasting instance). `batchId` names the
+ * received batch the lease belongs to, so stores can keep one lease item per batch.
+ */
+export interface LeaseKey {
+  consumer: string;
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  batchId: string;
+}
+
+export interface Lease extends LeaseKey {
+  msgId: string;
+  /** Deliveries so far. */
+  attempt: number;
+  /** Epoch ms when the message becomes deliverable again if not acked. */
+  visibleAt: number;
+  /** Changes on every delivery; fences stale receipt handles. */
+  token: string;
+}
+
+export interface AppendResult {
+  message: StoredMessage;
+  /** True when an earlier message with the same (topic, messageId) was found and returned. */
+  duplicate: boolean;
+}
+
+export interface QueueRead {
+  /** Live (unexpired) messages with offsets in [fromOffset, nextOffset), in offset order. */
+  messages: StoredMessage[];
+  /** Where a cursor may advance after consuming `messages`: past everything examined. */
+  nextOffset: number;
+}
+
+export interface QueueOffsets {
+  queueId: number;
+  /** Lowest offset still stored (retention may have removed older ones). */
+  minOffset: number;
+  /** The offset the next message appended to the queue gets. */
+  nextOffset: number;
+}
+
+/** Advance a lane's cursor over [fromOffset, toOffset) and lease what was handed out. */
+export interface Claim {
+  consumer: string;
+  topic: string;
+  queueId: number;
+  fromOffset: number;
+  toOffset: number;
+  leases: Lease[];
+}
+
+export interface LeaseUpdate {
+  attempt: number;
+  visibleAt: number;
+  token: string;
+}
+
+/**
+ * The storage port. Both adapters (SQLite, DynamoDB) implement it and pass the same
+ * conformance suite (test/conformance). Broker rules live above it, in the core services;
+ * the store guarantees atomicity and the conditions named on each method.
+ */
+export interface BrokerStore {
+  getTopic(name: string): Promise<Topic | undefined>;
+  listTopics(): Promise<Topic[]>;
+  /** Creates or replaces the topic record. */
+  saveTopic(topic: Topic): Promise<void>;
+  /** Removes the topic with its messages, cursors, leases and dead letters. */
+  deleteTopic(name: string): Promise<boolean>;
+
+  getGroup(name: string): Promise<Group | undefined>;
+  listGroups(): Promise<Group[]>;
+  saveGroup(group: Group): Promise<void>;
+  /** Removes the group with the cursors, leases and dead letters of all its lanes. */
+  deleteGroup(name: string): Promise<boolean>;
+
+  /**
+   * Appends messages, assigning dense per-queue offsets, durably: when the promise
+   * resolves the data is committed and synced. A message whose (topic, messageId) is
+   * already stored and unexpired is not stored again; the stored one is returned.
+   */
+  append(messages: readonly MessageToAppend[]): Promise<AppendResult[]>;
+  /** Reads up to `limit` live messages of one queue from `fromOffset`, skipping expired ones. */
+  readQueue(topic: string, queueId: number, fromOffset: number, limit: number, now: number): Promise<QueueRead>;
+  /** Looks messages up by position; `undefined` where missing or expired. */
+  getMessages(refs: readonly MessageRef[], now: number): Promise<(StoredMessage | undefined)[]>;
+  queueOffsets(topic: string, queueCount: number): Promise<QueueOffsets[]>;
+
+  /** The lane's next offset per queueId; queues the lane never consumed are absent. */
+  getCursors(consumer: string, topic: string): Promise<Map<number, number>>;
+  /** Sets cursors only where the lane has none yet (idempotent). */
+  initCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void>;
+  /**
+   * Atomically: if the lane's cursor for the queue is still `fromOffset`, moves it to
+   * `toOffset` and stores `leases`. Returns false (and changes nothing) when another
+   * receiver moved the cursor first.
+   */
+  claim(claim: Claim): Promise<boolean>;
+  /** Leases of the lane whose `visibleAt` <= now, oldest first. */
+  dueLeases(consumer: string, now: number, limit: number): Promise<Lease[]>;
+  /** The earliest `visibleAt` among the lane's leases, if any. */
+  nextLeaseVisibleAt(consumer: string): Promise<number | undefined>;
+  /** Updates a lease if its token is still `expectedToken`; false when stale or gone. */
+  updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean>;
+  /** Deletes leases whose tokens still match (ack); one result per item. */
+  deleteLeases(items: readonly { key: LeaseKey; token: string }[]): Promise<boolean[]>;
+
+  /** Atomically deletes the lease (if its token matches) and records the dead letter. */
+  deadLetter(key: LeaseKey, expectedToken: string, entry: DeadLetter): Promise<boolean>;
+  listDeadLetters(group: string, limit: number): Promise<DeadLetter[]>;
+  /** Atomically deletes the dead letter and stores `lease` so the lane gets the message again. */
+  redrive(entry: DeadLetter, lease: Lease): Promise<boolean>;
+
+  /** Physically removes up to `limit` expired messages (and their index entries). */
+  sweepExpired(now: number, limit: number): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,157 @@
+import { retryDelayMs } from './backoff.ts';
+import type { Catalog } from './catalog.ts';
+import { checkedInt } from './consumer.ts';
+import { type ErrorCode, isNimbusError, NimbusError } from './errors.ts';
+import { LIMITS } from './limits.ts';
+import type { Group } from './model.ts';
+import type { Clock, IdGenerator } from './ports/clock.ts';
+import type { BrokerStore } from './ports/store.ts';
+import { decodeReceiptHandle, encodeReceiptHandle, groupOfLane, type ReceiptHandle } from './receipt-handle.ts';
+
+/** Outcome for one receipt handle: a stale or foreign handle is reported, not thrown. */
+export type SettleResult =
+  | { receiptHandle: string; ok: true }
+  | { receiptHandle: string; ok: false; code: ErrorCode; message: string };
+
+const STALE = 'The receipt handle is stale: the message was acked, redelivered to another consumer, or expired.';
+
+/** Ack, nack and change-invisible-duration: everything that settles a delivery. */
+export class Settlement {
+  private readonly store: BrokerStore;
+  private readonly catalog: Catalog;
+  private readonly clock: Clock;
+  private readonly ids: IdGenerator;
+
+  constructor(store: BrokerStore, catalog: Catalog, clock: Clock, ids: IdGenerator) {
+    this.store = store;
+    this.catalog = catalog;
+    this.clock = clock;
+    this.ids = ids;
+  }
+
+  /**
+   * Acknowledges deliveries: the messages are done for this group (or broadcasting client).
+   * @example
+   * const results = await settlement.ack('billing', messages.map((m) => m.receiptHandle));
+   */
+  async ack(groupName: string, receiptHandles: readonly string[]): Promise<SettleResult[]> {
+    await this.catalog.getGroup(groupName);
+    checkCount(receiptHandles);
+    const results: SettleResult[] = new Array(receiptHandles.length);
+    const valid: { index: number; handle: ReceiptHandle }[] = [];
+    receiptHandles.forEach((text, index) => {
+      const decoded = decodeFor(groupName, text);
+      if ('handle' in decoded) valid.push({ index, handle: decoded.handle });
+      else results[index] = { receiptHandle: text, ok: false, ...decoded.error };
+    });
+    const deleted = await this.store.deleteLeases(valid.map(({ handle }) => ({ key: handle, token: handle.token })));
+    valid.forEach(({ index }, i) => {
+      const text = receiptHandles[index] as string;
+      results[index] = deleted[i]
+        ? { receiptHandle: text, ok: true }
+        : { receiptHandle: text, ok: false, code: 'RECEIPT_HANDLE_EXPIRED', message: STALE };
+    });
+    return results;
+  }
+
+  /**
+   * Negative acknowledgement: the message comes back after `delayMs`, by default after
+   * RocketMQ's backoff for its attempt (10s, 30s, 1m, ...). At the group's last attempt
+   * it goes to the dead-letter queue instead.
+   */
+  async nack(groupName: string, receiptHandles: readonly string[], delayMs?: number): Promise<SettleResult[]> {
+    const group = await this.catalog.getGroup(groupName);
+    checkCount(receiptHandles);
+    const delay = delayMs === undefined ? undefined : checkedInt(delayMs, 0, 0, LIMITS.maxNackDelayMs, 'delayMs');
+    const results: SettleResult[] = [];
+    for (const text of receiptHandles) {
+      const decoded = decodeFor(groupName, text);
+      if (!('handle' in decoded)) {
+        results.push({ receiptHandle: text, ok: false, ...decoded.error });
+        continue;
+      }
+      const ok = await this.nackOne(group, decoded.handle, delay);
+      results.push(
+        ok
+          ? { receiptHandle: text, ok: true }
+          : { receiptHandle: text, ok: false, code: 'RECEIPT_HANDLE_EXPIRED', message: STALE },
+      );
+    }
+    return results;
+  }
+
+  private async nackOne(group: Group, handle: ReceiptHandle, delay: number | undefined): Promise<boolean> {
+    const now = this.clock.now();
+    if (handle.attempt >= group.maxDeliveryAttempts) {
+      const [message] = await this.store.getMessages([handle], now);
+      return this.store.deadLetter(handle, handle.token, {
+        group: group.name,
+        consumer: handle.consumer,
+        topic: handle.topic,
+        queueId: handle.queueId,
+        queueOffset: handle.queueOffset,
+        msgId: message?.msgId ?? '',
+        deliveryAttempts: handle.attempt,
+        deadAt: now,
+        reason: `negatively acknowledged at delivery attempt ${handle.attempt} of ${group.maxDeliveryAttempts}`,
+      });
+    }
+    const visibleAt = now + (delay ?? retryDelayMs(handle.attempt));
+    return this.store.updateLease(handle, handle.token, { attempt: handle.attempt, visibleAt, token: handle.token });
+  }
+
+  /**
+   * Extends or shortens the invisible time of a delivery; returns the new receipt handle
+   * (the old one stops working).
+   */
+  async changeInvisibleDuration(
+    groupName: string,
+    receiptHandle: string,
+    invisibleDurationMs: number,
+  ): Promise<{ receiptHandle: string; invisibleUntil: number }> {
+    await this.catalog.getGroup(groupName);
+    const duration = checkedInt(
+      invisibleDurationMs,
+      LIMITS.defaultInvisibleMs,
+      0,
+      LIMITS.maxInvisibleMs,
+      'invisibleDurationMs',
+    );
+    const decoded = decodeFor(groupName, receiptHandle);
+    if (!('handle' in decoded)) throw new NimbusError(decoded.error.code, decoded.error.message);
+    const handle = decoded.handle;
+    const invisibleUntil = this.clock.now() + duration;
+    const token = this.ids.token();
+    const ok = await this.store.updateLease(handle, handle.token, {
+      attempt: handle.attempt,
+      visibleAt: invisibleUntil,
+      token,
+    });
+    if (!ok) throw new NimbusError('RECEIPT_HANDLE_EXPIRED', STALE);
+    return { receiptHandle: encodeReceiptHandle({ ...handle, token }), invisibleUntil };
+  }
+}
+
+function checkCount(handles: readonly string[]): void {
+  if (handles.length === 0 || handles.length > 100) {
+    throw new NimbusError('INVALID_ARGUMENT', 'Send 1 to 100 receipt handles per call.');
+  }
+}
+
+function decodeFor(
+  groupName: string,
+  text: string,
+): { handle: ReceiptHandle } | { error: { code: ErrorCode; message: string } } {
+  try {
+    const handle = decodeReceiptHandle(text);
+    if (groupOfLane(handle.consumer) !== groupName) {
+      return {
+        error: { code: 'INVALID_RECEIPT_HANDLE', message: `The receipt handle belongs to another group.` },
+      };
+    }
+    return { handle };
+  } catch (error) {
+    if (isNimbusError(error)) return { error: { code: error.code, message: error.message } };
+    throw error;
+  }
+}

@@ -1,0 +1,33 @@
+import { NimbusError } from './errors.ts';
+
+/**
+ * A parsed server-side tag filter: `*` matches everything (also untagged messages),
+ * `A || B` matches messages whose tag is A or B.
+ */
+export interface TagFilter {
+  readonly expression: string;
+  matches(tag: string | undefined): boolean;
+}
+
+const MATCH_ALL: TagFilter = { expression: '*', matches: () => true };
+
+/**
+ * Parses a RocketMQ tag expression.
+ * @example
+ * parseTagExpression('TagA || TagB').matches('TagB') // true
+ */
+export function parseTagExpression(expression: string): TagFilter {
+  const trimmed = expression.trim();
+  if (trimmed === '*' || trimmed === '') return MATCH_ALL;
+  const tags = trimmed.split('||').map((part) => part.trim());
+  for (const tag of tags) {
+    if (!/^[^\s|*]{1,128}$/u.test(tag)) {
+      throw new NimbusError(
+        'INVALID_TAG_EXPRESSION',
+        `Tag expression "${expression.slice(0, 200)}" must be "*" or tags joined by "||".`,
+      );
+    }
+  }
+  const set = new Set(tags);
+  return { expression: [...set].join(' || '), matches: (tag) => tag !== undefined && set.has(tag) };
+}
