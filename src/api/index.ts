@@ -1,0 +1,12 @@
+export * from './body-codec.ts';
+export * from './create-api.ts';
+export * from './error-status.ts';
+export * from './handlers/admin.ts';
+export * from './handlers/consume.ts';
+export * from './handlers/messages.ts';
+export * from './http.ts';
+export * from './openapi.ts';
+export * from './route.ts';
+export * from './router.ts';
+export * from './routes.ts';
+export type * from './types.ts';

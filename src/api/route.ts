@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import type { ErrorCode } from '../core/errors.ts';
+import type { ApiRequest } from './http.ts';
+
+export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+/**
+ * The contract of one route: what it accepts and answers. Specs are static data, so the
+ * OpenAPI document is generated from them without a broker, and the router validates
+ * requests with the very same schemas.
+ */
+export interface RouteSpec {
+  operationId: string;
+  method: HttpMethod;
+  /** Path template with `{name}` parameters, e.g. `/v1/topics/{topic}`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** JSON body schema; routes without one ignore any body. */
+  request?: z.ZodType;
+  /** Validates the body instead of `request` where a plain parse would report errors poorly. */
+  parseBody?: (value: unknown) => unknown;
+  query?: z.ZodType;
+  /** Response body schema; routes without one answer 204 No Content. */
+  response?: z.ZodType;
+  /** The error codes this route answers besides the generic ones (validation, internal). */
+  errors: readonly ErrorCode[];
+}
+
+/** Keeps a spec's literal schema types so implementations are typed by them. */
+export function defineRoute<const S extends RouteSpec>(spec: S): S {
+  return spec;
+}
+
+type Output<T> = T extends z.ZodType ? z.output<T> : undefined;
+type Reply<T> = T extends z.ZodType ? Promise<z.input<T>> : Promise<void>;
+
+export interface RouteContext<S extends RouteSpec> {
+  /** Path parameters, percent-decoded. */
+  params: Record<string, string>;
+  body: Output<S['request']>;
+  query: Output<S['query']>;
+  request: ApiRequest;
+}
+
+/** A spec with its implementation, ready for the router. */
+export interface BoundRoute {
+  spec: RouteSpec;
+  run(context: RouteContext<RouteSpec>): Promise<unknown>;
+}
+
+/**
+ * Binds an implementation to a spec; the implementation gets the validated body and
+ * query, and returns the response body (or nothing for 204 routes).
+ * @example
+ * implement(ROUTES.getTopic, async ({ params }) => topicView(await broker.catalog.getTopic(params.topic!)));
+ */
+export function implement<S extends RouteSpec>(
+  spec: S,
+  run: (context: RouteContext<S>) => Reply<S['response']>,
+): BoundRoute {
+  return { spec, run: run as unknown as BoundRoute['run'] };
+}
+
+/** A path parameter the router guarantees for the route's template. */
+export function param(context: { params: Record<string, string> }, name: string): string {
+  const value = context.params[name];
+  if (value === undefined) throw new Error(`route template has no {${name}} parameter`);
+  return value;
+}
