@@ -1,0 +1,132 @@
+import type { DatabaseSync } from 'node:sqlite';
+
+/**
+ * Connection settings. WAL lets readers run while a flush writes; `synchronous=FULL`
+ * fsyncs the WAL on every commit, so an append that resolved survives a process or
+ * machine crash. `busy_timeout` makes a second process wait for the write lock instead
+ * of failing at once.
+ */
+export function applyPragmas(db: DatabaseSync, busyTimeoutMs: number): void {
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = FULL');
+  db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
+  // Bounds the WAL file after checkpoints; without it a burst leaves a large file behind.
+  db.exec('PRAGMA journal_size_limit = 67108864');
+  db.exec('PRAGMA cache_size = -32768');
+}
+
+/**
+ * Schema versions, applied in order; `PRAGMA user_version` records how many ran. Append
+ * new entries, never edit a released one.
+ *
+ * Layout notes:
+ * - `messages` is a rowid table (much faster than WITHOUT ROWID for ~1 KiB rows); the
+ *   unique index on (topic, queue_id, queue_offset) is the queue itself. `body` is the
+ *   last column so scans that only test `expire_at` never touch its overflow pages.
+ * - The partial unique index on (topic, message_id) backs idempotent sends.
+ * - msg_id, message_keys and (topic, queue_id, store_ts) serve query by id, by key and by
+ *   time; expire_at serves the retention sweep.
+ * - Leases are keyed per message; (consumer, visible_at) finds due redeliveries.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE topics (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  CREATE TABLE consumer_groups (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  CREATE TABLE queue_heads (
+    topic TEXT NOT NULL,
+    queue_id INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (topic, queue_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    topic TEXT NOT NULL,
+    queue_id INTEGER NOT NULL,
+    queue_offset INTEGER NOT NULL,
+    msg_id TEXT NOT NULL,
+    store_ts INTEGER NOT NULL,
+    born_ts INTEGER NOT NULL,
+    expire_at INTEGER NOT NULL,
+    message_id TEXT,
+    tag TEXT,
+    keys TEXT NOT NULL,
+    properties TEXT NOT NULL,
+    message_group TEXT,
+    deliver_at INTEGER,
+    producer_group TEXT,
+    born_host TEXT,
+    body BLOB NOT NULL
+  );
+  CREATE UNIQUE INDEX messages_position ON messages (topic, queue_id, queue_offset);
+  CREATE UNIQUE INDEX messages_idempotency ON messages (topic, message_id) WHERE message_id IS NOT NULL;
+  CREATE INDEX messages_msg_id ON messages (msg_id);
+  CREATE INDEX messages_store_ts ON messages (topic, queue_id, store_ts);
+  CREATE INDEX messages_expire_at ON messages (expire_at);
+  CREATE TABLE message_keys (
+    topic TEXT NOT NULL,
+    key TEXT NOT NULL,
+    message_rowid INTEGER NOT NULL,
+    PRIMARY KEY (topic, key, message_rowid)
+  ) WITHOUT ROWID;
+  CREATE TABLE cursors (
+    consumer TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    queue_id INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (consumer, topic, queue_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE leases (
+    consumer TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    queue_id INTEGER NOT NULL,
+    queue_offset INTEGER NOT NULL,
+    batch_id TEXT NOT NULL,
+    msg_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    visible_at INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    PRIMARY KEY (consumer, topic, queue_id, queue_offset)
+  ) WITHOUT ROWID;
+  CREATE INDEX leases_due ON leases (consumer, visible_at);
+  CREATE TABLE dead_letters (
+    consumer TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    queue_id INTEGER NOT NULL,
+    queue_offset INTEGER NOT NULL,
+    group_name TEXT NOT NULL,
+    msg_id TEXT NOT NULL,
+    delivery_attempts INTEGER NOT NULL,
+    dead_at INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (consumer, topic, queue_id, queue_offset)
+  ) WITHOUT ROWID;
+  CREATE INDEX dead_letters_by_group ON dead_letters (group_name, dead_at);
+  `,
+];
+
+/**
+ * Brings the file's schema up to date. The version is read again inside each write
+ * transaction, so two processes opening a new file at once do not both migrate it.
+ */
+export function migrate(db: DatabaseSync): void {
+  const readVersion = db.prepare('PRAGMA user_version');
+  for (;;) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const version = (readVersion.get() as { user_version: number } | undefined)?.user_version ?? 0;
+      if (version > MIGRATIONS.length) {
+        throw new Error(`The store file has schema version ${version}; this build knows up to ${MIGRATIONS.length}.`);
+      }
+      if (version === MIGRATIONS.length) {
+        db.exec('COMMIT');
+        return;
+      }
+      db.exec(MIGRATIONS[version] as string);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}

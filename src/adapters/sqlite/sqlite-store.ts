@@ -1,0 +1,189 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { DeadLetter, Group, MessageRef, MessageToAppend, StoredMessage, Topic } from '../../core/model.ts';
+import type {
+  AppendResult,
+  BrokerStore,
+  Claim,
+  Lease,
+  LeaseKey,
+  LeaseUpdate,
+  QueueOffsets,
+  QueueRead,
+} from '../../core/ports/store.ts';
+import { type GroupCommitLimits, GroupCommitWriter } from './group-commit.ts';
+import * as leases from './lease-writes.ts';
+import * as reads from './message-reads.ts';
+import * as writes from './message-writes.ts';
+import { type Row, toDeadLetter, toLease } from './row-mapping.ts';
+import { applyPragmas, migrate } from './schema.ts';
+import { prepareStatements, type Statements } from './statements.ts';
+
+export interface SqliteStoreOptions {
+  /** File path (parent directories are created), or ':memory:'. */
+  path: string;
+  /** How long to wait for another process's write lock before a write fails. Default 5 s. */
+  busyTimeoutMs?: number;
+  /** Bounds of one group-commit transaction. Default 512 writes, 64 MiB of bodies. */
+  groupCommit?: Partial<GroupCommitLimits>;
+}
+
+/**
+ * The embedded store: one SQLite file. Writes go through group commit (one fsynced
+ * transaction per turn of the event loop, shared by every write queued in it); reads
+ * run directly against committed data.
+ */
+export class SqliteStore implements BrokerStore {
+  private readonly db: DatabaseSync;
+  private readonly sql: Statements;
+  private readonly writer: GroupCommitWriter;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new DatabaseSync(options.path);
+    try {
+      applyPragmas(this.db, options.busyTimeoutMs ?? 5_000);
+      migrate(this.db);
+      this.sql = prepareStatements(this.db);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.writer = new GroupCommitWriter(this.sql, options.groupCommit);
+  }
+
+  /**
+   * Write transactions committed since the store opened. Every flush of the group-commit
+   * queue is one transaction (one fsync), however many writes it carried.
+   */
+  get commits(): number {
+    return this.writer.commits;
+  }
+
+  async getTopic(name: string): Promise<Topic | undefined> {
+    return parseDoc<Topic>(this.sql.getTopic.get(name) as Row | undefined);
+  }
+
+  async listTopics(): Promise<Topic[]> {
+    return (this.sql.listTopics.all() as Row[]).map((row) => parseDoc<Topic>(row) as Topic);
+  }
+
+  saveTopic(topic: Topic): Promise<void> {
+    const doc = JSON.stringify(topic);
+    return this.writer.submit(() => {
+      this.sql.saveTopic.run(topic.name, doc);
+    });
+  }
+
+  deleteTopic(name: string): Promise<boolean> {
+    return this.writer.submit(() => writes.deleteTopicData(this.sql, name));
+  }
+
+  async getGroup(name: string): Promise<Group | undefined> {
+    return parseDoc<Group>(this.sql.getGroup.get(name) as Row | undefined);
+  }
+
+  async listGroups(): Promise<Group[]> {
+    return (this.sql.listGroups.all() as Row[]).map((row) => parseDoc<Group>(row) as Group);
+  }
+
+  saveGroup(group: Group): Promise<void> {
+    const doc = JSON.stringify(group);
+    return this.writer.submit(() => {
+      this.sql.saveGroup.run(group.name, doc);
+    });
+  }
+
+  deleteGroup(name: string): Promise<boolean> {
+    return this.writer.submit(() => leases.deleteGroupData(this.sql, name));
+  }
+
+  append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {
+    const bytes = messages.reduce((sum, message) => sum + message.body.byteLength, 0);
+    return this.writer.submit(() => writes.appendMessages(this.sql, messages), bytes);
+  }
+
+  async readQueue(topic: string, queueId: number, fromOffset: number, limit: number, now: number): Promise<QueueRead> {
+    return reads.readQueue(this.sql, topic, queueId, fromOffset, limit, now);
+  }
+
+  async getMessages(refs: readonly MessageRef[], now: number): Promise<(StoredMessage | undefined)[]> {
+    return reads.getMessages(this.sql, refs, now);
+  }
+
+  async queueOffsets(topic: string, queueCount: number): Promise<QueueOffsets[]> {
+    return reads.queueOffsets(this.sql, topic, queueCount);
+  }
+
+  async getCursors(consumer: string, topic: string): Promise<Map<number, number>> {
+    const rows = this.sql.getCursors.all(consumer, topic) as Row[];
+    return new Map(rows.map((row) => [row['queue_id'] as number, row['next_offset'] as number]));
+  }
+
+  initCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void> {
+    const copy = new Map(cursors);
+    return this.writer.submit(() => leases.initCursors(this.sql, consumer, topic, copy));
+  }
+
+  claim(claim: Claim): Promise<boolean> {
+    return this.writer.submit(() => leases.claim(this.sql, claim));
+  }
+
+  async dueLeases(consumer: string, now: number, limit: number): Promise<Lease[]> {
+    if (limit <= 0) return [];
+    return (this.sql.dueLeases.all(consumer, now, limit) as Row[]).map(toLease);
+  }
+
+  async nextLeaseVisibleAt(consumer: string): Promise<number | undefined> {
+    const next = (this.sql.nextLeaseVisibleAt.get(consumer) as Row | undefined)?.['next_visible_at'];
+    return typeof next === 'number' ? next : undefined;
+  }
+
+  updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {
+    return this.writer.submit(() => leases.updateLease(this.sql, key, expectedToken, update));
+  }
+
+  deleteLeases(items: readonly { key: LeaseKey; token: string }[]): Promise<boolean[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return this.writer.submit(() => leases.deleteLeases(this.sql, items));
+  }
+
+  deadLetter(key: LeaseKey, expectedToken: string, entry: DeadLetter): Promise<boolean> {
+    return this.writer.submit(() => leases.deadLetter(this.sql, key, expectedToken, entry));
+  }
+
+  async listDeadLetters(group: string, limit: number): Promise<DeadLetter[]> {
+    if (limit <= 0) return [];
+    return (this.sql.listDeadLetters.all(group, limit) as Row[]).map(toDeadLetter);
+  }
+
+  redrive(entry: DeadLetter, lease: Lease): Promise<boolean> {
+    return this.writer.submit(() => leases.redrive(this.sql, entry, lease));
+  }
+
+  sweepExpired(now: number, limit: number): Promise<number> {
+    return this.writer.submit(() => writes.sweepExpired(this.sql, now, limit));
+  }
+
+  /** Flushes queued writes (their promises settle), then closes the file. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.db.isOpen) return;
+    this.writer.closeAndDrain();
+    this.db.close();
+  }
+}
+
+/**
+ * Opens (creating if needed) the embedded store.
+ * @example
+ * const store = openSqliteStore({ path: '.nimbus/store.db' });
+ * const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+ */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
+
+function parseDoc<T>(row: Row | undefined): T | undefined {
+  return row ? (JSON.parse(row['doc'] as string) as T) : undefined;
+}
