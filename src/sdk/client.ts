@@ -1,0 +1,181 @@
+import type {
+  ConsumeMode,
+  DeadLetterInfo,
+  DeadLetterList,
+  GroupInfo,
+  GroupList,
+  MessageType,
+  RedriveResult,
+  TopicInfo,
+  TopicList,
+} from '../api/types.ts';
+import { errorFromResponse, NetworkError, NimbusApiError } from './errors.ts';
+
+/** One HTTP request as the SDK is about to send it; a signer may add headers. */
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Signs a request before it is sent (e.g. AWS SigV4 for IAM-protected endpoints). */
+export type RequestSigner = (request: HttpRequest) => Promise<HttpRequest>;
+
+export interface ClientOptions {
+  /** Base URL of the broker, e.g. `http://127.0.0.1:8080`. */
+  endpoint: string;
+  /** A fetch implementation; default the global fetch. */
+  fetch?: typeof globalThis.fetch;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  signer?: RequestSigner;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface TopicOptions {
+  messageType?: MessageType;
+  queueCount?: number;
+  retentionHours?: number;
+}
+
+export interface GroupOptions {
+  /** Topics and their tag expressions; a missing tagExpression means `*` (all messages). */
+  subscriptions: { topic: string; tagExpression?: string }[];
+  consumeMode?: ConsumeMode;
+  maxDeliveryAttempts?: number;
+}
+
+/**
+ * The connection to a Nimbus MQ broker, with the admin calls. Producers and consumers
+ * are built on a client.
+ * @example
+ * const client = new Client({ endpoint: 'http://127.0.0.1:8080' });
+ * await client.createTopic('orders');
+ * await client.createGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: 'paid' }] });
+ */
+export class Client {
+  readonly endpoint: string;
+  private readonly fetchImpl: typeof globalThis.fetch;
+  private readonly headers: Record<string, string>;
+  private readonly signer: RequestSigner | undefined;
+
+  constructor(options: ClientOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.headers = { ...options.headers };
+    this.signer = options.signer;
+  }
+
+  /** Creates a topic, or returns it when it exists with the same type and queue count. */
+  createTopic(name: string, options: TopicOptions = {}, call?: CallOptions): Promise<TopicInfo> {
+    return this.request('PUT', `/v1/topics/${encodeURIComponent(name)}`, options, call);
+  }
+
+  getTopic(name: string, call?: CallOptions): Promise<TopicInfo> {
+    return this.request('GET', `/v1/topics/${encodeURIComponent(name)}`, undefined, call);
+  }
+
+  async listTopics(call?: CallOptions): Promise<TopicInfo[]> {
+    return (await this.request<TopicList>('GET', '/v1/topics', undefined, call)).topics;
+  }
+
+  async deleteTopic(name: string, call?: CallOptions): Promise<void> {
+    await this.request('DELETE', `/v1/topics/${encodeURIComponent(name)}`, undefined, call);
+  }
+
+  /** Creates or updates a consumer group; new subscriptions receive messages sent from now on. */
+  createGroup(name: string, options: GroupOptions, call?: CallOptions): Promise<GroupInfo> {
+    const subscriptions = options.subscriptions.map((sub) => ({
+      topic: sub.topic,
+      tagExpression: sub.tagExpression ?? '*',
+    }));
+    return this.request('PUT', `/v1/groups/${encodeURIComponent(name)}`, { ...options, subscriptions }, call);
+  }
+
+  getGroup(name: string, call?: CallOptions): Promise<GroupInfo> {
+    return this.request('GET', `/v1/groups/${encodeURIComponent(name)}`, undefined, call);
+  }
+
+  async listGroups(call?: CallOptions): Promise<GroupInfo[]> {
+    return (await this.request<GroupList>('GET', '/v1/groups', undefined, call)).groups;
+  }
+
+  async deleteGroup(name: string, call?: CallOptions): Promise<void> {
+    await this.request('DELETE', `/v1/groups/${encodeURIComponent(name)}`, undefined, call);
+  }
+
+  /** The group's dead letters, oldest first (bodies as the API sends them: text or base64). */
+  async listDeadLetters(
+    group: string,
+    options: { limit?: number } = {},
+    call?: CallOptions,
+  ): Promise<DeadLetterInfo[]> {
+    const query = options.limit === undefined ? '' : `?limit=${options.limit}`;
+    const path = `/v1/groups/${encodeURIComponent(group)}/dlq${query}`;
+    return (await this.request<DeadLetterList>('GET', path, undefined, call)).deadLetters;
+  }
+
+  /** Puts dead letters back into delivery; all of them (up to `limit`) unless `msgIds` names some. */
+  redriveDeadLetters(
+    group: string,
+    options: { msgIds?: string[]; limit?: number } = {},
+    call?: CallOptions,
+  ): Promise<RedriveResult> {
+    return this.request('POST', `/v1/groups/${encodeURIComponent(group)}/dlq/redrive`, options, call);
+  }
+
+  /**
+   * Sends one JSON request and returns the parsed response; failures become typed errors.
+   * Producers and consumers use it; call it directly for routes the SDK has no method for.
+   */
+  async request<T>(method: string, path: string, body?: unknown, call: CallOptions = {}): Promise<T> {
+    let request: HttpRequest = {
+      method,
+      url: `${this.endpoint}${path}`,
+      headers: { accept: 'application/json', ...this.headers },
+    };
+    if (body !== undefined) {
+      request.headers['content-type'] = 'application/json';
+      request.body = JSON.stringify(body);
+    }
+    if (this.signer) request = await this.signer(request);
+    let status: number;
+    let text: string;
+    let requestId: string | undefined;
+    try {
+      const response = await this.fetchImpl(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        signal: call.signal,
+      });
+      status = response.status;
+      requestId = response.headers.get('x-request-id') ?? undefined;
+      text = await response.text();
+    } catch (error) {
+      // The caller's own abort is not a network failure: let it surface as the AbortError it is.
+      if (call.signal?.aborted) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new NetworkError('NETWORK_ERROR', `${method} ${request.url} failed: ${reason}`, {
+        status: 0,
+        retryable: true,
+        cause: error,
+      });
+    }
+    if (status < 200 || status >= 300) throw errorFromResponse(status, text, requestId);
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new NimbusApiError('UNEXPECTED_RESPONSE', `${method} ${request.url} answered non-JSON`, {
+        status,
+        requestId,
+        cause: error,
+      });
+    }
+  }
+}

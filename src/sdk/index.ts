@@ -1,0 +1,38 @@
+/**
+ * The Nimbus MQ client for Node and browsers: admin calls on `Client`, sending with
+ * `Producer`, pulling with `SimpleConsumer`, callback-driven consumption with `PushConsumer`.
+ * @example
+ * import { Client, Producer, PushConsumer } from 'nimbus-mq/sdk';
+ * const client = new Client({ endpoint: 'http://127.0.0.1:8080' });
+ * await new Producer(client).send('orders', 'hello');
+ */
+
+export type {
+  ConsumeMode,
+  DeadLetterInfo,
+  ErrorCode,
+  GroupInfo,
+  MessageType,
+  RedriveResult,
+  TopicInfo,
+} from '../api/types.ts';
+export {
+  Client,
+  type ClientOptions,
+  type GroupOptions,
+  type HttpRequest,
+  type RequestSigner,
+  type TopicOptions,
+} from './client.ts';
+export * from './errors.ts';
+export { ReceivedMessage } from './message.ts';
+export { type MessageBody, type OutgoingMessage, Producer, type SendResult } from './producer.ts';
+export { PushConsumer, type PushConsumerOptions } from './push-consumer.ts';
+export {
+  generateClientId,
+  type ReceiveOptions,
+  type Settleable,
+  type SettleResult,
+  SimpleConsumer,
+  type SimpleConsumerOptions,
+} from './simple-consumer.ts';
