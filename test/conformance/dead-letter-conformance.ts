@@ -1,0 +1,68 @@
+import { expect, it } from 'vitest';
+import { allLeases, type ContextRef, deadLetterOf, holdLeases, lease } from './fixtures.ts';
+
+/** Dead-lettering and redrive: both atomic, both conditional. */
+export function deadLetterConformance(ctx: ContextRef): void {
+  it('dead-letters a lease only with its current token, atomically', async () => {
+    const { store } = ctx();
+    const group = ctx().name('grp');
+    const topic = ctx().name('dlq');
+    const held = lease(ctx(), group, topic, 0, 0, { attempt: 16 });
+    await holdLeases(store, group, topic, 0, [held]);
+    const entry = deadLetterOf(ctx(), group, held);
+    expect(await store.deadLetter(held, 'stale-token', entry)).toBe(false);
+    expect(await store.listDeadLetters(group, 10)).toEqual([]);
+    expect(await allLeases(store, group)).toEqual([held]);
+    expect(await store.deadLetter(held, held.token, entry)).toBe(true);
+    expect(await allLeases(store, group)).toEqual([]);
+    expect(await store.nextLeaseVisibleAt(group)).toBeUndefined();
+    expect(await store.listDeadLetters(group, 10)).toEqual([entry]);
+    expect(await store.deadLetter(held, held.token, entry)).toBe(false);
+    expect(await store.listDeadLetters(group, 10)).toEqual([entry]);
+  });
+
+  it("lists a group's dead letters oldest first, up to limit, including its broadcasting lanes", async () => {
+    const { store, clock } = ctx();
+    const group = ctx().name('grp');
+    const other = ctx().name('grp');
+    const topic = ctx().name('dlq-list');
+    const t = clock.now();
+    const lanes = [group, `${group}@client-1`, group, other];
+    const held = lanes.map((lane, i) => lease(ctx(), lane, topic, 0, i));
+    for (const [i, lane] of lanes.entries()) await holdLeases(store, lane, topic, 0, [held[i]!]);
+    const deadAt = [t + 30, t + 10, t + 20, t + 5];
+    const entries = held.map((h, i) => deadLetterOf(ctx(), i === 3 ? other : group, h, deadAt[i]));
+    for (const [i, h] of held.entries()) expect(await store.deadLetter(h, h.token, entries[i]!)).toBe(true);
+    expect(await store.listDeadLetters(group, 10)).toEqual([entries[1], entries[2], entries[0]]);
+    expect(await store.listDeadLetters(group, 2)).toEqual([entries[1], entries[2]]);
+    expect(await store.listDeadLetters(other, 10)).toEqual([entries[3]]);
+    expect(await store.listDeadLetters(ctx().name('grp'), 10)).toEqual([]);
+  });
+
+  it('redrives a dead letter atomically into a lease, once', async () => {
+    const { store, clock } = ctx();
+    const group = ctx().name('grp');
+    const lane = `${group}@c1`;
+    const topic = ctx().name('redrive');
+    const held = lease(ctx(), lane, topic, 2, 5, { attempt: 3 });
+    await holdLeases(store, lane, topic, 2, [held]);
+    const entry = deadLetterOf(ctx(), group, held);
+    await store.deadLetter(held, held.token, entry);
+    const fresh = { ...held, batchId: 'redrive-1', attempt: 0, visibleAt: clock.now(), token: 'redrive-token' };
+    expect(await store.redrive(entry, fresh)).toBe(true);
+    expect(await store.listDeadLetters(group, 10)).toEqual([]);
+    expect(await store.dueLeases(lane, clock.now(), 10)).toEqual([fresh]);
+    const again = { ...fresh, token: 'second-token' };
+    expect(await store.redrive(entry, again)).toBe(false);
+    expect(await allLeases(store, lane)).toEqual([fresh]);
+  });
+
+  it('refuses to redrive what was never dead-lettered', async () => {
+    const { store, clock } = ctx();
+    const group = ctx().name('grp');
+    const topic = ctx().name('redrive-none');
+    const held = lease(ctx(), group, topic, 0, 0, { visibleAt: clock.now() });
+    expect(await store.redrive(deadLetterOf(ctx(), group, held), held)).toBe(false);
+    expect(await allLeases(store, group)).toEqual([]);
+  });
+}
