@@ -1,0 +1,54 @@
+import type { Client } from '../../sdk/index.ts';
+import { intFlag, parseCommand, requirePositional, stringList, UsageError } from '../args.ts';
+import { printResult, table } from '../output.ts';
+
+export const GROUP_HELP = `nimbus group create <name> --subscribe <topic>[=<tagExpression>] [--subscribe ...] [--broadcasting] [--max-attempts 16]
+nimbus group list
+nimbus group delete <name>`;
+
+export async function groupCommand(argv: string[], client: (endpoint: string) => Client): Promise<void> {
+  const [action, ...rest] = argv;
+  const { values, positionals, flags } = parseCommand(rest, {
+    subscribe: { type: 'string', multiple: true },
+    broadcasting: { type: 'boolean' },
+    'max-attempts': { type: 'string' },
+  });
+  const api = client(flags.endpoint);
+  switch (action) {
+    case 'create': {
+      const name = requirePositional(positionals, 0, 'group name');
+      const subscriptions = stringList(values.subscribe).map(parseSubscription);
+      if (subscriptions.length === 0) throw new UsageError('a group needs at least one --subscribe <topic>[=<tags>]');
+      const group = await api.createGroup(name, {
+        subscriptions,
+        consumeMode: values.broadcasting ? 'BROADCASTING' : undefined,
+        maxDeliveryAttempts: intFlag(values['max-attempts'], 'max-attempts'),
+      });
+      return printResult(flags.json, group, () => `group ${group.name} ready (${group.consumeMode})`);
+    }
+    case 'list': {
+      const groups = await api.listGroups();
+      const rows = groups.map((group) => ({
+        ...group,
+        subscriptions: group.subscriptions.map((sub) => `${sub.topic}=${sub.tagExpression}`).join(', '),
+      }));
+      return printResult(flags.json, groups, () =>
+        table(rows, ['name', 'consumeMode', 'maxDeliveryAttempts', 'subscriptions']),
+      );
+    }
+    case 'delete': {
+      const name = requirePositional(positionals, 0, 'group name');
+      await api.deleteGroup(name);
+      return printResult(flags.json, { deleted: name }, () => `group ${name} deleted`);
+    }
+    default:
+      throw new UsageError(`unknown group action "${action ?? ''}"\n${GROUP_HELP}`);
+  }
+}
+
+/** `orders` or `orders=TagA || TagB`. */
+function parseSubscription(text: string): { topic: string; tagExpression: string } {
+  const eq = text.indexOf('=');
+  if (eq === -1) return { topic: text, tagExpression: '*' };
+  return { topic: text.slice(0, eq), tagExpression: text.slice(eq + 1) || '*' };
+}

@@ -1,0 +1,57 @@
+import { type Client, type OutgoingMessage, Producer } from '../../sdk/index.ts';
+import { intFlag, parseCommand, requirePositional, stringList, UsageError } from '../args.ts';
+import { printResult, progress } from '../output.ts';
+
+export const SEND_HELP = `nimbus send <topic> <body> [--tag T] [--key K]... [--property name=value]... [--message-id ID] [--count N]
+  Sends one message, or N copies (in batches of 32, with progress) when --count is given.`;
+
+export async function sendCommand(argv: string[], client: (endpoint: string) => Client): Promise<void> {
+  const { values, positionals, flags } = parseCommand(argv, {
+    tag: { type: 'string' },
+    key: { type: 'string', multiple: true },
+    property: { type: 'string', multiple: true },
+    'message-id': { type: 'string' },
+    count: { type: 'string' },
+  });
+  const topic = requirePositional(positionals, 0, 'topic');
+  const body = requirePositional(positionals, 1, 'message body');
+  const properties: Record<string, string> = {};
+  for (const pair of stringList(values.property)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--property takes name=value (got "${pair}")`);
+    properties[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const message: OutgoingMessage = {
+    body,
+    tag: values.tag as string | undefined,
+    keys: stringList(values.key),
+    properties,
+    messageId: values['message-id'] as string | undefined,
+  };
+  const producer = new Producer(client(flags.endpoint));
+  const count = intFlag(values.count, 'count');
+  if (count === undefined) {
+    const result = await producer.send(topic, message);
+    return printResult(
+      flags.json,
+      result,
+      () => `sent ${result.msgId} to ${topic} queue ${result.queueId} offset ${result.queueOffset}`,
+    );
+  }
+  if (count < 1) throw new UsageError('--count must be at least 1');
+  if (message.messageId !== undefined && count > 1)
+    throw new UsageError('--message-id makes copies duplicates; drop it with --count');
+  const bar = progress(`sending to ${topic}`, count);
+  let sent = 0;
+  while (sent < count) {
+    const size = Math.min(32, count - sent);
+    await producer.sendBatch(
+      topic,
+      Array.from({ length: size }, () => message),
+    );
+    sent += size;
+    bar.tick(size);
+  }
+  bar.done();
+  printResult(flags.json, { topic, sent }, () => `sent ${sent} messages to ${topic}`);
+}

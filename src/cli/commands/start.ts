@@ -1,0 +1,58 @@
+import { startEmbeddedServer } from '../../local/embedded-server.ts';
+import { createStore, type StoreOptions } from '../../local/store-factory.ts';
+import { intFlag, parseCommand, UsageError } from '../args.ts';
+
+export const START_HELP = `nimbus start [--port 9800] [--host 127.0.0.1] [--data-dir ./.nimbus]
+  Runs the embedded broker (HTTP API) until interrupted.
+  Environment: NIMBUS_PORT, NIMBUS_HOST, NIMBUS_DATA_DIR.
+  --store dynamodb --dynamodb-endpoint URL [--table-prefix P] [--region R] [--bucket B]
+    runs it on DynamoDB (DynamoDB Local, or real DynamoDB with the default credential chain).`;
+
+/** `nimbus start`: the embedded broker in the foreground; SIGINT/SIGTERM close it gracefully. */
+export async function startCommand(argv: string[]): Promise<void> {
+  const { values } = parseCommand(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    store: { type: 'string' },
+    'dynamodb-endpoint': { type: 'string' },
+    'table-prefix': { type: 'string' },
+    region: { type: 'string' },
+    bucket: { type: 'string' },
+  });
+  const port = intFlag(values.port ?? process.env.NIMBUS_PORT, 'port') ?? 9800;
+  if (port < 0 || port > 65535) throw new UsageError('--port must be from 0 to 65535');
+  const host = (values.host as string | undefined) ?? process.env.NIMBUS_HOST ?? '127.0.0.1';
+  const dataDir = (values['data-dir'] as string | undefined) ?? process.env.NIMBUS_DATA_DIR ?? './.nimbus';
+  const storeOptions = storeOptionsFrom(values, dataDir);
+  const store = await createStore(storeOptions);
+  const server = await startEmbeddedServer({
+    port,
+    host,
+    store,
+    logger: {
+      info: (message) => console.log(message),
+      error: (message, details) => console.error(message, details?.error ?? ''),
+    },
+  });
+  console.log(storeOptions.kind === 'sqlite' ? `Data in ${dataDir}` : `Store: ${storeOptions.kind}`);
+  const stop = async () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await server.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function storeOptionsFrom(values: Record<string, unknown>, dataDir: string): StoreOptions {
+  const kind = (values.store as string | undefined) ?? 'sqlite';
+  if (kind === 'sqlite') return { kind: 'sqlite', dataDir };
+  throw new UsageError(`--store must be sqlite${storeKinds()}`);
+}
+
+function storeKinds(): string {
+  return '';
+}

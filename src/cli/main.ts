@@ -1,0 +1,78 @@
+import { Client, NimbusApiError } from '../sdk/index.ts';
+import { UsageError } from './args.ts';
+import { DLQ_HELP, dlqCommand } from './commands/dlq.ts';
+import { GROUP_HELP, groupCommand } from './commands/group.ts';
+import { RECEIVE_HELP, receiveCommand } from './commands/receive.ts';
+import { SEND_HELP, sendCommand } from './commands/send.ts';
+import { START_HELP, startCommand } from './commands/start.ts';
+import { TOPIC_HELP, topicCommand } from './commands/topic.ts';
+
+const HELP = `Nimbus MQ command line
+
+${START_HELP}
+
+${TOPIC_HELP}
+
+${GROUP_HELP}
+
+${SEND_HELP}
+
+${RECEIVE_HELP}
+
+${DLQ_HELP}
+
+Every command but start takes --endpoint URL (env NIMBUS_ENDPOINT, default http://127.0.0.1:9800) and --json.`;
+
+const clientFor = (endpoint: string) => new Client({ endpoint });
+
+/** Runs one CLI invocation; exit code 2 for usage errors, 1 for broker errors. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        await startCommand(rest);
+        return -1;
+      case 'topic':
+        await topicCommand(rest, clientFor);
+        return 0;
+      case 'group':
+        await groupCommand(rest, clientFor);
+        return 0;
+      case 'send':
+        await sendCommand(rest, clientFor);
+        return 0;
+      case 'receive':
+        await receiveCommand(rest, clientFor);
+        return 0;
+      case 'dlq':
+        await dlqCommand(rest, clientFor);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(HELP);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`nimbus: ${error.message}\nRun "nimbus help" for usage.`);
+      return 2;
+    }
+    if (error instanceof NimbusApiError) {
+      console.error(`nimbus: ${error.code}: ${error.message}`);
+      return 1;
+    }
+    console.error(`nimbus: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  // `start` keeps running until a signal closes the server.
+  if (code >= 0) process.exitCode = code;
+}
