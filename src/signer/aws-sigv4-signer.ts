@@ -1,5 +1,5 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { fromNodeProviderChain } from '@aws-sdk/credential-provider-node';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest, RequestSigner } from '../sdk/client.ts';
 
@@ -26,7 +26,7 @@ const EXECUTE_API_HOST = /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(
  * const client = new Client({ endpoint: apiUrl, signer: awsSigV4Signer() });
  */
 export function awsSigV4Signer(options: AwsSigV4SignerOptions = {}): RequestSigner {
-  const credentials = options.credentials ?? fromNodeProviderChain();
+  const credentials = options.credentials ?? defaultProvider();
   const service = options.service ?? 'execute-api';
   const signers = new Map<string, SignatureV4>();
   const signerFor = (region: string) => {

@@ -48,6 +48,22 @@ describe('awsSigV4Signer', () => {
     }
   });
 
+  it('finds credentials through the standard AWS chain (environment variables here)', async () => {
+    process.env['AWS_ACCESS_KEY_ID'] = 'AKIDFROMENV';
+    process.env['AWS_SECRET_ACCESS_KEY'] = 'secret-from-env';
+    try {
+      const signed = await awsSigV4Signer({ region: 'us-east-1' })({
+        method: 'GET',
+        url: 'https://abc.execute-api.us-east-1.amazonaws.com/v1/topics',
+        headers: {},
+      });
+      expect(signed.headers['authorization']).toContain('Credential=AKIDFROMENV/');
+    } finally {
+      delete process.env['AWS_ACCESS_KEY_ID'];
+      delete process.env['AWS_SECRET_ACCESS_KEY'];
+    }
+  });
+
   it('signs every request the SDK client sends', async () => {
     const seen: IncomingMessage['headers'][] = [];
     const server = createServer((req, res) => {
