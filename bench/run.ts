@@ -1,0 +1,70 @@
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startEmbeddedProcess } from './embedded-process.ts';
+import { BenchClient } from './http-client.ts';
+import { printScenarios, writeJson } from './report.ts';
+import {
+  batchedSends,
+  concurrentSends,
+  endToEndLatency,
+  receiveAndAck,
+  type ScenarioResult,
+  sequentialSends,
+} from './scenarios.ts';
+
+/**
+ * `npm run bench [-- --store sqlite|dynamodb] [--quick]`: the foundation's scenarios over
+ * HTTP on loopback with 1 KiB bodies; prints a table and writes bench/results.json.
+ */
+const { values } = parseArgs({
+  options: { store: { type: 'string', default: 'sqlite' }, quick: { type: 'boolean', default: false } },
+});
+const quick = values.quick === true;
+const scale = quick ? 0.1 : 1;
+const n = (count: number) => Math.max(1, Math.round(count * scale));
+
+async function runScenarios(endpoint: string): Promise<ScenarioResult[]> {
+  const client = new BenchClient(endpoint);
+  const results: ScenarioResult[] = [];
+  try {
+    // Warm up the server (JIT, prepared statements) before measuring.
+    await sequentialSends(client, 500);
+    results.push(await sequentialSends(client, n(5_000)));
+    results.push(await concurrentSends(client, n(60_000), 64));
+    results.push(await batchedSends(client, n(3_000), 8));
+    results.push(await receiveAndAck(client, n(3_000), 4));
+    results.push(await endToEndLatency(client, 1_000, quick ? 2 : 10));
+  } finally {
+    client.close();
+  }
+  return results;
+}
+
+async function main() {
+  const store = values.store as string;
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version };
+  const output: Record<string, unknown> = { date: new Date().toISOString(), store, machine };
+  if (store === 'sqlite') {
+    const server = await startEmbeddedProcess();
+    try {
+      const results = await runScenarios(server.endpoint);
+      printScenarios('Embedded broker (SQLite, fsync before confirm), HTTP on loopback, 1 KiB bodies', results);
+      output.scenarios = results;
+    } finally {
+      await server.stop();
+    }
+  } else if (store === 'dynamodb') {
+    const { runDynamoDbBench } = await import('./dynamodb-bench.ts');
+    Object.assign(output, await runDynamoDbBench({ quick, runScenarios }));
+  } else {
+    throw new Error(`--store must be sqlite or dynamodb (got ${store})`);
+  }
+  const { bundleReport } = await import('./bundles.ts');
+  output.bundles = await bundleReport();
+  const path = join(import.meta.dirname, 'results.json');
+  await writeJson(path, output);
+  console.log(`\nwrote ${path}`);
+}
+
+await main();
