@@ -9,17 +9,34 @@ interface NativeBase64Static {
   fromBase64?: (text: string) => Uint8Array;
 }
 
-const CHUNK = 0x8000;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const CODES = Uint8Array.from(ALPHABET, (char) => char.charCodeAt(0));
+const PAD = '='.charCodeAt(0);
+const ascii = new TextDecoder('latin1');
 
 export function bytesToBase64(bytes: Uint8Array): string {
   const native = (bytes as NativeBase64).toBase64;
   if (native) return native.call(bytes);
-  let binary = '';
-  // Chunks keep String.fromCharCode's argument list within engine limits.
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  // Writes the ASCII codes into one buffer and decodes it once: far faster than string concatenation.
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
+  let o = 0;
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out[o++] = CODES[n >> 18] as number;
+    out[o++] = CODES[(n >> 12) & 63] as number;
+    out[o++] = CODES[(n >> 6) & 63] as number;
+    out[o++] = CODES[n & 63] as number;
   }
-  return btoa(binary);
+  const rest = bytes.length - i;
+  if (rest > 0) {
+    const n = ((bytes[i] as number) << 16) | (rest === 2 ? (bytes[i + 1] as number) << 8 : 0);
+    out[o++] = CODES[n >> 18] as number;
+    out[o++] = CODES[(n >> 12) & 63] as number;
+    out[o++] = rest === 2 ? (CODES[(n >> 6) & 63] as number) : PAD;
+    out[o++] = PAD;
+  }
+  return ascii.decode(out);
 }
 
 export function base64ToBytes(text: string): Uint8Array {

@@ -17,9 +17,13 @@ export function adminRoutes(broker: Broker): BoundRoute[] {
       await catalog.deleteTopic(param(context, 'topic'));
     }),
     implement(ROUTES.listTopics, async () => ({ topics: (await catalog.listTopics()).map(topicView) })),
-    implement(ROUTES.putGroup, async (context) =>
-      groupView(await catalog.putGroup(param(context, 'group'), context.body)),
-    ),
+    implement(ROUTES.putGroup, async (context) => {
+      const subscriptions = context.body.subscriptions.map((sub) => ({
+        topic: sub.topic,
+        tagExpression: sub.tagExpression ?? '*',
+      }));
+      return groupView(await catalog.putGroup(param(context, 'group'), { ...context.body, subscriptions }));
+    }),
     implement(ROUTES.getGroup, async (context) => groupView(await catalog.getGroup(param(context, 'group')))),
     implement(ROUTES.deleteGroup, async (context) => {
       await catalog.deleteGroup(param(context, 'group'));

@@ -1,4 +1,5 @@
 import type { Broker } from '../../core/broker.ts';
+import { assertClientId } from '../../core/limits.ts';
 import type { SettleResult } from '../../core/settlement.ts';
 import { type BoundRoute, implement, param } from '../route.ts';
 import { type Api, type ApiOptions, createRouter } from '../router.ts';
@@ -10,6 +11,8 @@ import { receivedMessageView } from '../views.ts';
 export function consumeRoutes(broker: Broker): BoundRoute[] {
   return [
     implement(ROUTES.receive, async (context) => {
+      // Clustering groups do not use the client id, but a malformed one is still a client error.
+      if (context.body.clientId !== undefined) assertClientId(context.body.clientId);
       const messages = await broker.consumer.receive(param(context, 'group'), {
         ...context.body,
         // The transport aborts this when the client disconnects: the long-poll stops at once.

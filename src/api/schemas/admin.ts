@@ -42,7 +42,7 @@ export const SubscriptionSchema = named(
   'Subscription',
   z.strictObject({
     topic: z.string(),
-    tagExpression: z.string().describe('`*`, `TagA` or `TagA || TagB`.'),
+    tagExpression: z.string().optional().describe('`*` (the default), `TagA` or `TagA || TagB`.'),
   }),
 );
 
@@ -66,7 +66,7 @@ export const GroupSchema = named(
   'Group',
   z.object({
     name: z.string(),
-    subscriptions: z.array(SubscriptionSchema),
+    subscriptions: z.array(z.object({ topic: z.string(), tagExpression: z.string() })),
     consumeMode: z.enum(CONSUME_MODES),
     maxDeliveryAttempts: z.int(),
     createdAt: z.int().describe('Epoch milliseconds.'),
