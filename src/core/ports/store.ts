@@ -82,7 +82,8 @@ export interface BrokerStore {
   /**
    * Appends messages, assigning dense per-queue offsets, durably: when the promise
    * resolves the data is committed and synced. A message whose (topic, messageId) is
-   * already stored and unexpired is not stored again; the stored one is returned.
+   * already stored and unexpired (judged at the new message's storeTimestamp) is not
+   * stored again; the stored one is returned.
    */
   append(messages: readonly MessageToAppend[]): Promise<AppendResult[]>;
   /** Reads up to `limit` live messages of one queue from `fromOffset`, skipping expired ones. */
@@ -97,8 +98,9 @@ export interface BrokerStore {
   initCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void>;
   /**
    * Atomically: if the lane's cursor for the queue is still `fromOffset`, moves it to
-   * `toOffset` and stores `leases`. Returns false (and changes nothing) when another
-   * receiver moved the cursor first.
+   * `toOffset` and stores `leases` (replacing a lease at the same position). Returns
+   * false (and changes nothing) when another receiver moved the cursor first or the lane
+   * has no cursor for the queue.
    */
   claim(claim: Claim): Promise<boolean>;
   /** Leases of the lane whose `visibleAt` <= now, oldest first. */
