@@ -14,6 +14,11 @@ const CODES = Uint8Array.from(ALPHABET, (char) => char.charCodeAt(0));
 const PAD = '='.charCodeAt(0);
 const ascii = new TextDecoder('latin1');
 
+/**
+ * Standard padded base64 of some bytes.
+ * @example
+ * bytesToBase64(new Uint8Array([0, 1, 2, 255])); // 'AAEC/w=='
+ */
 export function bytesToBase64(bytes: Uint8Array): string {
   const native = (bytes as NativeBase64).toBase64;
   if (native) return native.call(bytes);
@@ -39,6 +44,11 @@ export function bytesToBase64(bytes: Uint8Array): string {
   return ascii.decode(out);
 }
 
+/**
+ * The bytes of standard base64 text.
+ * @example
+ * base64ToBytes('AAEC/w=='); // Uint8Array [0, 1, 2, 255]
+ */
 export function base64ToBytes(text: string): Uint8Array {
   const native = (Uint8Array as NativeBase64Static).fromBase64;
   if (native) return native(text);

@@ -11,7 +11,11 @@ import type {
 } from '../api/types.ts';
 import { errorFromResponse, NetworkError, NimbusApiError } from './errors.ts';
 
-/** One HTTP request as the SDK is about to send it; a signer may add headers. */
+/**
+ * One HTTP request as the SDK is about to send it; a signer may add headers.
+ * @example
+ * const request: HttpRequest = { method: 'GET', url: 'http://127.0.0.1:9800/v1/topics', headers: {} };
+ */
 export interface HttpRequest {
   method: string;
   url: string;
@@ -19,11 +23,23 @@ export interface HttpRequest {
   body?: string;
 }
 
-/** Signs a request before it is sent (e.g. AWS SigV4 for IAM-protected endpoints). */
+/**
+ * Signs a request before it is sent (e.g. AWS SigV4 for IAM-protected endpoints).
+ * @example
+ * const signer: RequestSigner = async (request) => ({
+ *   ...request,
+ *   headers: { ...request.headers, authorization: await sign(request) },
+ * });
+ */
 export type RequestSigner = (request: HttpRequest) => Promise<HttpRequest>;
 
+/**
+ * How a client reaches the broker.
+ * @example
+ * const options: ClientOptions = { endpoint: 'http://127.0.0.1:9800', headers: { 'x-team': 'payments' } };
+ */
 export interface ClientOptions {
-  /** Base URL of the broker, e.g. `http://127.0.0.1:8080`. */
+  /** Base URL of the broker, e.g. `http://127.0.0.1:9800`. */
   endpoint: string;
   /** A fetch implementation; default the global fetch. */
   fetch?: typeof globalThis.fetch;
@@ -32,16 +48,31 @@ export interface ClientOptions {
   signer?: RequestSigner;
 }
 
+/**
+ * Per-call options: an AbortSignal cancels the request (and a long-poll on the broker).
+ * @example
+ * await client.listTopics({ signal: AbortSignal.timeout(5_000) });
+ */
 export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Settings of a new topic; type and queue count are fixed once it exists.
+ * @example
+ * await client.createTopic('orders', { queueCount: 8, retentionHours: 24 } satisfies TopicOptions);
+ */
 export interface TopicOptions {
   messageType?: MessageType;
   queueCount?: number;
   retentionHours?: number;
 }
 
+/**
+ * Subscriptions and settings of a consumer group.
+ * @example
+ * const billing: GroupOptions = { subscriptions: [{ topic: 'orders', tagExpression: 'paid' }], maxDeliveryAttempts: 5 };
+ */
 export interface GroupOptions {
   /** Topics and their tag expressions; a missing tagExpression means `*` (all messages). */
   subscriptions: { topic: string; tagExpression?: string }[];
@@ -53,7 +84,7 @@ export interface GroupOptions {
  * The connection to a Nimbus MQ broker, with the admin calls. Producers and consumers
  * are built on a client.
  * @example
- * const client = new Client({ endpoint: 'http://127.0.0.1:8080' });
+ * const client = new Client({ endpoint: 'http://127.0.0.1:9800' });
  * await client.createTopic('orders');
  * await client.createGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: 'paid' }] });
  */

@@ -1,6 +1,10 @@
 import type { ApiErrorBody, ErrorCode } from '../api/types.ts';
 
-/** Codes the SDK adds for failures that never got an answer from the broker. */
+/**
+ * Codes the SDK adds for failures that never got a broker answer.
+ * @example
+ * if (error instanceof NimbusApiError && error.code === 'NETWORK_ERROR') reconnectLater();
+ */
 export type ClientErrorCode = 'NETWORK_ERROR' | 'UNEXPECTED_RESPONSE';
 
 /**
@@ -109,7 +113,11 @@ const CLASS_BY_STATUS: Record<number, ErrorClass> = {
   503: ServiceUnavailableError,
 };
 
-/** Builds the typed error for a failed response from its status and error body. */
+/**
+ * Builds the typed error for a failed response from its status and error body.
+ * @example
+ * errorFromResponse(404, '{"code":"TOPIC_NOT_FOUND","message":"no","requestId":"r1"}', undefined); // NotFoundError
+ */
 export function errorFromResponse(status: number, text: string, requestId: string | undefined): NimbusApiError {
   const body = parseErrorBody(text);
   const ErrorType = CLASS_BY_STATUS[status] ?? NimbusApiError;

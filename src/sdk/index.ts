@@ -2,8 +2,8 @@
  * The Nimbus MQ client for Node and browsers: admin calls on `Client`, sending with
  * `Producer`, pulling with `SimpleConsumer`, callback-driven consumption with `PushConsumer`.
  * @example
- * import { Client, Producer, PushConsumer } from 'nimbus-mq/sdk';
- * const client = new Client({ endpoint: 'http://127.0.0.1:8080' });
+ * import { Client, Producer } from './src/sdk/index.ts';
+ * const client = new Client({ endpoint: 'http://127.0.0.1:9800' });
  * await new Producer(client).send('orders', 'hello');
  */
 
@@ -17,6 +17,7 @@ export type {
   TopicInfo,
 } from '../api/types.ts';
 export {
+  type CallOptions,
   Client,
   type ClientOptions,
   type GroupOptions,

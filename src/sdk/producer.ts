@@ -2,9 +2,18 @@ import type { SendBatchResultBody, SendMessageRequest, SendResultBody } from '..
 import { bytesToBase64 } from './base64.ts';
 import type { CallOptions, Client } from './client.ts';
 
-/** A body as text (sent as UTF-8) or as bytes. */
+/**
+ * A body as text (sent as UTF-8) or as bytes.
+ * @example
+ * const body: MessageBody = new TextEncoder().encode('hello');
+ */
 export type MessageBody = string | Uint8Array;
 
+/**
+ * A message to send with its metadata.
+ * @example
+ * const message: OutgoingMessage = { body: '{"id":7}', tag: 'created', keys: ['order-7'], messageId: 'order-7' };
+ */
 export interface OutgoingMessage {
   body: MessageBody;
   /** One tag, for server-side filtering by consumer groups. */
@@ -22,7 +31,11 @@ export interface OutgoingMessage {
   delayMs?: number;
 }
 
-/** Where a sent message was stored. */
+/**
+ * Where a sent message was stored; `duplicate` when its messageId was sent before.
+ * @example
+ * const { msgId, queueId, queueOffset, duplicate }: SendResult = await producer.send('orders', 'hi');
+ */
 export type SendResult = SendResultBody;
 
 /**

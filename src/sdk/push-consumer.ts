@@ -2,6 +2,11 @@ import type { Client } from './client.ts';
 import type { ReceivedMessage } from './message.ts';
 import { SimpleConsumer } from './simple-consumer.ts';
 
+/**
+ * What a push consumer consumes and how.
+ * @example
+ * const options: PushConsumerOptions = { group: 'billing', concurrency: 8, handler: (m) => charge(m.json()) };
+ */
 export interface PushConsumerOptions {
   group: string;
   clientId?: string;

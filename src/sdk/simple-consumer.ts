@@ -7,6 +7,11 @@ import type {
 import type { CallOptions, Client } from './client.ts';
 import { ReceivedMessage } from './message.ts';
 
+/**
+ * The group to consume and defaults for every receive.
+ * @example
+ * const options: SimpleConsumerOptions = { group: 'billing', clientId: 'worker-1', waitMs: 20_000 };
+ */
 export interface SimpleConsumerOptions {
   group: string;
   /** This consumer instance; broadcasting groups keep progress per clientId. Generated when absent. */
@@ -19,16 +24,30 @@ export interface SimpleConsumerOptions {
   maxMessages?: number;
 }
 
+/**
+ * Overrides of the consumer's defaults for one receive.
+ * @example
+ * await consumer.receive({ maxMessages: 16, waitMs: 20_000, invisibleDurationMs: 60_000 } satisfies ReceiveOptions);
+ */
 export interface ReceiveOptions extends CallOptions {
   maxMessages?: number;
   invisibleDurationMs?: number;
   waitMs?: number;
 }
 
-/** The outcome of settling one delivery; a stale handle is reported here, not thrown. */
+/**
+ * The outcome of settling one delivery; a stale handle is reported here, not thrown.
+ * @example
+ * const [result]: SettleResult[] = await consumer.ack(message);
+ * if (!result?.ok) console.warn(result?.code); // e.g. RECEIPT_HANDLE_EXPIRED
+ */
 export type SettleResult = SettleResultBody;
 
-/** A delivery to settle: the received message, or its receipt handle. */
+/**
+ * A delivery to settle: the received message, or its receipt handle.
+ * @example
+ * const items: Settleable[] = [message, message.receiptHandle];
+ */
 export type Settleable = ReceivedMessage | string;
 
 /**
@@ -117,7 +136,11 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** A random client id in the broker's allowed alphabet. */
+/**
+ * A random client id in the broker's allowed alphabet.
+ * @example
+ * generateClientId(); // 'client-1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed'
+ */
 export function generateClientId(): string {
   const random =
     typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function'
