@@ -1,0 +1,174 @@
+import type { WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { Group, Topic } from '../../core/model.ts';
+import { S, str } from './attributes.ts';
+import type { ClaimCheck } from './claim-check.ts';
+import type { DynamoGateway, Item } from './gateway.ts';
+import {
+  cursorPartition,
+  deadLetterPartition,
+  GROUPS_PARTITION,
+  groupLanesPartition,
+  leasePartition,
+  queueKey,
+  TOPICS_PARTITION,
+  topicLanesPartition,
+} from './keys.ts';
+import type { TableNames } from './table-definitions.ts';
+
+/**
+ * Topics and groups (one small item each, JSON in `d`), and their complete removal:
+ * a deleted topic takes its queues, cursors, leases and dead letters along; a deleted
+ * group its lanes' cursors, leases and dead letters. Idempotency and key-index records
+ * are left to TTL (lookups check them against the queue).
+ */
+export class CatalogRecords {
+  private readonly gateway: DynamoGateway;
+  private readonly tables: TableNames;
+  private readonly claimCheck: ClaimCheck | undefined;
+
+  constructor(gateway: DynamoGateway, tables: TableNames, claimCheck: ClaimCheck | undefined) {
+    this.gateway = gateway;
+    this.tables = tables;
+    this.claimCheck = claimCheck;
+  }
+
+  getTopic(name: string): Promise<Topic | undefined> {
+    return this.getRecord<Topic>(TOPICS_PARTITION, name);
+  }
+
+  listTopics(): Promise<Topic[]> {
+    return this.listRecords<Topic>(TOPICS_PARTITION);
+  }
+
+  saveTopic(topic: Topic): Promise<void> {
+    return this.putRecord(TOPICS_PARTITION, topic.name, topic);
+  }
+
+  getGroup(name: string): Promise<Group | undefined> {
+    return this.getRecord<Group>(GROUPS_PARTITION, name);
+  }
+
+  listGroups(): Promise<Group[]> {
+    return this.listRecords<Group>(GROUPS_PARTITION);
+  }
+
+  saveGroup(group: Group): Promise<void> {
+    return this.putRecord(GROUPS_PARTITION, group.name, group);
+  }
+
+  async deleteTopic(name: string): Promise<boolean> {
+    const topic = await this.getTopic(name);
+    if (!topic) return false;
+    for (let queueId = 0; queueId < topic.queueCount; queueId++) {
+      await this.deletePartition(this.tables.messages, 'q', queueKey(name, queueId), 'o');
+    }
+    await this.claimCheck?.deletePrefix(this.claimCheck.keyFor(name, ''));
+    const lanes = await this.queryPartition(this.tables.state, 'p', topicLanesPartition(name));
+    for (const laneItem of lanes) {
+      const lane = str(laneItem, 'l') ?? '';
+      await this.deleteLaneState(lane, topic);
+      const group = lane.split('@')[0] ?? lane;
+      await this.deleteDeadLetters(group, (letter) => str(letter, 't') === name);
+      await this.deleteKeys(this.tables.state, [{ p: S(groupLanesPartition(group)), s: S(`${lane}#${name}`) }]);
+    }
+    await this.deletePartition(this.tables.state, 'p', topicLanesPartition(name), 's');
+    await this.deleteKeys(this.tables.state, [{ p: S(TOPICS_PARTITION), s: S(name) }]);
+    return true;
+  }
+
+  async deleteGroup(name: string): Promise<boolean> {
+    const group = await this.getGroup(name);
+    if (!group) return false;
+    const lanes = await this.queryPartition(this.tables.state, 'p', groupLanesPartition(name));
+    for (const laneItem of lanes) {
+      const lane = str(laneItem, 'l') ?? '';
+      const topic = await this.getTopic(str(laneItem, 't') ?? '');
+      if (topic) await this.deleteLaneState(lane, topic);
+      await this.deleteKeys(this.tables.state, [{ p: S(topicLanesPartition(str(laneItem, 't') ?? '')), s: S(lane) }]);
+    }
+    await this.deleteDeadLetters(name, () => true);
+    await this.deletePartition(this.tables.state, 'p', groupLanesPartition(name), 's');
+    await this.deleteKeys(this.tables.state, [{ p: S(GROUPS_PARTITION), s: S(name) }]);
+    return true;
+  }
+
+  /** A lane's cursors and lease items on one topic. */
+  private async deleteLaneState(lane: string, topic: Topic): Promise<void> {
+    await this.deletePartition(this.tables.state, 'p', cursorPartition(lane, topic.name), 's');
+    for (let queueId = 0; queueId < topic.queueCount; queueId++) {
+      await this.deletePartition(this.tables.state, 'p', leasePartition(lane, topic.name, queueId), 's');
+    }
+  }
+
+  private async deleteDeadLetters(group: string, matches: (letter: Item) => boolean): Promise<void> {
+    const letters = await this.queryPartition(this.tables.state, 'p', deadLetterPartition(group));
+    await this.deleteKeys(
+      this.tables.state,
+      letters.filter(matches).map((letter) => ({ p: S(str(letter, 'p') ?? ''), s: S(str(letter, 's') ?? '') })),
+    );
+  }
+
+  private async getRecord<T>(partition: string, name: string): Promise<T | undefined> {
+    const item = await this.gateway.get('other', 'catalog.get', {
+      TableName: this.tables.state,
+      Key: { p: S(partition), s: S(name) },
+      ConsistentRead: true,
+    });
+    const json = str(item, 'd');
+    return json === undefined ? undefined : (JSON.parse(json) as T);
+  }
+
+  private async listRecords<T>(partition: string): Promise<T[]> {
+    const items = await this.queryPartition(this.tables.state, 'p', partition);
+    return items.map((item) => JSON.parse(str(item, 'd') ?? '{}') as T);
+  }
+
+  private async putRecord(partition: string, name: string, value: Topic | Group): Promise<void> {
+    await this.gateway.put('other', 'catalog.put', {
+      TableName: this.tables.state,
+      Item: { p: S(partition), s: S(name), d: S(JSON.stringify(value)) },
+    });
+  }
+
+  private async queryPartition(table: string, keyName: string, value: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.gateway.query('other', 'catalog.query', {
+        TableName: table,
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': keyName },
+        ExpressionAttributeValues: { ':v': S(value) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      });
+      items.push(...page.items);
+      startKey = page.lastKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** Deletes every item of one partition, page by page. */
+  private async deletePartition(table: string, keyName: string, value: string, sortName: string): Promise<void> {
+    let startKey: Item | undefined;
+    do {
+      const page = await this.gateway.query('other', 'catalog.delete', {
+        TableName: table,
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': keyName, '#s': sortName },
+        ExpressionAttributeValues: { ':v': S(value) },
+        ProjectionExpression: '#k, #s',
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      });
+      await this.deleteKeys(table, page.items);
+      startKey = page.lastKey;
+    } while (startKey);
+  }
+
+  private async deleteKeys(table: string, keys: Item[]): Promise<void> {
+    if (keys.length === 0) return;
+    const requests: WriteRequest[] = keys.map((Key) => ({ DeleteRequest: { Key } }));
+    await this.gateway.batchWrite('other', 'catalog.delete', table, requests);
+  }
+}

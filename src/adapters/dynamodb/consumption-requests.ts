@@ -1,0 +1,231 @@
+import type {
+  DeleteItemCommandInput,
+  PutItemCommandInput,
+  QueryCommandInput,
+  TransactWriteItem,
+  UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import type { LeaseUpdate } from '../../core/ports/store.ts';
+import { N, S } from './attributes.ts';
+import type { Item } from './gateway.ts';
+import { cursorPartition } from './keys.ts';
+import { INDEXES, type TableNames } from './table-definitions.ts';
+
+/** Pure builders of cursor and lease requests; each condition names the race it prevents. */
+
+export function cursorKey(lane: string, topic: string, queueId: number): Item {
+  return { p: S(cursorPartition(lane, topic)), s: S(String(queueId)) };
+}
+
+export function queryCursors(tables: TableNames, lane: string, topic: string): QueryCommandInput {
+  return {
+    TableName: tables.state,
+    KeyConditionExpression: 'p = :p',
+    ExpressionAttributeValues: { ':p': S(cursorPartition(lane, topic)) },
+    // Cursors are compared-and-set by claims: a stale read would only make claims fail.
+    ConsistentRead: true,
+  };
+}
+
+/** Race prevented: two receivers initialising one lane at once; the first value wins and is never moved back. */
+export function putCursorIfAbsent(
+  tables: TableNames,
+  lane: string,
+  topic: string,
+  queueId: number,
+  offset: number,
+): PutItemCommandInput {
+  return {
+    TableName: tables.state,
+    Item: { ...cursorKey(lane, topic, queueId), c: N(offset) },
+    ConditionExpression: 'attribute_not_exists(p)',
+  };
+}
+
+/**
+ * Moves a cursor from `from` to `to`. Race prevented: two receivers of one lane read the
+ * same range; only the one whose `from` is still current hands those messages out.
+ */
+export function advanceCursor(
+  tables: TableNames,
+  lane: string,
+  topic: string,
+  queueId: number,
+  from: number,
+  to: number,
+): UpdateItemCommandInput {
+  return {
+    TableName: tables.state,
+    Key: cursorKey(lane, topic, queueId),
+    UpdateExpression: 'SET c = :to',
+    ConditionExpression: 'c = :from',
+    ExpressionAttributeValues: { ':from': N(from), ':to': N(to) },
+  };
+}
+
+export function advanceCursorTransactItem(
+  tables: TableNames,
+  lane: string,
+  topic: string,
+  queueId: number,
+  from: number,
+  to: number,
+): TransactWriteItem {
+  const update = advanceCursor(tables, lane, topic, queueId, from, to);
+  return {
+    Update: {
+      TableName: tables.state,
+      Key: update.Key,
+      UpdateExpression: update.UpdateExpression,
+      ConditionExpression: update.ConditionExpression,
+      ExpressionAttributeValues: update.ExpressionAttributeValues,
+    },
+  };
+}
+
+/**
+ * Stores a lease item. Race prevented: a batchId can repeat after a lane's cursor moved
+ * back (offset reset); `expectedVersion` then names the item version merged into, and
+ * any other change in between fails the claim rather than dropping someone's lease.
+ */
+export function putLeaseItemTransactItem(tables: TableNames, item: Item, expectedVersion?: number): TransactWriteItem {
+  return {
+    Put: {
+      TableName: tables.state,
+      Item: item,
+      ...(expectedVersion === undefined
+        ? { ConditionExpression: 'attribute_not_exists(p)' }
+        : { ConditionExpression: 'ver = :ver', ExpressionAttributeValues: { ':ver': N(expectedVersion) } }),
+    },
+  };
+}
+
+/**
+ * Changes one lease. Race prevented: the token fences stale receipt handles (an ack or a
+ * redelivery got there first). With `keepEarliest`, also requires `mv <= visibleAt`, so
+ * the item's earliest time stays a lower bound; otherwise lowers `mv` to `visibleAt`.
+ */
+export function updateLeaseEntry(
+  tables: TableNames,
+  key: Item,
+  offset: number,
+  expectedToken: string,
+  update: LeaseUpdate,
+  keepEarliest: boolean,
+): UpdateItemCommandInput {
+  const set = 'SET l.#o.a = :a, l.#o.v = :v, l.#o.t = :t';
+  return {
+    TableName: tables.state,
+    Key: key,
+    UpdateExpression: keepEarliest ? `${set} ADD ver :one` : `${set}, mv = :v ADD ver :one`,
+    ConditionExpression: keepEarliest ? 'l.#o.t = :expected AND mv <= :v' : 'l.#o.t = :expected',
+    ExpressionAttributeNames: { '#o': String(offset) },
+    ExpressionAttributeValues: {
+      ':a': N(update.attempt),
+      ':v': N(update.visibleAt),
+      ':t': S(update.token),
+      ':expected': S(expectedToken),
+      ':one': N(1),
+    },
+    ReturnValues: 'ALL_NEW',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/**
+ * Removes acked leases from a batch item. Race prevented: each entry is removed only if
+ * its token still matches, so a handle from an earlier delivery cannot ack a redelivery.
+ */
+export function removeLeaseEntries(
+  tables: TableNames,
+  key: Item,
+  entries: readonly { offset: number; token: string }[],
+): UpdateItemCommandInput {
+  const names: Record<string, string> = {};
+  const values: Item = { ':one': N(1) };
+  const conditions: string[] = [];
+  const removals: string[] = [];
+  entries.forEach(({ offset, token }, i) => {
+    names[`#o${i}`] = String(offset);
+    values[`:t${i}`] = S(token);
+    conditions.push(`l.#o${i}.t = :t${i}`);
+    removals.push(`l.#o${i}`);
+  });
+  return {
+    TableName: tables.state,
+    Key: key,
+    UpdateExpression: `REMOVE ${removals.join(', ')} ADD ver :one`,
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValues: 'ALL_NEW',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+export function removeLeaseEntryTransactItem(
+  tables: TableNames,
+  key: Item,
+  offset: number,
+  token: string,
+): TransactWriteItem {
+  const update = removeLeaseEntries(tables, key, [{ offset, token }]);
+  return {
+    Update: {
+      TableName: tables.state,
+      Key: key,
+      UpdateExpression: update.UpdateExpression,
+      ConditionExpression: update.ConditionExpression,
+      ExpressionAttributeNames: update.ExpressionAttributeNames,
+      ExpressionAttributeValues: update.ExpressionAttributeValues,
+    },
+  };
+}
+
+/** Deletes an emptied lease item. Race prevented: a concurrent change (`ver`) keeps the item alive. */
+export function deleteEmptyLeaseItem(tables: TableNames, key: Item, version: number): DeleteItemCommandInput {
+  return {
+    TableName: tables.state,
+    Key: key,
+    ConditionExpression: 'ver = :ver',
+    ExpressionAttributeValues: { ':ver': N(version) },
+  };
+}
+
+/** Raises a lagging `mv` to the true earliest time. Race prevented: any change since the read (`ver`) wins. */
+export function repairEarliest(
+  tables: TableNames,
+  key: Item,
+  version: number,
+  earliest: number,
+): UpdateItemCommandInput {
+  return {
+    TableName: tables.state,
+    Key: key,
+    UpdateExpression: 'SET mv = :mv',
+    ConditionExpression: 'ver = :ver',
+    ExpressionAttributeValues: { ':mv': N(earliest), ':ver': N(version) },
+  };
+}
+
+/** Lease items of a lane whose earliest lease is due (keys only: the items are fetched after). */
+export function queryDueLeaseItems(tables: TableNames, lane: string, now: number, limit: number): QueryCommandInput {
+  return {
+    TableName: tables.state,
+    IndexName: INDEXES.dueLeases,
+    KeyConditionExpression: 'c = :lane AND mv <= :now',
+    ExpressionAttributeValues: { ':lane': S(lane), ':now': N(now) },
+    Limit: limit,
+  };
+}
+
+export function queryEarliestLeaseItem(tables: TableNames, lane: string, startKey?: Item): QueryCommandInput {
+  return {
+    TableName: tables.state,
+    IndexName: INDEXES.dueLeases,
+    KeyConditionExpression: 'c = :lane',
+    ExpressionAttributeValues: { ':lane': S(lane) },
+    Limit: 1,
+    ExclusiveStartKey: startKey,
+  };
+}

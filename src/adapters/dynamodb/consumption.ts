@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import type { Claim, Lease, LeaseKey, LeaseUpdate } from '../../core/ports/store.ts';
+import { num, S, str } from './attributes.ts';
+import {
+  advanceCursor,
+  advanceCursorTransactItem,
+  deleteEmptyLeaseItem,
+  putCursorIfAbsent,
+  putLeaseItemTransactItem,
+  queryCursors,
+  queryDueLeaseItems,
+  queryEarliestLeaseItem,
+  removeLeaseEntries,
+  repairEarliest,
+  updateLeaseEntry,
+} from './consumption-requests.ts';
+import type { DynamoGateway, Item } from './gateway.ts';
+import { groupLanesPartition, topicLanesPartition } from './keys.ts';
+import {
+  earliestVisibleAt,
+  itemKeyOf,
+  itemVersion,
+  leaseEntries,
+  leaseItemKey,
+  leasesOf,
+  newLeaseItem,
+} from './lease-items.ts';
+import type { TableNames } from './table-definitions.ts';
+
+/** Cursors and leases: what consumers hold, claim, extend and ack. */
+export class Consumption {
+  private readonly registeredLanes = new Set<string>();
+  private readonly gateway: DynamoGateway;
+  private readonly tables: TableNames;
+
+  constructor(gateway: DynamoGateway, tables: TableNames) {
+    this.gateway = gateway;
+    this.tables = tables;
+  }
+
+  async getCursors(lane: string, topic: string): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    let startKey: Item | undefined;
+    do {
+      const page = await this.gateway.query('receive', 'getCursors', {
+        ...queryCursors(this.tables, lane, topic),
+        ExclusiveStartKey: startKey,
+      });
+      for (const item of page.items) out.set(Number(str(item, 's')), num(item, 'c') ?? 0);
+      startKey = page.lastKey;
+    } while (startKey);
+    return out;
+  }
+
+  async initCursors(lane: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void> {
+    await this.registerLane(lane, topic);
+    await Promise.all(
+      [...cursors].map(([queueId, offset]) =>
+        this.gateway.put('receive', 'initCursors', putCursorIfAbsent(this.tables, lane, topic, queueId, offset)),
+      ),
+    );
+  }
+
+  /** Records which lanes read which topics, so deleting a group or topic finds all their state. */
+  async registerLane(lane: string, topic: string): Promise<void> {
+    const marker = `${lane}\u0000${topic}`;
+    if (this.registeredLanes.has(marker)) return;
+    const group = lane.split('@')[0] ?? lane;
+    await this.gateway.batchWrite('other', 'registerLane', this.tables.state, [
+      { PutRequest: { Item: { p: S(groupLanesPartition(group)), s: S(`${lane}#${topic}`), l: S(lane), t: S(topic) } } },
+      { PutRequest: { Item: { p: S(topicLanesPartition(topic)), s: S(lane), l: S(lane) } } },
+    ]);
+    if (this.registeredLanes.size > 10_000) this.registeredLanes.clear();
+    this.registeredLanes.add(marker);
+  }
+
+  async claim(claim: Claim): Promise<boolean> {
+    const { consumer, topic, queueId, fromOffset, toOffset } = claim;
+    if (claim.leases.length === 0) {
+      const outcome = await this.gateway.update(
+        'receive',
+        'claim',
+        advanceCursor(this.tables, consumer, topic, queueId, fromOffset, toOffset),
+      );
+      return outcome.ok;
+    }
+    const batches = new Map<string, Lease[]>();
+    for (const lease of claim.leases) batches.set(lease.batchId, [...(batches.get(lease.batchId) ?? []), lease]);
+    const merges = new Map<string, Item>();
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const items = [
+        advanceCursorTransactItem(this.tables, consumer, topic, queueId, fromOffset, toOffset),
+        ...[...batches.entries()].map(([batchId, leases]) => {
+          const existing = merges.get(batchId);
+          return existing
+            ? putLeaseItemTransactItem(this.tables, mergeLeaseItem(existing, leases), itemVersion(existing))
+            : putLeaseItemTransactItem(this.tables, newLeaseItem(leases));
+        }),
+      ];
+      const outcome = await this.gateway.transact('receive', 'claim', items, randomUUID());
+      if (outcome.ok) return true;
+      if (outcome.reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+      // A lease item with this batchId exists (the cursor moved back since): merge into it.
+      for (const batchId of batches.keys()) {
+        const key = leaseItemKey({ consumer, topic, queueId, batchId });
+        const existing = await this.gateway.get('receive', 'claim', {
+          TableName: this.tables.state,
+          Key: key,
+          ConsistentRead: true,
+        });
+        if (existing) merges.set(batchId, existing);
+        else merges.delete(batchId);
+      }
+    }
+    return false;
+  }
+
+  async dueLeases(lane: string, now: number, limit: number): Promise<Lease[]> {
+    const due = await this.gateway.query('receive', 'dueLeases', queryDueLeaseItems(this.tables, lane, now, limit));
+    if (due.items.length === 0) return [];
+    const items = await this.gateway.batchGet(
+      'receive',
+      'dueLeases',
+      this.tables.state,
+      due.items.map(itemKeyOf),
+      false,
+    );
+    const leases: Lease[] = [];
+    await Promise.all(
+      items.map(async (item) => {
+        await this.tidy(item);
+        for (const lease of leasesOf(item)) if (lease.visibleAt <= now) leases.push(lease);
+      }),
+    );
+    leases.sort((a, b) => a.visibleAt - b.visibleAt || a.queueOffset - b.queueOffset);
+    return leases.slice(0, limit);
+  }
+
+  async nextLeaseVisibleAt(lane: string): Promise<number | undefined> {
+    const first = await this.gateway.query('receive', 'nextLeaseVisibleAt', queryEarliestLeaseItem(this.tables, lane));
+    return num(first.items[0], 'mv');
+  }
+
+  async updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {
+    const itemKey = leaseItemKey(key);
+    const raising = await this.gateway.update(
+      'receive',
+      'updateLease',
+      updateLeaseEntry(this.tables, itemKey, key.queueOffset, expectedToken, update, true),
+    );
+    if (raising.ok) {
+      if (raising.attributes) await this.tidy(raising.attributes);
+      return true;
+    }
+    if (leaseEntries(raising.old ?? {}).get(key.queueOffset)?.token !== expectedToken) return false;
+    // The token matched, so only `mv <= visibleAt` failed: this update moves the earliest time down.
+    const lowering = await this.gateway.update(
+      'receive',
+      'updateLease',
+      updateLeaseEntry(this.tables, itemKey, key.queueOffset, expectedToken, update, false),
+    );
+    return lowering.ok;
+  }
+
+  async deleteLeases(items: readonly { key: LeaseKey; token: string }[]): Promise<boolean[]> {
+    const results: boolean[] = new Array(items.length).fill(false);
+    const groups = new Map<string, { key: Item; members: { index: number; offset: number; token: string }[] }>();
+    items.forEach(({ key, token }, index) => {
+      const itemKey = leaseItemKey(key);
+      const id = `${itemKey['p']?.S}\u0000${itemKey['s']?.S}`;
+      const group = groups.get(id) ?? { key: itemKey, members: [] };
+      // The same handle twice in one call: only the first can succeed.
+      if (!group.members.some((member) => member.offset === key.queueOffset)) {
+        group.members.push({ index, offset: key.queueOffset, token });
+      }
+      groups.set(id, group);
+    });
+    await Promise.all(
+      [...groups.values()].map(async ({ key, members }) => {
+        let pending = members;
+        for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
+          const outcome = await this.gateway.update(
+            'ack',
+            'deleteLeases',
+            removeLeaseEntries(this.tables, key, pending),
+          );
+          if (outcome.ok) {
+            for (const member of pending) results[member.index] = true;
+            if (outcome.attributes) await this.tidy(outcome.attributes, 'ack');
+            return;
+          }
+          if (!outcome.old) return;
+          const current = leaseEntries(outcome.old);
+          pending = pending.filter((member) => current.get(member.offset)?.token === member.token);
+        }
+      }),
+    );
+    return results;
+  }
+
+  /** Deletes an emptied lease item, or raises its lagging earliest time; both lose quietly to any concurrent change. */
+  private async tidy(item: Item, kind: 'receive' | 'ack' = 'receive'): Promise<void> {
+    const version = itemVersion(item);
+    if (version === undefined) return;
+    const earliest = earliestVisibleAt(item);
+    if (earliest === undefined) {
+      await this.gateway.delete(kind, 'leaseItem.delete', deleteEmptyLeaseItem(this.tables, itemKeyOf(item), version));
+    } else if (earliest > (num(item, 'mv') ?? 0)) {
+      await this.gateway.update(
+        kind,
+        'leaseItem.repair',
+        repairEarliest(this.tables, itemKeyOf(item), version, earliest),
+      );
+    }
+  }
+}
+
+/** An existing lease item with `leases` added (same offsets replaced), its earliest time lowered if needed. */
+function mergeLeaseItem(existing: Item, leases: readonly Lease[]): Item {
+  const fresh = newLeaseItem(leases);
+  const entries = { ...(existing['l']?.M ?? {}), ...(fresh['l']?.M ?? {}) };
+  const earliest = Math.min(num(existing, 'mv') ?? Number.POSITIVE_INFINITY, num(fresh, 'mv') ?? 0);
+  return {
+    ...fresh,
+    l: { M: entries },
+    mv: { N: String(earliest) },
+    ver: { N: String((itemVersion(existing) ?? 0) + 1) },
+  };
+}

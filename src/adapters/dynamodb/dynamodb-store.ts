@@ -1,0 +1,195 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DeadLetter, Group, MessageRef, MessageToAppend, StoredMessage, Topic } from '../../core/model.ts';
+import type {
+  AppendResult,
+  BrokerStore,
+  Claim,
+  Lease,
+  LeaseKey,
+  LeaseUpdate,
+  QueueOffsets,
+  QueueRead,
+} from '../../core/ports/store.ts';
+import { Appender } from './appender.ts';
+import { type CapacityCounter, CapacityMeter } from './capacity.ts';
+import { CatalogRecords } from './catalog.ts';
+import { ClaimCheck } from './claim-check.ts';
+import { createDynamoClient, installThrottleHook } from './client.ts';
+import { Consumption } from './consumption.ts';
+import { ensureTables } from './create-tables.ts';
+import { DeadLetterRecords } from './dead-letters.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './errors.ts';
+import { DynamoGateway } from './gateway.ts';
+import {
+  DEFAULT_HOLE_TIMEOUT_MS,
+  DEFAULT_LARGE_BODY_BYTES,
+  type DynamoDbStoreHooks,
+  type DynamoDbStoreOptions,
+} from './options.ts';
+import { QueueReader } from './queue-reader.ts';
+import { Sweeper } from './sweeper.ts';
+import { DEFAULT_TABLE_PREFIX, type TableNames, tableDefinitions, tableNames } from './table-definitions.ts';
+
+/**
+ * Opens the DynamoDB store: the storage port on DynamoDB, with consumed capacity counted
+ * per path in `store.capacity`. With an `endpoint` (DynamoDB Local) and no credentials in
+ * the environment, dummy credentials (and region us-east-1 unless given) are used.
+ * @example
+ * const store = await openDynamoDbStore({ endpoint: 'http://127.0.0.1:8000', tablePrefix: 'dev', createTables: true });
+ * const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+ */
+export async function openDynamoDbStore(options: DynamoDbStoreOptions = {}): Promise<DynamoDbStore> {
+  const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
+  const region = options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+  const client = options.client ?? createDynamoClient({ endpoint: options.endpoint, region });
+  if (options.hooks?.throttle) installThrottleHook(client, options.hooks.throttle);
+  if (options.createTables) await ensureTables(client, Object.values(tableDefinitions(prefix)));
+  return new DynamoDbStore({
+    client,
+    ownsClient: !options.client,
+    tables: tableNames(prefix),
+    claimCheck: options.s3 ? new ClaimCheck({ region, ...options.s3 }) : undefined,
+    hooks: options.hooks,
+    holeTimeoutMs: options.holeTimeoutMs,
+    largeBodyBytes: options.largeBodyBytes,
+    retry: options.retry,
+  });
+}
+
+export interface DynamoDbStoreParts {
+  client: DynamoDBClient;
+  /** Whether close() destroys the client (it was made by openDynamoDbStore). */
+  ownsClient: boolean;
+  tables: TableNames;
+  claimCheck?: ClaimCheck;
+  hooks?: DynamoDbStoreHooks;
+  holeTimeoutMs?: number;
+  largeBodyBytes?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+/**
+ * The storage port on DynamoDB (layout and capacity: README.md in this folder). Each area
+ * lives in its own class; this one only routes the port's methods to them.
+ */
+export class DynamoDbStore implements BrokerStore {
+  /** Consumed WCU/RCU per path (send, receive, ack, other) since the last reset. */
+  readonly capacity: CapacityCounter;
+  readonly tables: TableNames;
+
+  private readonly parts: DynamoDbStoreParts;
+  private readonly catalog: CatalogRecords;
+  private readonly appender: Appender;
+  private readonly reader: QueueReader;
+  private readonly consumption: Consumption;
+  private readonly deadLetters: DeadLetterRecords;
+  private readonly sweeper: Sweeper;
+
+  constructor(parts: DynamoDbStoreParts) {
+    this.parts = parts;
+    this.tables = parts.tables;
+    const meter = new CapacityMeter();
+    this.capacity = meter;
+    const gateway = new DynamoGateway(parts.client, meter, { ...DEFAULT_RETRY, ...parts.retry });
+    const hooks = parts.hooks ?? {};
+    this.catalog = new CatalogRecords(gateway, parts.tables, parts.claimCheck);
+    this.reader = new QueueReader(
+      gateway,
+      parts.tables,
+      parts.claimCheck,
+      parts.holeTimeoutMs ?? DEFAULT_HOLE_TIMEOUT_MS,
+      hooks,
+    );
+    this.appender = new Appender(
+      gateway,
+      parts.tables,
+      this.reader,
+      parts.claimCheck,
+      hooks,
+      parts.largeBodyBytes ?? DEFAULT_LARGE_BODY_BYTES,
+    );
+    this.consumption = new Consumption(gateway, parts.tables);
+    this.deadLetters = new DeadLetterRecords(gateway, parts.tables);
+    this.sweeper = new Sweeper(gateway, parts.tables, parts.claimCheck);
+  }
+
+  getTopic(name: string): Promise<Topic | undefined> {
+    return this.catalog.getTopic(name);
+  }
+  listTopics(): Promise<Topic[]> {
+    return this.catalog.listTopics();
+  }
+  saveTopic(topic: Topic): Promise<void> {
+    return this.catalog.saveTopic(topic);
+  }
+  deleteTopic(name: string): Promise<boolean> {
+    return this.catalog.deleteTopic(name);
+  }
+  getGroup(name: string): Promise<Group | undefined> {
+    return this.catalog.getGroup(name);
+  }
+  listGroups(): Promise<Group[]> {
+    return this.catalog.listGroups();
+  }
+  saveGroup(group: Group): Promise<void> {
+    return this.catalog.saveGroup(group);
+  }
+  deleteGroup(name: string): Promise<boolean> {
+    return this.catalog.deleteGroup(name);
+  }
+
+  append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {
+    return this.appender.append(messages);
+  }
+  readQueue(topic: string, queueId: number, fromOffset: number, limit: number, now: number): Promise<QueueRead> {
+    return this.reader.readQueue(topic, queueId, fromOffset, limit, now);
+  }
+  getMessages(refs: readonly MessageRef[], now: number): Promise<(StoredMessage | undefined)[]> {
+    return this.reader.getMessages(refs, now, 'receive');
+  }
+  queueOffsets(topic: string, queueCount: number): Promise<QueueOffsets[]> {
+    return this.reader.queueOffsets(topic, queueCount);
+  }
+
+  getCursors(consumer: string, topic: string): Promise<Map<number, number>> {
+    return this.consumption.getCursors(consumer, topic);
+  }
+  initCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void> {
+    return this.consumption.initCursors(consumer, topic, cursors);
+  }
+  claim(claim: Claim): Promise<boolean> {
+    return this.consumption.claim(claim);
+  }
+  dueLeases(consumer: string, now: number, limit: number): Promise<Lease[]> {
+    return this.consumption.dueLeases(consumer, now, limit);
+  }
+  nextLeaseVisibleAt(consumer: string): Promise<number | undefined> {
+    return this.consumption.nextLeaseVisibleAt(consumer);
+  }
+  updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {
+    return this.consumption.updateLease(key, expectedToken, update);
+  }
+  deleteLeases(items: readonly { key: LeaseKey; token: string }[]): Promise<boolean[]> {
+    return this.consumption.deleteLeases(items);
+  }
+
+  deadLetter(key: LeaseKey, expectedToken: string, entry: DeadLetter): Promise<boolean> {
+    return this.deadLetters.deadLetter(key, expectedToken, entry);
+  }
+  listDeadLetters(group: string, limit: number): Promise<DeadLetter[]> {
+    return this.deadLetters.listDeadLetters(group, limit);
+  }
+  async redrive(entry: DeadLetter, lease: Lease): Promise<boolean> {
+    await this.consumption.registerLane(lease.consumer, lease.topic);
+    return this.deadLetters.redrive(entry, lease);
+  }
+
+  async sweepExpired(now: number, limit: number): Promise<number> {
+    return this.sweeper.sweep(await this.catalog.listTopics(), now, limit);
+  }
+
+  async close(): Promise<void> {
+    this.parts.claimCheck?.close();
+    if (this.parts.ownsClient) this.parts.client.destroy();
+  }
+}

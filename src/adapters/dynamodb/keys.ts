@@ -1,0 +1,72 @@
+/**
+ * Key layout of every item kind (see README.md). Topic and group names never contain `#`
+ * (names are `[A-Za-z0-9_-]`, system names add `%`), so `#` separates key parts safely.
+ */
+
+/** Sort key of a queue's head item: above every offset, so a forward query ends on it. */
+export const HEAD_OFFSET = Number.MAX_SAFE_INTEGER;
+
+/** messages table: the partition of one queue. */
+export function queueKey(topic: string, queueId: number): string {
+  return `${topic}#${queueId}`;
+}
+
+/** state table: catalog records live in two small partitions. */
+export const TOPICS_PARTITION = 'topic';
+export const GROUPS_PARTITION = 'group';
+
+/** state table: a lane's cursors on one topic, one item per queue (sort key = queueId). */
+export function cursorPartition(lane: string, topic: string): string {
+  return `C#${lane}#${topic}`;
+}
+
+/** state table: a lane's lease items on one queue (sort key = batchId). */
+export function leasePartition(lane: string, topic: string, queueId: number): string {
+  return `L#${lane}#${topic}#${queueId}`;
+}
+
+/** state table: the lanes (and topics) of a group, so the group can be removed completely. */
+export function groupLanesPartition(group: string): string {
+  return `R#${group}`;
+}
+
+/** state table: the lanes consuming a topic, so the topic can be removed completely. */
+export function topicLanesPartition(topic: string): string {
+  return `U#${topic}`;
+}
+
+/** state table: a group's dead letters, oldest first. */
+export function deadLetterPartition(group: string): string {
+  return `DL#${group}`;
+}
+
+export function deadLetterSortKey(entry: {
+  deadAt: number;
+  consumer: string;
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+}): string {
+  return `${pad(entry.deadAt)}#${entry.consumer}#${entry.topic}#${entry.queueId}#${entry.queueOffset}`;
+}
+
+/** index table: the idempotency record of one (topic, messageId). */
+export function dedupPartition(topic: string, messageId: string): string {
+  return `D#${topic}#${messageId}`;
+}
+
+export const SINGLE_SORT_KEY = '-';
+
+/** index table: one entry per (topic, key, message), newest last. */
+export function keyIndexPartition(topic: string, key: string): string {
+  return `K#${topic}#${key}`;
+}
+
+export function keyIndexSortKey(storeTimestamp: number, msgId: string): string {
+  return `${pad(storeTimestamp)}#${msgId}`;
+}
+
+/** Fixed-width epoch ms, so string order is time order. */
+export function pad(epochMs: number): string {
+  return String(epochMs).padStart(15, '0');
+}

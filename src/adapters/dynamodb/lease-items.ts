@@ -1,0 +1,96 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Lease, LeaseKey } from '../../core/ports/store.ts';
+import { N, num, requireNum, requireStr, S, str, ttlSeconds } from './attributes.ts';
+import type { Item } from './gateway.ts';
+import { leasePartition } from './keys.ts';
+import { LEASE_LIFETIME_MS } from './options.ts';
+
+/**
+ * One lease item per received batch: all leases of a claim share a batchId and live in one
+ * item as a map `l` of offset -> {a: attempt, v: visibleAt, t: token, i: msgId}. The
+ * top-level `mv` is never above the earliest `v` (it may lag below it after an ack or an
+ * extension; readers repair it) and keys the due-leases index; `ver` counts changes so
+ * repairs can be conditional on nothing having moved.
+ */
+
+export interface LeaseEntry {
+  attempt: number;
+  visibleAt: number;
+  token: string;
+  msgId: string;
+}
+
+export function leaseItemKey(key: Pick<LeaseKey, 'consumer' | 'topic' | 'queueId' | 'batchId'>): Item {
+  return { p: S(leasePartition(key.consumer, key.topic, key.queueId)), s: S(key.batchId) };
+}
+
+export function entryValue(entry: LeaseEntry): AttributeValue {
+  return {
+    M: { a: N(entry.attempt), v: N(entry.visibleAt), t: S(entry.token), i: S(entry.msgId) },
+  };
+}
+
+/** A new lease item holding `leases` (all of one lane, queue and batch). */
+export function newLeaseItem(leases: readonly Lease[]): Item {
+  const first = leases[0];
+  if (!first) throw new Error('A lease item needs at least one lease.');
+  const entries: Record<string, AttributeValue> = {};
+  for (const lease of leases) entries[String(lease.queueOffset)] = entryValue(lease);
+  const earliest = Math.min(...leases.map((lease) => lease.visibleAt));
+  const latest = Math.max(...leases.map((lease) => lease.visibleAt));
+  return {
+    ...leaseItemKey(first),
+    c: S(first.consumer),
+    t: S(first.topic),
+    q: N(first.queueId),
+    l: { M: entries },
+    mv: N(earliest),
+    ver: N(1),
+    ttl: N(ttlSeconds(latest + LEASE_LIFETIME_MS)),
+  };
+}
+
+export function leaseEntries(item: Item): Map<number, LeaseEntry> {
+  const out = new Map<number, LeaseEntry>();
+  for (const [offset, value] of Object.entries(item['l']?.M ?? {})) {
+    const entry = value.M;
+    if (!entry) continue;
+    out.set(Number(offset), {
+      attempt: Number(entry['a']?.N ?? 0),
+      visibleAt: Number(entry['v']?.N ?? 0),
+      token: entry['t']?.S ?? '',
+      msgId: entry['i']?.S ?? '',
+    });
+  }
+  return out;
+}
+
+/** Every lease an item holds, as the port's Lease records. */
+export function leasesOf(item: Item): Lease[] {
+  const consumer = requireStr(item, 'c');
+  const topic = requireStr(item, 't');
+  const queueId = requireNum(item, 'q');
+  const batchId = requireStr(item, 's');
+  return [...leaseEntries(item)].map(([queueOffset, entry]) => ({
+    consumer,
+    topic,
+    queueId,
+    queueOffset,
+    batchId,
+    ...entry,
+  }));
+}
+
+/** The true earliest visibleAt of an item's entries (undefined when it has none). */
+export function earliestVisibleAt(item: Item): number | undefined {
+  const times = [...leaseEntries(item).values()].map((entry) => entry.visibleAt);
+  return times.length === 0 ? undefined : Math.min(...times);
+}
+
+export function itemVersion(item: Item | undefined): number | undefined {
+  return num(item, 'ver');
+}
+
+export function itemKeyOf(item: Item): Item {
+  return { p: S(requireStr(item, 'p')), s: S(str(item, 's') ?? '') };
+}

@@ -1,0 +1,210 @@
+import type {
+  PutItemCommandInput,
+  QueryCommandInput,
+  TransactWriteItem,
+  UpdateItemCommandInput,
+  WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { B, N, S, ttlSeconds } from './attributes.ts';
+import type { Item } from './gateway.ts';
+import { dedupPartition, HEAD_OFFSET, keyIndexPartition, keyIndexSortKey, queueKey, SINGLE_SORT_KEY } from './keys.ts';
+import type { TableNames } from './table-definitions.ts';
+
+/**
+ * Pure builders of the messages-table requests (no I/O): unit-testable, and the single
+ * place where each condition expression says which race it prevents.
+ */
+
+/**
+ * Reserves `count` offsets of a queue: ADD on the queue's head item returns the old
+ * counter, so [old, old + count) belongs to this writer alone. The old time bucket tells
+ * whether this is the queue's first write in the current second (it then marks the
+ * sparse time index).
+ */
+export function reserveOffsets(tables: TableNames, q: string, count: number, bucket: number): UpdateItemCommandInput {
+  return {
+    TableName: tables.messages,
+    Key: { q: S(q), o: N(HEAD_OFFSET) },
+    UpdateExpression: 'SET tb = :bucket ADD n :count',
+    ExpressionAttributeValues: { ':bucket': N(bucket), ':count': N(count) },
+    ReturnValues: 'UPDATED_OLD',
+  };
+}
+
+export interface SegmentAttributes {
+  q: string;
+  firstOffset: number;
+  count: number;
+  data: Uint8Array;
+  /** Absent on void-only segments (they hold no message, so no time index entry). */
+  storeTimestamp?: number;
+  expireAt: number;
+  /** Set on the first segment of a queue in a new second: the sparse time index entry. */
+  timeMarker?: boolean;
+}
+
+export function segmentItem(segment: SegmentAttributes): Item {
+  const item: Item = {
+    q: S(segment.q),
+    o: N(segment.firstOffset),
+    n: N(segment.count),
+    m: B(segment.data),
+    e: N(segment.expireAt),
+    ttl: N(ttlSeconds(segment.expireAt)),
+  };
+  if (segment.storeTimestamp !== undefined) {
+    item['st'] = N(segment.storeTimestamp);
+    if (segment.timeMarker) item['ts'] = N(segment.storeTimestamp);
+  }
+  return item;
+}
+
+/**
+ * Writes a segment at its first offset. Race prevented: a reader that gave up waiting for
+ * this reserved range sealed its first offset with a tombstone; the put then fails and the
+ * writer re-reserves, so the messages are neither lost nor stored twice. ALL_OLD lets a
+ * retried put recognise its own earlier success.
+ */
+export function putSegment(tables: TableNames, segment: Item): PutItemCommandInput {
+  return {
+    TableName: tables.messages,
+    Item: segment,
+    ConditionExpression: 'attribute_not_exists(o)',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+export function putSegmentTransactItem(tables: TableNames, segment: Item): TransactWriteItem {
+  return {
+    Put: {
+      TableName: tables.messages,
+      Item: segment,
+      // Same race as putSegment: a sealed first offset makes the whole transaction fail.
+      ConditionExpression: 'attribute_not_exists(o)',
+    },
+  };
+}
+
+/**
+ * Seals one offset of an abandoned reservation. Race prevented: the slow writer of that
+ * offset may still put its segment; whoever writes first owns the offset, the other fails.
+ */
+export function putTombstone(tables: TableNames, q: string, offset: number, expireAt: number): PutItemCommandInput {
+  return {
+    TableName: tables.messages,
+    Item: { q: S(q), o: N(offset), x: N(1), e: N(expireAt), ttl: N(ttlSeconds(expireAt)) },
+    ConditionExpression: 'attribute_not_exists(o)',
+  };
+}
+
+/** Items of a queue from `fromOffset` upward; the head item (at HEAD_OFFSET) comes last. */
+export function queryForward(
+  tables: TableNames,
+  q: string,
+  fromOffset: number,
+  limit: number,
+  consistent: boolean,
+  startKey?: Item,
+): QueryCommandInput {
+  return {
+    TableName: tables.messages,
+    KeyConditionExpression: 'q = :q AND o >= :from',
+    ExpressionAttributeValues: { ':q': S(q), ':from': N(fromOffset) },
+    Limit: limit,
+    ConsistentRead: consistent,
+    ExclusiveStartKey: startKey,
+  };
+}
+
+/** Items of a queue at or below `atOrBelow`, newest first: finds the segment covering an offset. */
+export function queryBackward(
+  tables: TableNames,
+  q: string,
+  atOrBelow: number,
+  limit: number,
+  consistent: boolean,
+  startKey?: Item,
+): QueryCommandInput {
+  return {
+    TableName: tables.messages,
+    KeyConditionExpression: 'q = :q AND o <= :at',
+    ExpressionAttributeValues: { ':q': S(q), ':at': N(atOrBelow) },
+    ScanIndexForward: false,
+    Limit: limit,
+    ConsistentRead: consistent,
+    ExclusiveStartKey: startKey,
+  };
+}
+
+export function headKey(topic: string, queueId: number): Item {
+  return { q: S(queueKey(topic, queueId)), o: N(HEAD_OFFSET) };
+}
+
+export interface DedupRecord {
+  topic: string;
+  messageId: string;
+  queueId: number;
+  queueOffset: number;
+  msgId: string;
+  expireAt: number;
+}
+
+export function dedupKey(topic: string, messageId: string): Item {
+  return { p: S(dedupPartition(topic, messageId)), s: S(SINGLE_SORT_KEY) };
+}
+
+/**
+ * Records the first stored (topic, messageId), in the same transaction as its segment.
+ * Race prevented: two concurrent sends with one messageId both try; the second's condition
+ * fails, it voids its slot and returns the first result. Expired records may be replaced,
+ * and so may a record proven stale (its message is gone), named by `staleMsgId`.
+ */
+export function putDedupTransactItem(
+  tables: TableNames,
+  record: DedupRecord,
+  now: number,
+  staleMsgId?: string,
+): TransactWriteItem {
+  const values: Item = { ':now': N(now) };
+  let condition = 'attribute_not_exists(p) OR e <= :now';
+  if (staleMsgId !== undefined) {
+    condition += ' OR i = :stale';
+    values[':stale'] = S(staleMsgId);
+  }
+  return {
+    Put: {
+      TableName: tables.index,
+      Item: {
+        ...dedupKey(record.topic, record.messageId),
+        qi: N(record.queueId),
+        o: N(record.queueOffset),
+        i: S(record.msgId),
+        e: N(record.expireAt),
+        ttl: N(ttlSeconds(record.expireAt)),
+      },
+      ConditionExpression: condition,
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/** Key index entries are written before their segment (idempotent; a stale entry is filtered by msgId on lookup). */
+export function putKeyIndex(
+  topic: string,
+  key: string,
+  message: { msgId: string; storeTimestamp: number; expireAt: number; queueId: number; queueOffset: number },
+): WriteRequest {
+  return {
+    PutRequest: {
+      Item: {
+        p: S(keyIndexPartition(topic, key)),
+        s: S(keyIndexSortKey(message.storeTimestamp, message.msgId)),
+        qi: N(message.queueId),
+        o: N(message.queueOffset),
+        e: N(message.expireAt),
+        ttl: N(ttlSeconds(message.expireAt)),
+      },
+    },
+  };
+}

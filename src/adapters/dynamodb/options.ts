@@ -1,0 +1,54 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ClaimCheckOptions } from './claim-check.ts';
+import type { RetryPolicy } from './errors.ts';
+
+/** Where a writer is in an append, for fault-injection hooks. */
+export interface WriteStep {
+  topic: string;
+  queueId: number;
+  /** First offset of the reserved range (afterReserve) or of the segment about to be put (beforePut). */
+  firstOffset: number;
+  count: number;
+}
+
+/**
+ * Test hooks for fault injection. Production code never sets them; the tests use them to
+ * kill or pause a writer between reservation and write, and to inject throttling.
+ */
+export interface DynamoDbStoreHooks {
+  /** Runs after offsets are reserved, before anything is written. Throwing simulates a writer that dies here. */
+  afterReserve?(step: WriteStep): Promise<void> | void;
+  /** Runs before each conditional segment put. Waiting here simulates a writer that is late. */
+  beforePut?(step: WriteStep): Promise<void> | void;
+  /** Runs before every DynamoDB request; returning true fails it with ProvisionedThroughputExceededException. */
+  throttle?(commandName: string): boolean;
+  /** Runs after a reader sealed offsets [from, to) of a queue with tombstones. */
+  onSeal?(topic: string, queueId: number, from: number, to: number): void;
+}
+
+export interface DynamoDbStoreOptions {
+  /** DynamoDB endpoint, e.g. DynamoDB Local's `http://127.0.0.1:8000`; absent means AWS. */
+  endpoint?: string;
+  region?: string;
+  /** Table names are `<prefix>-messages`, `<prefix>-state`, `<prefix>-index` (default prefix `nimbus`). */
+  tablePrefix?: string;
+  /** A ready client (its middleware stack is used as is); otherwise one is made from endpoint/region. */
+  client?: DynamoDBClient;
+  /** Claim-check bucket for bodies above `largeBodyBytes`; without it such bodies are refused. */
+  s3?: ClaimCheckOptions;
+  /** Create missing tables and turn TTL on (tests, local use). The CDK stacks create them on AWS. */
+  createTables?: boolean;
+  hooks?: DynamoDbStoreHooks;
+  /** How long a reader waits on a missing offset below the tail before sealing it (default 10 s). */
+  holeTimeoutMs?: number;
+  /** Bodies larger than this go to S3 (default 256 KiB). */
+  largeBodyBytes?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export const DEFAULT_HOLE_TIMEOUT_MS = 10_000;
+export const DEFAULT_LARGE_BODY_BYTES = 256 * 1024;
+/** Longest a message lives (DESIGN §1 retention) plus the longest invisible time: the TTL of lease records. */
+export const LEASE_LIFETIME_MS = 72 * 3_600_000 + 12 * 3_600_000;
+/** Tombstones and dead letters outlive any message they concern by at most this. */
+export const RECORD_LIFETIME_MS = 72 * 3_600_000;

@@ -1,0 +1,111 @@
+import type { StoredMessage } from '../../core/model.ts';
+import { bin, num, requireNum } from './attributes.ts';
+import type { Item } from './gateway.ts';
+import { HEAD_OFFSET } from './keys.ts';
+import { decodeSegment, type SegmentFrame, type Slot } from './segment-codec.ts';
+
+/**
+ * The items of one queue partition and the walk over them. A queue is a run of offsets;
+ * each offset is covered by exactly one segment (a reserved range written at once) or by
+ * a tombstone (a sealed offset of a dead writer). The walk is pure, so every rule of
+ * reading (gaps, tombstones, expiry, partial segments) is unit-tested without I/O.
+ */
+
+export type QueueItem =
+  | { kind: 'segment'; offset: number; count: number; storeTimestamp: number; expireAt: number; data: Uint8Array }
+  | { kind: 'tombstone'; offset: number }
+  | { kind: 'head'; nextOffset: number };
+
+export function parseQueueItem(item: Item): QueueItem {
+  const offset = requireNum(item, 'o');
+  if (offset === HEAD_OFFSET) return { kind: 'head', nextOffset: num(item, 'n') ?? 0 };
+  const data = bin(item, 'm');
+  if (!data) return { kind: 'tombstone', offset };
+  return {
+    kind: 'segment',
+    offset,
+    count: requireNum(item, 'n'),
+    storeTimestamp: num(item, 'st') ?? 0,
+    expireAt: requireNum(item, 'e'),
+    data,
+  };
+}
+
+/** Offsets an item covers: [offset, offset + span). */
+export function spanOf(item: QueueItem): number {
+  if (item.kind === 'segment') return item.count;
+  return item.kind === 'tombstone' ? 1 : 0;
+}
+
+export function offsetOf(item: QueueItem): number {
+  return item.kind === 'head' ? HEAD_OFFSET : item.offset;
+}
+
+export function decodeItemSlots(item: Extract<QueueItem, { kind: 'segment' }>, topic: string, queueId: number) {
+  const frame: SegmentFrame = {
+    topic,
+    queueId,
+    firstOffset: item.offset,
+    storeTimestamp: item.storeTimestamp,
+    expireAt: item.expireAt,
+  };
+  return decodeSegment(item.data, item.count, frame);
+}
+
+/** A live message found by a walk; `claimKey` when its body is still in S3. */
+export interface FoundMessage {
+  message: StoredMessage;
+  claimKey?: string;
+}
+
+export interface Walk {
+  found: FoundMessage[];
+  /** The first offset not examined yet. */
+  next: number;
+  /**
+   * limit: enough messages; end: `next` is the queue's tail; gap: `next` is missing below
+   * `gapEnd` (a writer is late or dead); more: the items ran out before any of these.
+   */
+  stop: 'limit' | 'end' | 'gap' | 'more';
+  gapEnd?: number;
+}
+
+/**
+ * Walks items (ascending offsets) from `from`, collecting up to `limit` live messages.
+ * Items wholly below `from` are ignored, so a query may start at a segment that covers
+ * `from` partway through.
+ */
+export function walkQueue(
+  items: readonly QueueItem[],
+  from: number,
+  limit: number,
+  now: number,
+  topic: string,
+  queueId: number,
+): Walk {
+  const found: FoundMessage[] = [];
+  let next = from;
+  for (const item of items) {
+    if (item.kind === 'head') {
+      return next >= item.nextOffset
+        ? { found, next, stop: 'end' }
+        : { found, next, stop: 'gap', gapEnd: item.nextOffset };
+    }
+    if (item.offset + spanOf(item) <= next) continue;
+    if (item.offset > next) return { found, next, stop: 'gap', gapEnd: item.offset };
+    if (item.kind === 'tombstone' || item.expireAt <= now) {
+      // A sealed offset, or a segment whose every message expired: nothing to deliver.
+      next = item.offset + spanOf(item);
+      continue;
+    }
+    const slots: Slot[] = decodeItemSlots(item, topic, queueId);
+    for (let i = next - item.offset; i < item.count; i++) {
+      const slot = slots[i];
+      next = item.offset + i + 1;
+      if (slot?.kind !== 'message' || slot.message.expireAt <= now) continue;
+      found.push(slot.claimKey ? { message: slot.message, claimKey: slot.claimKey } : { message: slot.message });
+      if (found.length >= limit) return { found, next, stop: 'limit' };
+    }
+  }
+  return { found, next, stop: 'more' };
+}

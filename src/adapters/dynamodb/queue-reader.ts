@@ -1,0 +1,249 @@
+import { NimbusError } from '../../core/errors.ts';
+import type { MessageRef, StoredMessage } from '../../core/model.ts';
+import type { QueueOffsets, QueueRead } from '../../core/ports/store.ts';
+import type { CapacityKind } from './capacity.ts';
+import type { ClaimCheck } from './claim-check.ts';
+import type { DynamoGateway, Item } from './gateway.ts';
+import { queueKey } from './keys.ts';
+import { headKey, putTombstone, queryBackward, queryForward } from './message-requests.ts';
+import { type DynamoDbStoreHooks, RECORD_LIFETIME_MS } from './options.ts';
+import { type FoundMessage, parseQueueItem, type QueueItem, walkQueue } from './queue-items.ts';
+import type { TableNames } from './table-definitions.ts';
+
+/** Pages a single read may take before it returns what it has (bounds the cost of long expired runs). */
+const MAX_PAGES = 12;
+/** Refs further apart than this are looked up with separate queries. */
+const CLUSTER_SPAN = 256;
+
+/**
+ * Reads queues: ranges for consumers (eventually consistent: a missed segment only looks
+ * like "not yet"), single positions for redelivery (strongly consistent), and queue heads.
+ * Seals holes left by dead writers after `holeTimeoutMs`.
+ */
+export class QueueReader {
+  /** Per queue: the missing offset this reader is waiting on, since when, and the reserved end seen then. */
+  private readonly holes = new Map<string, { offset: number; since: number; end: number }>();
+  /** Per queue: messages per segment lately, to size query pages (DynamoDB charges every item a page reads). */
+  private readonly segmentSizes = new Map<string, number>();
+
+  private readonly gateway: DynamoGateway;
+  private readonly tables: TableNames;
+  private readonly claimCheck: ClaimCheck | undefined;
+  private readonly holeTimeoutMs: number;
+  private readonly hooks: DynamoDbStoreHooks;
+
+  constructor(
+    gateway: DynamoGateway,
+    tables: TableNames,
+    claimCheck: ClaimCheck | undefined,
+    holeTimeoutMs: number,
+    hooks: DynamoDbStoreHooks,
+  ) {
+    this.gateway = gateway;
+    this.tables = tables;
+    this.claimCheck = claimCheck;
+    this.holeTimeoutMs = holeTimeoutMs;
+    this.hooks = hooks;
+  }
+
+  async readQueue(topic: string, queueId: number, from: number, limit: number, now: number): Promise<QueueRead> {
+    const q = queueKey(topic, queueId);
+    if (limit <= 0) return { messages: [], nextOffset: from };
+    const items: QueueItem[] = [];
+    let startKey: Item | undefined;
+    let walk = walkQueue(items, from, limit, now, topic, queueId);
+    for (let page = 0; page < MAX_PAGES && walk.stop === 'more'; page++) {
+      const need = limit - walk.found.length;
+      const input = queryForward(this.tables, q, from, this.pageLimit(q, need), false, startKey);
+      const result = await this.gateway.query('receive', 'readQueue', input);
+      const parsed = result.items.map(parseQueueItem);
+      const first = parsed[0];
+      if (page === 0 && first && (first.kind === 'head' ? from < first.nextOffset : first.offset !== from)) {
+        // Nothing starts at `from`: it may sit inside a segment (a reader stopped mid-segment).
+        const covering = await this.coveringItem(q, from, false);
+        if (covering) items.push(covering);
+      }
+      items.push(...parsed);
+      this.learnSegmentSizes(q, parsed);
+      walk = walkQueue(items, from, limit, now, topic, queueId);
+      startKey = result.lastKey;
+      if (!startKey) break;
+    }
+    const messages = await this.loadBodies(walk.found);
+    if (walk.stop !== 'gap' || walk.gapEnd === undefined) {
+      this.holes.delete(q);
+      return { messages, nextOffset: walk.next };
+    }
+    const sealed = await this.waitOrSeal(topic, queueId, walk.next, walk.gapEnd, now);
+    if (!sealed || messages.length >= limit) return { messages, nextOffset: walk.next };
+    const rest = await this.readQueue(topic, queueId, walk.next, limit - messages.length, now);
+    return { messages: [...messages, ...rest.messages], nextOffset: rest.nextOffset };
+  }
+
+  /** Messages at given positions (strongly consistent: redelivery must not mistake a lag for expiry). */
+  async getMessages(
+    refs: readonly MessageRef[],
+    now: number,
+    kind: CapacityKind,
+  ): Promise<(StoredMessage | undefined)[]> {
+    const found: (FoundMessage | undefined)[] = new Array(refs.length).fill(undefined);
+    const byQueue = new Map<string, { topic: string; queueId: number; indices: number[] }>();
+    refs.forEach((ref, index) => {
+      const q = queueKey(ref.topic, ref.queueId);
+      const entry = byQueue.get(q) ?? { topic: ref.topic, queueId: ref.queueId, indices: [] };
+      entry.indices.push(index);
+      byQueue.set(q, entry);
+    });
+    await Promise.all(
+      [...byQueue.entries()].flatMap(([q, { topic, queueId, indices }]) =>
+        clusters(indices, (i) => refs[i]?.queueOffset ?? 0).map(async (cluster) => {
+          const offsets = cluster.map((i) => refs[i]?.queueOffset ?? 0);
+          const items = await this.itemsDownTo(q, Math.max(...offsets), Math.min(...offsets), kind);
+          for (const i of cluster) {
+            const offset = refs[i]?.queueOffset ?? -1;
+            const walk = walkQueue(items, offset, 1, now, topic, queueId);
+            const hit = walk.found[0];
+            if (hit && hit.message.queueOffset === offset) found[i] = hit;
+          }
+        }),
+      ),
+    );
+    const live = found.filter((entry): entry is FoundMessage => entry !== undefined);
+    const loaded = await this.loadBodies(live);
+    let at = 0;
+    return found.map((entry) => (entry ? loaded[at++] : undefined));
+  }
+
+  async queueOffsets(topic: string, queueCount: number): Promise<QueueOffsets[]> {
+    const ids = Array.from({ length: queueCount }, (_, i) => i);
+    const heads = await this.gateway.batchGet(
+      'other',
+      'queueOffsets',
+      this.tables.messages,
+      ids.map((id) => headKey(topic, id)),
+      true,
+    );
+    const tails = new Map(heads.map((item) => [item['q']?.S ?? '', Number(item['n']?.N ?? 0)]));
+    return Promise.all(
+      ids.map(async (queueId) => {
+        const q = queueKey(topic, queueId);
+        const nextOffset = tails.get(q) ?? 0;
+        const first = await this.gateway.query('other', 'queueOffsets', queryForward(this.tables, q, 0, 1, true));
+        const item = first.items[0] ? parseQueueItem(first.items[0]) : undefined;
+        const minOffset = item && item.kind !== 'head' ? Math.min(item.offset, nextOffset) : nextOffset;
+        return { queueId, minOffset, nextOffset };
+      }),
+    );
+  }
+
+  async loadBodies(found: readonly FoundMessage[]): Promise<StoredMessage[]> {
+    return Promise.all(
+      found.map(async ({ message, claimKey }) => {
+        if (!claimKey) return message;
+        if (!this.claimCheck) {
+          throw new NimbusError(
+            'STORE_UNAVAILABLE',
+            `Message ${message.msgId} has its body in S3 but no bucket is set.`,
+          );
+        }
+        return { ...message, body: await this.claimCheck.get(claimKey) };
+      }),
+    );
+  }
+
+  /** The segment or tombstone covering `offset`, if any (found by looking downward from it). */
+  private async coveringItem(q: string, offset: number, consistent: boolean): Promise<QueueItem | undefined> {
+    if (offset <= 0) return undefined;
+    const result = await this.gateway.query(
+      'receive',
+      'readQueue',
+      queryBackward(this.tables, q, offset, 1, consistent),
+    );
+    const item = result.items[0] ? parseQueueItem(result.items[0]) : undefined;
+    if (!item || item.kind === 'head') return undefined;
+    const end = item.offset + (item.kind === 'segment' ? item.count : 1);
+    return end > offset ? item : undefined;
+  }
+
+  /** Items from `high` down to the one covering `low`, returned in ascending order. */
+  private async itemsDownTo(q: string, high: number, low: number, kind: CapacityKind): Promise<QueueItem[]> {
+    const items: QueueItem[] = [];
+    let startKey: Item | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const limit = this.pageLimit(q, high - low + 1);
+      const result = await this.gateway.query(
+        kind,
+        'getMessages',
+        queryBackward(this.tables, q, high, limit, true, startKey),
+      );
+      const parsed = result.items.map(parseQueueItem);
+      items.push(...parsed);
+      startKey = result.lastKey;
+      if (!startKey || parsed.some((item) => item.kind !== 'head' && item.offset <= low)) break;
+    }
+    return items.reverse();
+  }
+
+  private async waitOrSeal(topic: string, queueId: number, offset: number, gapEnd: number, now: number) {
+    const q = queueKey(topic, queueId);
+    const hole = this.holes.get(q);
+    if (!hole || hole.offset !== offset) {
+      this.holes.set(q, { offset, since: now, end: gapEnd });
+      return false;
+    }
+    if (now - hole.since < this.holeTimeoutMs) return false;
+    this.holes.delete(q);
+    return this.seal(topic, queueId, offset, Math.min(hole.end, gapEnd), now);
+  }
+
+  /**
+   * Seals [from, to) offset by offset, upward, each with a conditional tombstone, and stops
+   * at the first offset a writer got first. Going strictly upward means a tombstone never
+   * lands inside a segment that was written: every reservation in the range either lost its
+   * first offset to a tombstone (and re-reserves) or won it before we reached it.
+   */
+  private async seal(topic: string, queueId: number, from: number, to: number, now: number): Promise<boolean> {
+    const q = queueKey(topic, queueId);
+    // A strongly consistent look first: an eventually consistent read may have missed the writer.
+    if (await this.coveringItem(q, from, true)) return true;
+    let sealed = from;
+    while (sealed < to) {
+      const outcome = await this.gateway.put(
+        'receive',
+        'seal',
+        putTombstone(this.tables, q, sealed, now + RECORD_LIFETIME_MS),
+      );
+      if (!outcome.ok) break;
+      sealed++;
+    }
+    if (sealed > from) this.hooks.onSeal?.(topic, queueId, from, sealed);
+    return true;
+  }
+
+  private pageLimit(q: string, need: number): number {
+    const perSegment = this.segmentSizes.get(q) ?? 32;
+    return Math.min(100, Math.max(1, Math.ceil(need / perSegment)));
+  }
+
+  private learnSegmentSizes(q: string, items: readonly QueueItem[]): void {
+    if (this.segmentSizes.size > 10_000) this.segmentSizes.clear();
+    for (const item of items) {
+      if (item.kind !== 'segment') continue;
+      const previous = this.segmentSizes.get(q) ?? item.count;
+      this.segmentSizes.set(q, Math.max(1, previous * 0.7 + item.count * 0.3));
+    }
+  }
+}
+
+/** Splits indices into groups whose offsets lie close together (one query each). */
+function clusters(indices: readonly number[], offsetOf: (index: number) => number): number[][] {
+  const sorted = [...indices].sort((a, b) => offsetOf(a) - offsetOf(b));
+  const out: number[][] = [];
+  for (const index of sorted) {
+    const current = out.at(-1);
+    const first = current?.[0];
+    if (current && first !== undefined && offsetOf(index) - offsetOf(first) <= CLUSTER_SPAN) current.push(index);
+    else out.push([index]);
+  }
+  return out;
+}
