@@ -1,10 +1,13 @@
 import { NimbusError } from '../../core/errors.ts';
 import type { Statements } from './statements.ts';
+import type { WalSyncer } from './wal-syncer.ts';
 
 /** A write waiting for the next flush. `run` executes synchronously inside the flush's transaction. */
 interface PendingWrite {
   run: () => unknown;
   weight: number;
+  /** Settle only once synced to disk; false for consumption state, whose loss only means redelivery. */
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -36,16 +39,22 @@ export class GroupCommitWriter {
   private readonly sql: Statements;
   private readonly limits: GroupCommitLimits;
 
-  constructor(statements: Statements, limits: Partial<GroupCommitLimits> = {}) {
+  private readonly syncer: WalSyncer | undefined;
+
+  /** With a `syncer`, promises settle only after the WAL holding their commit is fsynced. */
+  constructor(statements: Statements, limits: Partial<GroupCommitLimits> = {}, syncer?: WalSyncer) {
     this.sql = statements;
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.syncer = syncer;
   }
 
   /** Queues a write; resolves with its result once the transaction holding it committed. */
-  submit<T>(run: () => T, weight = 0): Promise<T> {
+  submit<T>(run: () => T, options: { weight?: number; durable?: boolean } = {}): Promise<T> {
+    const weight = options.weight ?? 0;
+    const durable = options.durable ?? true;
     if (this.closed) return Promise.reject(new NimbusError('STORE_UNAVAILABLE', 'The store is closed.'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, weight, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ run, weight, durable, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -54,6 +63,7 @@ export class GroupCommitWriter {
   closeAndDrain(): void {
     this.closed = true;
     while (this.queue.length > 0) this.flush();
+    this.syncer?.flushSync();
   }
 
   private schedule(): void {
@@ -82,11 +92,17 @@ export class GroupCommitWriter {
     const batch = this.takeBatch();
     if (batch.length === 0) return;
     const outcomes = this.runInTransaction(batch);
-    batch.forEach((write, i) => {
-      const outcome = outcomes[i] as Outcome;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
+    const settle = (durable: boolean) =>
+      batch.forEach((write, i) => {
+        if (write.durable !== durable) return;
+        const outcome = outcomes[i] as Outcome;
+        if (outcome.ok) write.resolve(outcome.value);
+        else write.reject(outcome.error);
+      });
+    settle(false);
+    const syncer = this.syncer;
+    if (syncer && batch.some((write, i) => write.durable && outcomes[i]?.ok)) syncer.afterCommit(() => settle(true));
+    else settle(true);
   }
 
   /**

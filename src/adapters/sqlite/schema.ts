@@ -1,14 +1,15 @@
 import type { DatabaseSync } from 'node:sqlite';
 
 /**
- * Connection settings. WAL lets readers run while a flush writes; `synchronous=FULL`
- * fsyncs the WAL on every commit, so an append that resolved survives a process or
- * machine crash. `busy_timeout` makes a second process wait for the write lock instead
- * of failing at once.
+ * Connection settings. WAL lets readers run while a flush writes. A file store runs with
+ * `synchronous=NORMAL` plus an fsync of the WAL after every commit on the thread pool
+ * (wal-syncer.ts), so an append that resolved survives a process or machine crash without
+ * the event loop waiting for the disk. `busy_timeout` makes a second process wait for the
+ * write lock instead of failing at once.
  */
-export function applyPragmas(db: DatabaseSync, busyTimeoutMs: number): void {
+export function applyPragmas(db: DatabaseSync, busyTimeoutMs: number, syncedExternally: boolean): void {
   db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = FULL');
+  db.exec(`PRAGMA synchronous = ${syncedExternally ? 'NORMAL' : 'FULL'}`);
   db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
   // Bounds the WAL file after checkpoints; without it a burst leaves a large file behind.
   db.exec('PRAGMA journal_size_limit = 67108864');

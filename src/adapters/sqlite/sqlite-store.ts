@@ -19,6 +19,7 @@ import * as writes from './message-writes.ts';
 import { type Row, toDeadLetter, toLease } from './row-mapping.ts';
 import { applyPragmas, migrate } from './schema.ts';
 import { prepareStatements, type Statements } from './statements.ts';
+import { WalSyncer } from './wal-syncer.ts';
 
 export interface SqliteStoreOptions {
   /** File path (parent directories are created), or ':memory:'. */
@@ -34,23 +35,33 @@ export interface SqliteStoreOptions {
  * transaction per turn of the event loop, shared by every write queued in it); reads
  * run directly against committed data.
  */
+/**
+ * Cursor, lease and ack writes settle as soon as they commit, without waiting for the WAL
+ * fsync: a crash can only lose the newest of them, which means redelivery (at-least-once),
+ * never a lost message. The next fsync makes them durable too.
+ */
+const CONSUMPTION_STATE = { durable: false } as const;
+
 export class SqliteStore implements BrokerStore {
   private readonly db: DatabaseSync;
   private readonly sql: Statements;
   private readonly writer: GroupCommitWriter;
+  private readonly syncer: WalSyncer | undefined;
 
   constructor(options: SqliteStoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    const onDisk = options.path !== ':memory:';
+    if (onDisk) mkdirSync(dirname(options.path), { recursive: true });
     this.db = new DatabaseSync(options.path);
     try {
-      applyPragmas(this.db, options.busyTimeoutMs ?? 5_000);
+      applyPragmas(this.db, options.busyTimeoutMs ?? 5_000, onDisk);
       migrate(this.db);
       this.sql = prepareStatements(this.db);
     } catch (error) {
       this.db.close();
       throw error;
     }
-    this.writer = new GroupCommitWriter(this.sql, options.groupCommit);
+    this.syncer = onDisk ? new WalSyncer(options.path) : undefined;
+    this.writer = new GroupCommitWriter(this.sql, options.groupCommit, this.syncer);
   }
 
   /**
@@ -101,7 +112,7 @@ export class SqliteStore implements BrokerStore {
 
   append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {
     const bytes = messages.reduce((sum, message) => sum + message.body.byteLength, 0);
-    return this.writer.submit(() => writes.appendMessages(this.sql, messages), bytes);
+    return this.writer.submit(() => writes.appendMessages(this.sql, messages), { weight: bytes });
   }
 
   async readQueue(topic: string, queueId: number, fromOffset: number, limit: number, now: number): Promise<QueueRead> {
@@ -123,11 +134,11 @@ export class SqliteStore implements BrokerStore {
 
   initCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void> {
     const copy = new Map(cursors);
-    return this.writer.submit(() => leases.initCursors(this.sql, consumer, topic, copy));
+    return this.writer.submit(() => leases.initCursors(this.sql, consumer, topic, copy), CONSUMPTION_STATE);
   }
 
   claim(claim: Claim): Promise<boolean> {
-    return this.writer.submit(() => leases.claim(this.sql, claim));
+    return this.writer.submit(() => leases.claim(this.sql, claim), CONSUMPTION_STATE);
   }
 
   async dueLeases(consumer: string, now: number, limit: number): Promise<Lease[]> {
@@ -141,12 +152,12 @@ export class SqliteStore implements BrokerStore {
   }
 
   updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {
-    return this.writer.submit(() => leases.updateLease(this.sql, key, expectedToken, update));
+    return this.writer.submit(() => leases.updateLease(this.sql, key, expectedToken, update), CONSUMPTION_STATE);
   }
 
   deleteLeases(items: readonly { key: LeaseKey; token: string }[]): Promise<boolean[]> {
     if (items.length === 0) return Promise.resolve([]);
-    return this.writer.submit(() => leases.deleteLeases(this.sql, items));
+    return this.writer.submit(() => leases.deleteLeases(this.sql, items), CONSUMPTION_STATE);
   }
 
   deadLetter(key: LeaseKey, expectedToken: string, entry: DeadLetter): Promise<boolean> {
@@ -163,13 +174,14 @@ export class SqliteStore implements BrokerStore {
   }
 
   sweepExpired(now: number, limit: number): Promise<number> {
-    return this.writer.submit(() => writes.sweepExpired(this.sql, now, limit));
+    return this.writer.submit(() => writes.sweepExpired(this.sql, now, limit), CONSUMPTION_STATE);
   }
 
   /** Flushes queued writes (their promises settle), then closes the file. Idempotent. */
   async close(): Promise<void> {
     if (!this.db.isOpen) return;
     this.writer.closeAndDrain();
+    this.syncer?.close();
     this.db.close();
   }
 }

@@ -63,7 +63,10 @@ export interface LeaseUpdate {
 /**
  * The storage port. Both adapters (SQLite, DynamoDB) implement it and pass the same
  * conformance suite (test/conformance). Broker rules live above it, in the core services;
- * the store guarantees atomicity and the conditions named on each method.
+ * the store guarantees atomicity and the conditions named on each method. Catalog,
+ * append, dead-letter and redrive writes are durable when they resolve; consumption
+ * state (cursors, leases, acks) may trail by one sync, since losing it in a crash only
+ * causes redelivery.
  */
 export interface BrokerStore {
   getTopic(name: string): Promise<Topic | undefined>;
