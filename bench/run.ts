@@ -21,20 +21,19 @@ const { values } = parseArgs({
   options: { store: { type: 'string', default: 'sqlite' }, quick: { type: 'boolean', default: false } },
 });
 const quick = values.quick === true;
-const scale = quick ? 0.1 : 1;
-const n = (count: number) => Math.max(1, Math.round(count * scale));
 
-async function runScenarios(endpoint: string): Promise<ScenarioResult[]> {
+async function runScenarios(endpoint: string, scale: number, e2eRate = 1_000): Promise<ScenarioResult[]> {
+  const n = (count: number) => Math.max(1, Math.round(count * scale));
   const client = new BenchClient(endpoint);
   const results: ScenarioResult[] = [];
   try {
     // Warm up the server (JIT, prepared statements) before measuring.
-    await sequentialSends(client, 500);
+    await sequentialSends(client, n(500));
     results.push(await sequentialSends(client, n(5_000)));
     results.push(await concurrentSends(client, n(60_000), 64));
     results.push(await batchedSends(client, n(3_000), 8));
     results.push(await receiveAndAck(client, n(3_000), 4));
-    results.push(await endToEndLatency(client, 1_000, quick ? 2 : 10));
+    results.push(await endToEndLatency(client, e2eRate, Math.max(2, Math.round(10 * scale))));
   } finally {
     client.close();
   }
@@ -48,7 +47,7 @@ async function main() {
   if (store === 'sqlite') {
     const server = await startEmbeddedProcess();
     try {
-      const results = await runScenarios(server.endpoint);
+      const results = await runScenarios(server.endpoint, quick ? 0.1 : 1);
       printScenarios('Embedded broker (SQLite, fsync before confirm), HTTP on loopback, 1 KiB bodies', results);
       output.scenarios = results;
     } finally {

@@ -1,0 +1,102 @@
+import { openDynamoDbStore } from '../src/adapters/dynamodb/index.ts';
+import { startEmbeddedServer } from '../src/local/embedded-server.ts';
+import { startDynamoDbLocal } from '../test/support/dynamodb-local.ts';
+import { BenchClient } from './http-client.ts';
+import { printScenarios, printTable } from './report.ts';
+import { BODY_1KIB, type ScenarioResult } from './scenarios.ts';
+import { round } from './stats.ts';
+
+interface Options {
+  quick: boolean;
+  runScenarios(endpoint: string, scale: number, e2eRate?: number): Promise<ScenarioResult[]>;
+}
+
+interface PhaseCapacity {
+  phase: string;
+  messages: number;
+  wcuPerMsg: number;
+  rcuPerMsg: number;
+}
+
+/**
+ * The foundation's scenarios on DynamoDB Local, plus capacity units per 1 KiB message,
+ * read from ReturnConsumedCapacity, for send, receive and ack (batches of 32 and single).
+ */
+export async function runDynamoDbBench(options: Options): Promise<Record<string, unknown>> {
+  const local = await startDynamoDbLocal();
+  const store = await openDynamoDbStore({ endpoint: local.endpoint, tablePrefix: 'bench', createTables: true });
+  const server = await startEmbeddedServer({ port: 0, store });
+  const client = new BenchClient(server.url);
+  try {
+    const capacity = [
+      ...(await measurePath(client, store.capacity, 32, options.quick ? 640 : 3_200)),
+      ...(await measurePath(client, store.capacity, 1, options.quick ? 100 : 500)),
+    ];
+    printTable(
+      'DynamoDB capacity units per 1 KiB message (ReturnConsumedCapacity)',
+      capacity as unknown as Record<string, unknown>[],
+      ['phase', 'messages', 'wcuPerMsg', 'rcuPerMsg'],
+    );
+    const byOperation = store.capacity.snapshot().byOperation;
+    const scenarios = await options.runScenarios(server.url, options.quick ? 0.02 : 0.1, 200);
+    printScenarios('Embedded server on DynamoDB Local, HTTP on loopback, 1 KiB bodies', scenarios);
+    return { capacity, capacityByOperationLastPath: byOperation, scenarios };
+  } finally {
+    client.close();
+    await server.close();
+    await store.close();
+    await local.stop();
+  }
+}
+
+type Meter = { snapshot(): { total: { wcu: number; rcu: number } }; reset(): void };
+
+async function measurePath(client: BenchClient, meter: Meter, batch: number, total: number): Promise<PhaseCapacity[]> {
+  const topic = `cap-${batch}-${Date.now()}`;
+  const group = `${topic}-g`;
+  await client.request('PUT', `/v1/topics/${topic}`, { queueCount: 8 });
+  await client.request('PUT', `/v1/groups/${group}`, { subscriptions: [{ topic, tagExpression: '*' }] });
+  const label = batch === 1 ? 'single' : `batches of ${batch}`;
+  const phase = async (name: string, work: () => Promise<void>): Promise<PhaseCapacity> => {
+    meter.reset();
+    await work();
+    const { wcu, rcu } = meter.snapshot().total;
+    return {
+      phase: `${name} (${label})`,
+      messages: total,
+      wcuPerMsg: round(wcu / total, 3),
+      rcuPerMsg: round(rcu / total, 3),
+    };
+  };
+  const send = await phase('send', async () => {
+    for (let sent = 0; sent < total; sent += batch) {
+      const messages = Array.from({ length: Math.min(batch, total - sent) }, () => ({ body: BODY_1KIB }));
+      await client.request('POST', `/v1/topics/${topic}/messages`, batch === 1 ? messages[0] : { messages });
+    }
+  });
+  const handles: string[] = [];
+  const receive = await phase('receive', async () => {
+    let idle = 0;
+    while (handles.length < total && idle < 20) {
+      const { json } = await client.request<{ messages: { receiptHandle: string }[] }>(
+        'POST',
+        `/v1/groups/${group}/receive`,
+        { maxMessages: batch, invisibleDurationMs: 600_000 },
+      );
+      if (json.messages.length === 0) idle++;
+      for (const message of json.messages) handles.push(message.receiptHandle);
+    }
+  });
+  const ack = await phase('ack', async () => {
+    for (let i = 0; i < handles.length; i += batch) {
+      await client.request('POST', `/v1/groups/${group}/ack`, { receiptHandles: handles.slice(i, i + batch) });
+    }
+  });
+  const path: PhaseCapacity = {
+    phase: `send+receive+ack (${label})`,
+    messages: total,
+    wcuPerMsg: round(send.wcuPerMsg + receive.wcuPerMsg + ack.wcuPerMsg, 3),
+    rcuPerMsg: round(send.rcuPerMsg + receive.rcuPerMsg + ack.rcuPerMsg, 3),
+  };
+  return [send, receive, ack, path];
+}
