@@ -42,7 +42,7 @@ export const ROUTES = {
     summary: 'Describe a topic.',
     tag: 'topics',
     response: TopicSchema,
-    errors: ['TOPIC_NOT_FOUND'],
+    errors: ['INVALID_TOPIC_NAME', 'TOPIC_NOT_FOUND'],
   }),
   deleteTopic: defineRoute({
     operationId: 'deleteTopic',
@@ -84,7 +84,7 @@ export const ROUTES = {
     summary: 'Describe a consumer group.',
     tag: 'groups',
     response: GroupSchema,
-    errors: ['GROUP_NOT_FOUND'],
+    errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND'],
   }),
   deleteGroup: defineRoute({
     operationId: 'deleteGroup',
@@ -137,7 +137,7 @@ export const ROUTES = {
     tag: 'consume',
     request: ReceiveRequestSchema,
     response: ReceiveResponseSchema,
-    errors: ['GROUP_NOT_FOUND', 'INVALID_CLIENT_ID', 'INVALID_ARGUMENT'],
+    errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND', 'INVALID_CLIENT_ID', 'INVALID_ARGUMENT'],
   }),
   ack: defineRoute({
     operationId: 'ack',
@@ -147,7 +147,7 @@ export const ROUTES = {
     tag: 'consume',
     request: AckRequestSchema,
     response: SettleResponseSchema,
-    errors: ['GROUP_NOT_FOUND', 'INVALID_ARGUMENT'],
+    errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND', 'INVALID_ARGUMENT'],
   }),
   nack: defineRoute({
     operationId: 'nack',
@@ -157,7 +157,7 @@ export const ROUTES = {
     tag: 'consume',
     request: NackRequestSchema,
     response: SettleResponseSchema,
-    errors: ['GROUP_NOT_FOUND', 'INVALID_ARGUMENT'],
+    errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND', 'INVALID_ARGUMENT'],
   }),
   changeInvisibleDuration: defineRoute({
     operationId: 'changeInvisibleDuration',
@@ -167,7 +167,13 @@ export const ROUTES = {
     tag: 'consume',
     request: ChangeInvisibleDurationRequestSchema,
     response: ChangeInvisibleDurationResponseSchema,
-    errors: ['GROUP_NOT_FOUND', 'INVALID_RECEIPT_HANDLE', 'RECEIPT_HANDLE_EXPIRED', 'INVALID_ARGUMENT'],
+    errors: [
+      'INVALID_GROUP_NAME',
+      'GROUP_NOT_FOUND',
+      'INVALID_RECEIPT_HANDLE',
+      'RECEIPT_HANDLE_EXPIRED',
+      'INVALID_ARGUMENT',
+    ],
   }),
   listDeadLetters: defineRoute({
     operationId: 'listDeadLetters',
@@ -177,7 +183,7 @@ export const ROUTES = {
     tag: 'dead-letters',
     query: DeadLetterQuerySchema,
     response: DeadLetterListSchema,
-    errors: ['GROUP_NOT_FOUND'],
+    errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND'],
   }),
   redriveDeadLetters: defineRoute({
     operationId: 'redriveDeadLetters',
@@ -187,7 +193,7 @@ export const ROUTES = {
     tag: 'dead-letters',
     request: RedriveRequestSchema,
     response: RedriveResultSchema,
-    errors: ['GROUP_NOT_FOUND'],
+    errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND'],
   }),
   openapi: defineRoute({
     operationId: 'openapi',

@@ -73,7 +73,9 @@ export class Catalog {
     return topic;
   }
 
+  /** The topic; a name that breaks the naming rules is INVALID_TOPIC_NAME, not TOPIC_NOT_FOUND. */
   async getTopic(name: string): Promise<Topic> {
+    assertTopicName(name);
     const topic = await this.findTopic(name);
     if (!topic) throw new NimbusError('TOPIC_NOT_FOUND', `Topic "${name}" does not exist.`);
     return topic;
@@ -155,7 +157,9 @@ export class Catalog {
     return group;
   }
 
+  /** The group; a name that breaks the naming rules is INVALID_GROUP_NAME, not GROUP_NOT_FOUND. */
   async getGroup(name: string): Promise<Group> {
+    assertGroupName(name);
     const cached = this.groups.get(name);
     let group: Group | undefined;
     if (cached && this.clock.now() - cached.at < CACHE_MS) {

@@ -106,6 +106,19 @@ export function describeLimitsSuite(label: string, start: StartServer): void {
           code: 'INVALID_GROUP_NAME',
           status: 400,
         });
+        // Reads and consume calls judge the name too, instead of answering 404 for a name that can never exist.
+        await expectApiError(client.getTopic(name), { code: 'INVALID_TOPIC_NAME', status: 400 });
+        await expectApiError(client.getGroup(name), { code: 'INVALID_GROUP_NAME', status: 400 });
+        await expectApiError(client.listDeadLetters(name), { code: 'INVALID_GROUP_NAME', status: 400 });
+        await expectApiError(client.redriveDeadLetters(name), { code: 'INVALID_GROUP_NAME', status: 400 });
+        const consumer = new SimpleConsumer(client, { group: name });
+        await expectApiError(consumer.receive(), { code: 'INVALID_GROUP_NAME', status: 400 });
+        await expectApiError(consumer.ack('handle'), { code: 'INVALID_GROUP_NAME', status: 400 });
+        await expectApiError(consumer.nack('handle'), { code: 'INVALID_GROUP_NAME', status: 400 });
+        await expectApiError(consumer.changeInvisibleDuration('handle', 10_000), {
+          code: 'INVALID_GROUP_NAME',
+          status: 400,
+        });
       }
       const { groups } = await topicWithGroups(client, 1);
       const broadcast = unique('broadcast');
