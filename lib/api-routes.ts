@@ -1,0 +1,40 @@
+import type { FunctionName } from './function-bundling.ts';
+
+export type RouteMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+export interface RouteBinding {
+  method: RouteMethod;
+  /** API Gateway path template, the same `{name}` syntax as the API's route table. */
+  path: string;
+}
+
+/**
+ * Which function serves which route. The stack cannot import the API (it references
+ * handler code by path only), so the routes are listed here; test/cdk checks that this
+ * table and the API's route table (src/api/routes.ts) are the same set.
+ */
+export const HTTP_ROUTES = {
+  send: [{ method: 'POST', path: '/v1/topics/{topic}/messages' }],
+  'consume-pull': [
+    { method: 'POST', path: '/v1/groups/{group}/receive' },
+    { method: 'POST', path: '/v1/groups/{group}/ack' },
+    { method: 'POST', path: '/v1/groups/{group}/nack' },
+    { method: 'POST', path: '/v1/groups/{group}/change-invisible-duration' },
+  ],
+  admin: [
+    { method: 'GET', path: '/v1/topics' },
+    { method: 'PUT', path: '/v1/topics/{topic}' },
+    { method: 'GET', path: '/v1/topics/{topic}' },
+    { method: 'DELETE', path: '/v1/topics/{topic}' },
+    { method: 'GET', path: '/v1/groups' },
+    { method: 'PUT', path: '/v1/groups/{group}' },
+    { method: 'GET', path: '/v1/groups/{group}' },
+    { method: 'DELETE', path: '/v1/groups/{group}' },
+    { method: 'GET', path: '/v1/groups/{group}/dlq' },
+    { method: 'POST', path: '/v1/groups/{group}/dlq/redrive' },
+    { method: 'GET', path: '/openapi.json' },
+    { method: 'GET', path: '/healthz' },
+  ],
+} as const satisfies Partial<Record<FunctionName, readonly RouteBinding[]>>;
+
+export type HttpFunctionName = keyof typeof HTTP_ROUTES;

@@ -1,0 +1,127 @@
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { INDEXES, type TableId } from '../src/adapters/dynamodb/table-definitions.ts';
+import type { FunctionName } from './function-bundling.ts';
+import type { NimbusTables } from './tables.ts';
+
+/** The claim check stores bodies under this key prefix (src/adapters/dynamodb/claim-check.ts). */
+export const BODY_KEY_PREFIX = 'bodies/';
+
+export type ItemAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:BatchWriteItem';
+export type BodyAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject';
+
+export interface TableAccess {
+  actions: ItemAction[];
+  /** Indexes the function queries (each granted by its own ARN). */
+  indexes?: string[];
+}
+
+export interface DataAccess {
+  tables: Partial<Record<TableId, TableAccess>>;
+  bodies: BodyAction[];
+  /** Listing the body keys of a topic, to delete them with the topic. */
+  listBodies?: boolean;
+}
+
+const READ: ItemAction[] = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const CONSUMER_STATE: TableAccess = {
+  // Cursors, claims, lease items, dead letters; due redeliveries come from the due-leases index.
+  actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+  indexes: [INDEXES.dueLeases],
+};
+const CONSUMER_MESSAGES: TableAccess = {
+  // Reads segments; PutItem seals a hole a dead writer left with a conditional tombstone.
+  actions: [...READ, 'dynamodb:PutItem'],
+};
+
+/**
+ * What each function may do, following the store calls of its code path
+ * (src/adapters/dynamodb): named actions only, never `dynamodb:*` or `index/*`.
+ */
+export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
+  send: {
+    tables: {
+      // The topic record.
+      state: { actions: ['dynamodb:GetItem'] },
+      // Offset reservation (UpdateItem), segments (PutItem), the earlier message of a duplicate (reads).
+      messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+      // Idempotency records (BatchGetItem, PutItem in the segment's transaction) and message keys.
+      index: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'] },
+    },
+    bodies: ['s3:PutObject'],
+  },
+  'consume-pull': { tables: { state: CONSUMER_STATE, messages: CONSUMER_MESSAGES }, bodies: ['s3:GetObject'] },
+  'push-deliver': { tables: { state: CONSUMER_STATE, messages: CONSUMER_MESSAGES }, bodies: ['s3:GetObject'] },
+  admin: {
+    tables: {
+      // Topics, groups (with their cursors, leases and lanes), dead letters and redrive.
+      state: CONSUMER_STATE,
+      // Queue heads and dead letters' messages; deleting a topic deletes its queues.
+      messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] },
+    },
+    bodies: ['s3:GetObject', 's3:DeleteObject'],
+    listBodies: true,
+  },
+  'retention-sweep': {
+    tables: {
+      // The topic list.
+      state: { actions: ['dynamodb:GetItem', 'dynamodb:Query'] },
+      // Expired segments are found per queue and deleted in batches.
+      messages: { actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'] },
+      // Their key records (batch) and idempotency records (conditional delete).
+      index: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'] },
+    },
+    bodies: ['s3:DeleteObject'],
+  },
+  'backlog-metrics': {
+    tables: {
+      // Groups, topics and cursors.
+      state: { actions: ['dynamodb:GetItem', 'dynamodb:Query'] },
+      // Queue heads.
+      messages: { actions: ['dynamodb:BatchGetItem', 'dynamodb:Query'] },
+    },
+    bodies: [],
+  },
+};
+
+/** Grants one function its data access; returns whether it touches body objects. */
+export function grantDataAccess(
+  name: FunctionName,
+  grantee: IGrantable,
+  tables: NimbusTables,
+  bucket: IBucket,
+): { bodyAccess: boolean } {
+  const access = DATA_ACCESS[name];
+  const principal = grantee.grantPrincipal;
+  for (const [id, table] of Object.entries(access.tables) as [TableId, TableAccess][]) {
+    const tableArn = tables.tables[id].tableArn;
+    principal.addToPrincipalPolicy(new PolicyStatement({ actions: table.actions, resources: [tableArn] }));
+    for (const index of table.indexes ?? []) {
+      principal.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${tableArn}/index/${index}`] }),
+      );
+    }
+  }
+  if (access.bodies.length > 0) {
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: access.bodies, resources: [bucket.arnForObjects(`${BODY_KEY_PREFIX}*`)] }),
+    );
+  }
+  if (access.listBodies) {
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${BODY_KEY_PREFIX}*`] } },
+      }),
+    );
+  }
+  return { bodyAccess: access.bodies.length > 0 };
+}

@@ -1,0 +1,216 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { grantDataAccess } from './data-access.ts';
+import type { FunctionName } from './function-bundling.ts';
+import { NimbusHttpApi } from './http-api.ts';
+import { InvokeLatest } from './invoke-latest.ts';
+import { LambdaSubscription, type LambdaSubscriptionOptions } from './lambda-subscription.ts';
+import { NimbusMonitoring } from './monitoring.ts';
+import {
+  acknowledgeBodyAccess,
+  acknowledgeBodyBucket,
+  acknowledgeSchedulerDeadLetterQueue,
+} from './nag-acknowledgements.ts';
+import { NimbusFunction, type NimbusFunctionProps } from './nimbus-function.ts';
+import { NimbusTables } from './tables.ts';
+
+export interface NimbusMqProps {
+  /** Table names are `<tablePrefix>-messages` etc. @default `<stack name>-<construct id>`, lower case */
+  tablePrefix?: string;
+  /**
+   * What happens to tables, bucket and logs when the stack is deleted. @default RETAIN
+   * (tables also get deletion protection); use DESTROY for throwaway environments.
+   */
+  removalPolicy?: RemovalPolicy;
+  /** Messages a consumer group may lag behind before the backlog alarm fires. @default 10_000 */
+  backlogAlarmThreshold?: number;
+  /** Where alarms notify (e.g. an SNS topic action). @default none */
+  alarmActions?: IAlarmAction[];
+  /** @default one month */
+  logRetention?: RetentionDays;
+}
+
+/** Longest message retention (72 h): stored bodies are never needed after it. */
+const BODY_LIFETIME = Duration.days(3);
+
+/**
+ * Nimbus MQ on AWS, as one construct other CDK apps can embed: DynamoDB tables, the S3
+ * bucket for large bodies, the Lambda functions behind an IAM-authenticated HTTP API,
+ * scheduled background work, dead-letter queues, alarms and a dashboard.
+ * @example
+ * const mq = new NimbusMq(this, 'Queue', { removalPolicy: RemovalPolicy.DESTROY });
+ * mq.subscribeLambda('Billing', billingFunction, { group: 'billing', batchSize: 10 });
+ * mq.grantApiAccess(myServiceRole);
+ */
+export class NimbusMq extends Construct {
+  readonly tables: NimbusTables;
+  readonly bodyBucket: Bucket;
+  readonly httpApi: NimbusHttpApi;
+  readonly monitoring: NimbusMonitoring;
+  readonly functions: Partial<Record<FunctionName, NimbusFunction>> = {};
+  /** Scheduler events that could not be delivered to their function. */
+  readonly schedulerDeadLetterQueue: Queue;
+  /** Async invocations (schedules) of background functions that failed all retries. */
+  readonly deadLetterQueues: Record<string, Queue> = {};
+  /** The HTTPS endpoint of the API. */
+  readonly apiUrl: string;
+
+  private readonly props: Required<Omit<NimbusMqProps, 'tablePrefix'>> & { tablePrefix: string };
+  private readonly environment: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: NimbusMqProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.props = {
+      tablePrefix: props.tablePrefix ?? `${Stack.of(this).stackName}-${id}`.toLowerCase(),
+      removalPolicy,
+      backlogAlarmThreshold: props.backlogAlarmThreshold ?? 10_000,
+      alarmActions: props.alarmActions ?? [],
+      logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    };
+    this.tables = new NimbusTables(this, 'Tables', { tablePrefix: this.props.tablePrefix, removalPolicy });
+    this.bodyBucket = new Bucket(this, 'Bodies', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      lifecycleRules: [{ expiration: BODY_LIFETIME, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy,
+    });
+    acknowledgeBodyBucket(this.bodyBucket);
+    this.environment = {
+      NIMBUS_TABLE_PREFIX: this.props.tablePrefix,
+      NIMBUS_BODY_BUCKET: this.bodyBucket.bucketName,
+    };
+    this.monitoring = new NimbusMonitoring(this, 'Monitoring', {
+      backlogThreshold: this.props.backlogAlarmThreshold,
+      alarmActions: this.props.alarmActions,
+    });
+    this.schedulerDeadLetterQueue = this.deadLetterQueue('SchedulerDlq');
+    acknowledgeSchedulerDeadLetterQueue(this.schedulerDeadLetterQueue);
+
+    const send = this.addFunction('send', {
+      description: 'Nimbus MQ: send messages',
+      timeout: Duration.seconds(10),
+    });
+    const consume = this.addFunction('consume-pull', {
+      description: 'Nimbus MQ: receive (long-poll), ack, nack, change invisible duration',
+      // API Gateway waits at most 30 s; a 20 s long-poll plus settling fits.
+      timeout: Duration.seconds(29),
+    });
+    const admin = this.addFunction('admin', {
+      description: 'Nimbus MQ: topics, groups, dead letters, OpenAPI',
+      timeout: Duration.seconds(29),
+    });
+    this.httpApi = new NimbusHttpApi(this, 'Http', {
+      functions: { send: send.function, 'consume-pull': consume.function, admin: admin.function },
+      logRetention: this.props.logRetention,
+      removalPolicy,
+    });
+    this.apiUrl = this.httpApi.url;
+    this.monitoring.watchApi(this.httpApi.api);
+
+    const sweep = this.addFunction('retention-sweep', {
+      description: 'Nimbus MQ: remove expired messages and their bodies',
+      timeout: Duration.minutes(5),
+      deadLetterQueue: this.deadLetterQueue('RetentionSweepDlq'),
+      retryAttempts: 2,
+    });
+    this.schedule('RetentionSweepSchedule', sweep.function, ScheduleExpression.rate(Duration.hours(1)));
+    const backlog = this.addFunction('backlog-metrics', {
+      description: 'Nimbus MQ: publish consumer group backlog metrics',
+      timeout: Duration.minutes(1),
+      deadLetterQueue: this.deadLetterQueue('BacklogMetricsDlq'),
+      // Metrics of a missed run are stale by the next one, five minutes later.
+      retryAttempts: 0,
+    });
+    this.schedule('BacklogMetricsSchedule', backlog.function, ScheduleExpression.rate(Duration.minutes(5)));
+  }
+
+  /**
+   * Delivers a consumer group's messages to a Lambda function in batches: ack on success,
+   * retry with RocketMQ's backoff and the group's dead-letter queue on failure, failures
+   * reported per message (`batchItemFailures`, as for SQS). Create the group first.
+   * @example
+   * mq.subscribeLambda('Billing', billingFn, { group: 'billing', batchSize: 10, maxConcurrency: 4 });
+   */
+  subscribeLambda(id: string, target: IFunction, options: LambdaSubscriptionOptions): LambdaSubscription {
+    const driver = this.functions['push-deliver'] ?? this.addPushDriver();
+    return new LambdaSubscription(this, id, {
+      ...options,
+      target,
+      driver: driver.function,
+      schedulerDeadLetterQueue: this.schedulerDeadLetterQueue,
+      monitoring: this.monitoring,
+    });
+  }
+
+  /**
+   * Lets a principal call the API (IAM auth): an application's role, a CI user.
+   * @example
+   * mq.grantApiAccess(myServiceRole);
+   */
+  grantApiAccess(grantee: IGrantable): Grant {
+    return this.httpApi.grantInvoke(grantee);
+  }
+
+  private addPushDriver(): NimbusFunction {
+    const driver = this.addFunction('push-deliver', {
+      description: 'Nimbus MQ: push delivery of consumer groups to subscribed functions',
+      // A run receives for 50 s, then waits for batches in flight (bounded by the targets' timeouts).
+      timeout: Duration.minutes(15),
+      deadLetterQueue: this.deadLetterQueue('PushDeliverDlq'),
+      // A failed run is not retried: the subscription's schedule starts the next one a minute later.
+      retryAttempts: 0,
+    });
+    return driver;
+  }
+
+  private addFunction(name: FunctionName, props: Omit<NimbusFunctionProps, 'name' | 'environment'>): NimbusFunction {
+    const fn = new NimbusFunction(this, pascal(name), {
+      name,
+      environment: this.environment,
+      memorySize: 256,
+      logRetention: this.props.logRetention,
+      removalPolicy: this.props.removalPolicy,
+      ...props,
+    });
+    const { bodyAccess } = grantDataAccess(name, fn.role, this.tables, this.bodyBucket);
+    if (bodyAccess) acknowledgeBodyAccess(fn.role, this.bodyBucket);
+    this.functions[name] = fn;
+    this.monitoring.watchFunction(name, fn.function);
+    return fn;
+  }
+
+  private deadLetterQueue(id: string): Queue {
+    const queue = new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetterQueues[id] = queue;
+    this.monitoring.watchDeadLetterQueue(id, queue);
+    return queue;
+  }
+
+  private schedule(id: string, fn: IFunction, expression: ScheduleExpression): Schedule {
+    return new Schedule(this, id, {
+      schedule: expression,
+      target: new InvokeLatest(fn, {
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        deadLetterQueue: this.schedulerDeadLetterQueue,
+      }),
+    });
+  }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_, _dash: string, letter: string) => letter.toUpperCase());
+}

@@ -1,0 +1,62 @@
+import { openDynamoDbStore } from '../adapters/dynamodb/index.ts';
+import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
+import { type Broker, createBroker } from '../core/broker.ts';
+import { InProcessNotifier } from '../core/in-process-notifier.ts';
+
+/** What the stack tells every function through its environment. */
+export interface LambdaSettings {
+  /** Tables are `<prefix>-messages`, `<prefix>-state`, `<prefix>-index`. */
+  tablePrefix: string;
+  /** Claim-check bucket for large bodies. */
+  bodyBucket: string;
+}
+
+/**
+ * Reads the settings the stack sets (NIMBUS_TABLE_PREFIX, NIMBUS_BODY_BUCKET). DynamoDB and
+ * S3 endpoints follow the AWS SDK's own variables (AWS_ENDPOINT_URL_DYNAMODB, ...), which is
+ * how the tests point the functions at DynamoDB Local.
+ */
+export function lambdaSettings(env: Readonly<Record<string, string | undefined>> = process.env): LambdaSettings {
+  const tablePrefix = env['NIMBUS_TABLE_PREFIX'];
+  const bodyBucket = env['NIMBUS_BODY_BUCKET'];
+  if (!tablePrefix || !bodyBucket) {
+    throw new Error('NIMBUS_TABLE_PREFIX and NIMBUS_BODY_BUCKET must be set (the stack sets both on every function).');
+  }
+  return { tablePrefix, bodyBucket };
+}
+
+/**
+ * A broker over the DynamoDB store. Receivers in other containers are not signalled, so a
+ * long-poll checks the store every `pollIntervalMs`.
+ * @example
+ * const broker = await openLambdaBroker(lambdaSettings());
+ */
+export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker> {
+  const store = await openDynamoDbStore({ tablePrefix: settings.tablePrefix, s3: { bucket: settings.bodyBucket } });
+  return createBroker({
+    store,
+    clock: systemClock,
+    ids: randomIds(),
+    notifier: new InProcessNotifier(),
+    pollIntervalMs: 500,
+  });
+}
+
+let shared: Promise<Broker> | undefined;
+
+/**
+ * The container's broker: built on first use and kept for the container's life, so warm
+ * invocations reuse clients, connections and the catalog cache. A failed start is retried
+ * by the next invocation.
+ */
+export function sharedBroker(): Promise<Broker> {
+  if (!shared) {
+    shared = Promise.resolve()
+      .then(() => openLambdaBroker(lambdaSettings()))
+      .catch((error: unknown) => {
+        shared = undefined;
+        throw error;
+      });
+  }
+  return shared;
+}

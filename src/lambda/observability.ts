@@ -1,0 +1,40 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy, { type MiddyfiedHandler } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { ApiLogger } from '../api/http.ts';
+
+/**
+ * One logger and one metrics buffer per container. Service name, namespace and level come
+ * from the POWERTOOLS_* variables the stack sets on every function.
+ */
+export const logger = new Logger();
+export const metrics = new Metrics();
+
+/** The API's failure log, routed to the structured logger. */
+export const apiLogger: ApiLogger = {
+  error: (message, details) => logger.error(message, { details }),
+};
+
+/** Stops a long-poll this long before the function would time out, so a response still goes out. */
+const STOP_BEFORE_TIMEOUT_MS = 3_000;
+
+/**
+ * Wraps a handler with the middleware every function shares: the Lambda context in each
+ * log line, the cold-start metric and a flush of buffered metrics after each invocation.
+ * The handler gets a signal that aborts shortly before the function's timeout.
+ * @example
+ * export const handler = lambdaHandler(async (event: ScheduledEvent) => sweep());
+ */
+export function lambdaHandler<TEvent, TResult>(
+  handle: (event: TEvent, context: Context, signal: AbortSignal) => Promise<TResult>,
+): MiddyfiedHandler<TEvent, TResult> {
+  return middy<TEvent, TResult>(async (event: TEvent, context: Context) => {
+    const signal = AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - STOP_BEFORE_TIMEOUT_MS));
+    return handle(event, context, signal);
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}

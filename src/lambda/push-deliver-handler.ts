@@ -1,0 +1,54 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { PushDelivery, type PushRunReport } from '../core/push-delivery.ts';
+import type { FunctionInvoker } from '../push/function-invoker.ts';
+import { LambdaPushTarget } from '../push/lambda-push-target.ts';
+import { sharedBroker } from './broker-from-env.ts';
+import { lambdaHandler, logger, metrics } from './observability.ts';
+import { PushDriverEventSchema } from './push-driver-event.ts';
+
+/** A batch in flight must still be settled after the run window: stop receiving this long before the timeout. */
+const SETTLE_RESERVE_MS = 30_000;
+/** Long-poll per receive when a subscription polls continuously. */
+const CONTINUOUS_WAIT_MS = 20_000;
+
+/**
+ * The push-deliver function: one run of one subscription, started by its schedule. Batches
+ * go to the subscribed function through `invoker` (the Lambda Invoke API in production).
+ * @example
+ * export const handler = createPushDeliverHandler(awsLambdaInvoker());
+ */
+export function createPushDeliverHandler(invoker: FunctionInvoker) {
+  return lambdaHandler<unknown, PushRunReport>(async (event, context, signal) => {
+    const { subscription } = PushDriverEventSchema.parse(event);
+    const broker = await sharedBroker();
+    const window = Math.min(subscription.runWindowMs, context.getRemainingTimeInMillis() - SETTLE_RESERVE_MS);
+    const report = await new PushDelivery(broker).run(
+      {
+        group: subscription.group,
+        clientId: subscription.clientId,
+        batchSize: subscription.batchSize,
+        maxConcurrency: subscription.maxConcurrency,
+        invisibleDurationMs: subscription.invisibleDurationMs,
+      },
+      new LambdaPushTarget(invoker, subscription.functionName),
+      {
+        deadline: Date.now() + Math.max(0, window),
+        waitMs: subscription.continuousPolling ? CONTINUOUS_WAIT_MS : 0,
+        pollUntilDeadline: subscription.continuousPolling,
+        signal,
+      },
+    );
+    metrics.addDimension('group', subscription.group);
+    metrics.addMetric('PushDelivered', MetricUnit.Count, report.delivered);
+    metrics.addMetric('PushAcked', MetricUnit.Count, report.acked);
+    metrics.addMetric('PushRetried', MetricUnit.Count, report.retried);
+    metrics.addMetric('PushDeadLettered', MetricUnit.Count, report.deadLettered);
+    metrics.addMetric('PushTargetErrors', MetricUnit.Count, report.targetErrors);
+    if (report.targetErrors > 0 || report.deadLettered > 0) {
+      logger.warn('push delivery had failures', { group: subscription.group, report });
+    } else if (report.delivered > 0) {
+      logger.info('push delivery run', { group: subscription.group, report });
+    }
+    return report;
+  });
+}

@@ -1,0 +1,298 @@
+import { App, type CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DATA_ACCESS } from '../../lib/data-access.ts';
+import { FUNCTION_NAMES, type FunctionName } from '../../lib/function-bundling.ts';
+import { NimbusStack } from '../../lib/nimbus-stack.ts';
+import { tableDefinitions } from '../../src/adapters/dynamodb/table-definitions.ts';
+import { ALL_ROUTE_SPECS } from '../../src/api/routes.ts';
+import { type Json, type SynthesizedStack, synthesizeWithNag } from './synth.ts';
+
+type Resource = { Type: string; Properties?: Json };
+
+let synth: SynthesizedStack;
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  // Synthesized once for the file: esbuild bundles every function, cdk-nag checks everything.
+  synth = synthesizeWithNag({ bundle: true });
+  resources = synth.template.Resources;
+});
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const logicalId = (construct: { node: { defaultChild?: unknown } }) => {
+  const stack = Stack.of(synth.stack);
+  return stack.resolve(stack.getLogicalId(construct.node.defaultChild as CfnResource)) as string;
+};
+const functionId = (name: FunctionName) => {
+  const fn = synth.stack.mq.functions[name];
+  if (!fn) throw new Error(`no ${name} function`);
+  return logicalId(fn.function);
+};
+/** Every policy document attached to the role of a function. */
+const statementsOf = (name: FunctionName) => {
+  const roleId = logicalId(synth.stack.mq.functions[name]!.role);
+  return ofType('AWS::IAM::Policy')
+    .filter(([, policy]) => policy.Properties.Roles.some((role: Json) => role.Ref === roleId))
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Json[]);
+};
+const actionsOf = (statement: Json): string[] => [statement.Action].flat();
+
+describe('NimbusStack', () => {
+  it('synthesizes with no unacknowledged cdk-nag AwsSolutions finding (checked in beforeAll)', () => {
+    expect(ofType('AWS::Lambda::Function').length).toBe(FUNCTION_NAMES.length + 1);
+  });
+
+  it('acknowledges findings only with specific reasons', () => {
+    const acknowledgements = synth.stack.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata)
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+    const rules = acknowledgements.map(([id]) => id.replace(/\[.*/, ''));
+    // S1 on the body bucket, SQS3 on the scheduler DLQ, IAM5 (bodies/* prefix) on each role with body access.
+    const rolesWithBodies = FUNCTION_NAMES.filter((name) => DATA_ACCESS[name].bodies.length > 0).length;
+    expect(rules.sort()).toEqual(
+      [
+        'AwsSolutions::AwsSolutions-S1',
+        'AwsSolutions::AwsSolutions-SQS3',
+        ...Array<string>(rolesWithBodies).fill('AwsSolutions::AwsSolutions-IAM5'),
+      ].sort(),
+    );
+    for (const [, reason] of acknowledgements) expect(reason.length).toBeGreaterThan(80);
+  });
+
+  it('wires every API route to the function of its area, with IAM auth', () => {
+    const areaOf = (tag: string): FunctionName =>
+      tag === 'messages' ? 'send' : tag === 'consume' ? 'consume-pull' : 'admin';
+    const expected = Object.fromEntries(
+      ALL_ROUTE_SPECS.map((spec) => [`${spec.method} ${spec.path}`, functionId(areaOf(spec.tag))]),
+    );
+    expected['$default'] = functionId('admin');
+    const integrations = Object.fromEntries(
+      ofType('AWS::ApiGatewayV2::Integration').map(([id, integration]) => [
+        id,
+        integration.Properties.IntegrationUri['Fn::GetAtt'][0] as string,
+      ]),
+    );
+    const wired = Object.fromEntries(
+      ofType('AWS::ApiGatewayV2::Route').map(([, route]) => {
+        const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref as string;
+        expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+        return [route.Properties.RouteKey as string, integrations[integrationId]];
+      }),
+    );
+    expect(wired).toEqual(expected);
+  });
+
+  it('builds the tables from the store definitions: on demand, TTL, PITR, encryption, streams', () => {
+    const definitions = Object.values(tableDefinitions('nimbustest-nimbus'));
+    const tables = ofType('AWS::DynamoDB::Table').map(([, table]) => table.Properties);
+    expect(tables.map((t) => t.TableName).sort()).toEqual(definitions.map((d) => d.tableName).sort());
+    for (const definition of definitions) {
+      const table = tables.find((t) => t.TableName === definition.tableName);
+      expect(table).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: definition.timeToLiveAttribute, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+      const keys = [definition.partitionKey, definition.sortKey].filter((k) => k !== undefined);
+      expect(table.KeySchema).toEqual(
+        keys.map((key, i) => ({ AttributeName: key.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+      );
+      expect((table.GlobalSecondaryIndexes ?? []).map((index: Json) => index.IndexName)).toEqual(
+        definition.globalSecondaryIndexes.map((index) => index.indexName),
+      );
+      expect(table.StreamSpecification?.StreamViewType).toBe(definition.stream);
+    }
+  });
+
+  it('keeps large bodies in an encrypted, TLS-only, private bucket that expires with retention', () => {
+    const [[bucketId, bucket]] = ofType('AWS::S3::Bucket') as [[string, Resource]];
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 3, Status: 'Enabled' })] },
+    });
+    const [[, policy]] = ofType('AWS::S3::BucketPolicy') as [[string, Resource]];
+    expect(policy.Properties.Bucket.Ref).toBe(bucketId);
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+
+  it('runs every function on Node 24, arm64, with the store settings in its environment', () => {
+    for (const name of FUNCTION_NAMES) {
+      const fn = resources[functionId(name)]!;
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Environment: {
+          Variables: expect.objectContaining({
+            NIMBUS_TABLE_PREFIX: 'nimbustest-nimbus',
+            NIMBUS_BODY_BUCKET: expect.anything(),
+            POWERTOOLS_SERVICE_NAME: 'nimbus-mq',
+          }),
+        },
+      });
+    }
+  });
+
+  it('gives each function exactly its own data actions: no wildcard actions, no managed policies', () => {
+    for (const [, role] of ofType('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    for (const name of FUNCTION_NAMES) {
+      const statements = statementsOf(name);
+      const actions = statements.flatMap(actionsOf);
+      for (const action of actions) expect(action).not.toContain('*');
+      const granted = new Set(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('s3:')));
+      const access = DATA_ACCESS[name];
+      const expected = new Set<string>([
+        ...Object.values(access.tables).flatMap((table) => table.actions),
+        ...access.bodies,
+        ...(access.listBodies ? ['s3:ListBucket'] : []),
+        ...(Object.values(access.tables).some((t) => t.indexes?.length) ? ['dynamodb:Query'] : []),
+      ]);
+      expect([...granted].sort(), name).toEqual([...expected].sort());
+      // Data statements name resources; only the log group grant comes from a GetAtt of the group.
+      for (const statement of statements) expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
+    }
+  });
+
+  it('scopes table grants per function: the sender cannot touch leases, the sweeper cannot touch state writes', () => {
+    const stateId = logicalId(synth.stack.mq.tables.tables.state);
+    const onState = (name: FunctionName) =>
+      statementsOf(name)
+        .filter((s) => JSON.stringify(s.Resource).includes(stateId))
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('dynamodb:'));
+    expect(new Set(onState('send'))).toEqual(new Set(['dynamodb:GetItem']));
+    expect(onState('retention-sweep')).not.toContain('dynamodb:PutItem');
+    expect(onState('consume-pull')).toContain('dynamodb:UpdateItem');
+    const dueLeases = statementsOf('consume-pull').filter((s) =>
+      JSON.stringify(s.Resource).includes('/index/due-leases'),
+    );
+    expect(dueLeases.flatMap(actionsOf)).toEqual(['dynamodb:Query']);
+  });
+
+  it('lets the push driver invoke the subscribed function, and nothing else', () => {
+    const invoke = statementsOf('push-deliver').filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke).toEqual([
+      expect.objectContaining({
+        Resource: { 'Fn::GetAtt': [logicalId(synth.stack.node.findChild('Billing') as Json), 'Arn'] },
+      }),
+    ]);
+  });
+
+  it('schedules the retention sweep, the backlog metrics and each subscription, with a dead-letter queue', () => {
+    const schedules = ofType('AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
+    const byTarget = (name: FunctionName) =>
+      schedules.filter((s) => s.Target.Arn['Fn::GetAtt'][0] === functionId(name));
+    expect(byTarget('retention-sweep').map((s) => s.ScheduleExpression)).toEqual(['rate(1 hour)']);
+    expect(byTarget('backlog-metrics').map((s) => s.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+    const [push] = byTarget('push-deliver');
+    if (!push) throw new Error('no push-deliver schedule');
+    expect(push.ScheduleExpression).toBe('rate(1 minute)');
+    expect(push.Target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 0 });
+    const input = (push.Target.Input['Fn::Join'][1] as unknown[]).filter((part) => typeof part === 'string').join('');
+    expect(input).toContain('"group":"billing"');
+    expect(input).toContain('"batchSize":5,"maxConcurrency":3');
+    for (const schedule of schedules)
+      expect(schedule.Target.DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(/SchedulerDlq/);
+    // Scheduler roles may invoke only the unqualified function.
+    for (const [, policy] of ofType('AWS::IAM::Policy')) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        if (actionsOf(statement).includes('lambda:InvokeFunction'))
+          expect(JSON.stringify(statement.Resource)).not.toContain(':*');
+      }
+    }
+  });
+
+  it('sends failed asynchronous invocations to encrypted, TLS-only SQS dead-letter queues', () => {
+    for (const name of ['retention-sweep', 'backlog-metrics', 'push-deliver'] as const) {
+      const fn = resources[functionId(name)]!;
+      expect(fn.Properties.DeadLetterConfig.TargetArn['Fn::GetAtt'][1]).toBe('Arn');
+    }
+    const queues = ofType('AWS::SQS::Queue');
+    expect(queues.length).toBe(4);
+    for (const [, queue] of queues)
+      expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    for (const [, policy] of ofType('AWS::SQS::QueuePolicy')) {
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    }
+  });
+
+  it('alarms on function errors and throttles, dead-letter queue depth, consumer backlog and push dead letters', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const onFunction = (metric: string, name: FunctionName) =>
+      alarms.filter(
+        (a) =>
+          a.Namespace === 'AWS/Lambda' &&
+          a.MetricName === metric &&
+          a.Dimensions?.[0]?.Value?.Ref === functionId(name) &&
+          a.Threshold === 1,
+      );
+    for (const name of FUNCTION_NAMES) {
+      expect(onFunction('Errors', name), name).toHaveLength(1);
+      expect(onFunction('Throttles', name), name).toHaveLength(1);
+    }
+    expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(4);
+    expect(alarms.filter((a) => a.MetricName === 'MaxConsumerBacklog')).toEqual([
+      expect.objectContaining({ Namespace: 'NimbusMQ', Threshold: 10_000, EvaluationPeriods: 3 }),
+    ]);
+    expect(alarms.filter((a) => a.MetricName === 'PushDeadLettered')).toEqual([
+      expect.objectContaining({
+        Dimensions: expect.arrayContaining([{ Name: 'group', Value: 'billing' }]),
+      }),
+    ]);
+    expect(alarms.filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toHaveLength(1);
+    expect(ofType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
+  });
+
+  it('fails synthesis on a finding nobody acknowledged', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new NimbusStack(app, 'Unreviewed');
+    // An application function with the default role: AWS managed policy, which AwsSolutions-IAM4 flags.
+    stack.mq.subscribeLambda(
+      'Sub',
+      new LambdaFunction(stack, 'Plain', {
+        runtime: Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: Code.fromInline('exports.handler = async () => ({})'),
+      }),
+      { group: 'g' },
+    );
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-IAM4/);
+  });
+
+  it('refuses subscription settings out of range at synthesis time', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new NimbusStack(app, 'Invalid');
+    const target = new LambdaFunction(stack, 'Target', {
+      runtime: Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: Code.fromInline('exports.handler = async () => ({})'),
+    });
+    expect(() => stack.mq.subscribeLambda('A', target, { group: 'g', batchSize: 33 })).toThrow(/batchSize/);
+    expect(() => stack.mq.subscribeLambda('B', target, { group: 'bad group' })).toThrow(/Group name/);
+  });
+
+  it('logs API access and prints the API URL', () => {
+    const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resource]];
+    expect(stage.Properties.StageName).toBe('$default');
+    expect(stage.Properties.AccessLogSettings.Format).toContain('$context.requestId');
+    expect(Object.keys(synth.template['Outputs'] as object)).toContain('ApiUrl');
+  });
+});
