@@ -7,6 +7,7 @@ import { InProcessNotifier } from '../core/in-process-notifier.ts';
 import type { Clock, IdGenerator } from '../core/ports/clock.ts';
 import type { BrokerStore } from '../core/ports/store.ts';
 import { brokerTasks, startBackgroundDriver } from './background-driver.ts';
+import { type CorsPolicy, withCors } from './cors.ts';
 import type { EmbeddedLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { createNodeHttpAdapter } from './node-http-adapter.ts';
@@ -29,6 +30,8 @@ export interface EmbeddedServerOptions {
   logger?: EmbeddedLogger;
   /** Checks every response against its schema (for tests). */
   validateResponses?: boolean;
+  /** Browser origins allowed to call the API (CORS): `'*'` (default), a list of origins, or `false`. */
+  cors?: CorsPolicy;
 }
 
 export interface EmbeddedServer {
@@ -62,7 +65,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     notifier: new InProcessNotifier(),
   });
   const api = createApi(broker, { logger, validateResponses: options.validateResponses });
-  const adapter = createNodeHttpAdapter(api.handle);
+  const adapter = createNodeHttpAdapter(withCors(api.handle, options.cors ?? '*'));
   const server = createServer({ keepAlive: true }, adapter.listener);
   // Longer than clients' idle timeouts, so a client never reuses a socket the server is closing.
   server.keepAliveTimeout = 65_000;

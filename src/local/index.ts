@@ -1,4 +1,5 @@
 export * from './background-driver.ts';
+export * from './cors.ts';
 export * from './embedded-server.ts';
 export * from './logger.ts';
 export * from './node-http-adapter.ts';

@@ -76,4 +76,67 @@ describe('embedded server', () => {
     expect(lines[0]).toMatch(/^Nimbus MQ listening on http:\/\/127\.0\.0\.1:\d+$/);
     expect(lines.at(-1)).toBe('Nimbus MQ stopped');
   });
+
+  it('answers CORS preflights and lets browsers on other origins read responses, errors included', async () => {
+    const server = await startEmbeddedServer({ dataDir });
+    try {
+      const origin = 'http://console.example:5173';
+      const preflight = await fetch(`${server.url}/v1/topics/orders`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'PUT',
+          'access-control-request-headers': 'content-type, x-team',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-methods')?.split(', ')).toEqual(
+        expect.arrayContaining(['GET', 'PUT', 'POST', 'DELETE']),
+      );
+      expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, x-team');
+      expect(Number(preflight.headers.get('access-control-max-age'))).toBeGreaterThan(0);
+      expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+
+      const created = await fetch(`${server.url}/v1/topics/orders`, {
+        method: 'PUT',
+        headers: { origin, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(created.status).toBe(200);
+      expect(created.headers.get('access-control-allow-origin')).toBe('*');
+      expect(created.headers.get('access-control-expose-headers')).toContain('x-request-id');
+      const missing = await fetch(`${server.url}/v1/topics/nope`, { headers: { origin } });
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('access-control-allow-origin')).toBe('*');
+      // A plain OPTIONS that is not a preflight is still routed (and refused) as usual.
+      expect((await fetch(`${server.url}/v1/topics`, { method: 'OPTIONS' })).status).toBe(405);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('limits CORS to the configured origins, or turns it off', async () => {
+    const allowed = 'http://console.example';
+    const listed = await startEmbeddedServer({ dataDir: join(dataDir, 'listed'), cors: [allowed] });
+    const off = await startEmbeddedServer({ dataDir: join(dataDir, 'off'), cors: false });
+    try {
+      const mine = await fetch(`${listed.url}/v1/topics`, { headers: { origin: allowed } });
+      expect(mine.headers.get('access-control-allow-origin')).toBe(allowed);
+      expect(mine.headers.get('vary')).toContain('origin');
+      const foreign = await fetch(`${listed.url}/v1/topics`, { headers: { origin: 'http://evil.example' } });
+      expect(foreign.status).toBe(200);
+      expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+      const refused = await fetch(`${listed.url}/v1/topics`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET' },
+      });
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+      const none = await fetch(`${off.url}/v1/topics`, { headers: { origin: allowed } });
+      expect(none.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await listed.close();
+      await off.close();
+    }
+  });
 });

@@ -1,9 +1,10 @@
 import { startEmbeddedServer } from '../../local/embedded-server.ts';
 import { createStore, type StoreOptions } from '../../local/store-factory.ts';
-import { intFlag, parseCommand, UsageError } from '../args.ts';
+import { intFlag, parseCommand, stringList, UsageError } from '../args.ts';
 
-export const START_HELP = `nimbus start [--port 9800] [--host 127.0.0.1] [--data-dir ./.nimbus]
-  Runs the embedded broker (HTTP API) until interrupted.
+export const START_HELP = `nimbus start [--port 9800] [--host 127.0.0.1] [--data-dir ./.nimbus] [--cors-origin URL]... [--no-cors]
+  Runs the embedded broker (HTTP API) until interrupted. Browsers on any origin may call it
+  unless --cors-origin names the allowed ones or --no-cors turns CORS off.
   Environment: NIMBUS_PORT, NIMBUS_HOST, NIMBUS_DATA_DIR.
   --store dynamodb --dynamodb-endpoint URL [--table-prefix P] [--region R] [--bucket B]
     runs it on DynamoDB (DynamoDB Local, or real DynamoDB with the default credential chain).`;
@@ -19,17 +20,25 @@ export async function startCommand(argv: string[]): Promise<void> {
     'table-prefix': { type: 'string' },
     region: { type: 'string' },
     bucket: { type: 'string' },
+    'cors-origin': { type: 'string', multiple: true },
+    'no-cors': { type: 'boolean' },
   });
   const port = intFlag(values.port ?? process.env.NIMBUS_PORT, 'port') ?? 9800;
   if (port < 0 || port > 65535) throw new UsageError('--port must be from 0 to 65535');
   const host = (values.host as string | undefined) ?? process.env.NIMBUS_HOST ?? '127.0.0.1';
   const dataDir = (values['data-dir'] as string | undefined) ?? process.env.NIMBUS_DATA_DIR ?? './.nimbus';
+  const corsOrigins = stringList(values['cors-origin']);
+  if (values['no-cors'] === true && corsOrigins.length > 0)
+    throw new UsageError('--no-cors and --cors-origin conflict');
+  const cors =
+    values['no-cors'] === true ? false : corsOrigins.length === 0 || corsOrigins.includes('*') ? '*' : corsOrigins;
   const storeOptions = storeOptionsFrom(values, dataDir);
   const store = await createStore(storeOptions);
   const server = await startEmbeddedServer({
     port,
     host,
     store,
+    cors,
     logger: {
       info: (message) => console.log(message),
       error: (message, details) => console.error(message, details?.error ?? ''),
