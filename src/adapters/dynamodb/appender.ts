@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { NimbusError } from '../../core/errors.ts';
 import type { MessageToAppend, StoredMessage } from '../../core/model.ts';
 import type { AppendResult } from '../../core/ports/store.ts';
-import { num, str } from './attributes.ts';
+import { num } from './attributes.ts';
 import type { ClaimCheck } from './claim-check.ts';
-import type { DynamoGateway, Item } from './gateway.ts';
+import type { DynamoGateway } from './gateway.ts';
+import { Idempotency } from './idempotency.ts';
 import { queueKey } from './keys.ts';
 import {
-  dedupKey,
-  putDedupTransactItem,
+  completeDedupTransactItem,
   putKeyIndex,
   putSegment,
   putSegmentTransactItem,
@@ -29,16 +29,16 @@ type DraftOutcome = 'stored' | 'sealed';
 /**
  * Appends messages: per queue, reserve a range of offsets on the queue's head item (one
  * atomic ADD per batch), then put each segment conditionally. A segment whose first
- * offset a reader sealed is re-reserved. Messages with a messageId are written in one
- * transaction with their idempotency records, so a concurrent duplicate cannot slip in.
+ * offset a reader sealed is re-reserved. Messages with a messageId are claimed first
+ * (idempotency.ts) and their claims completed in one transaction with the segment.
  */
 export class Appender {
   private readonly gateway: DynamoGateway;
   private readonly tables: TableNames;
-  private readonly reader: QueueReader;
   private readonly claimCheck: ClaimCheck | undefined;
   private readonly hooks: DynamoDbStoreHooks;
   private readonly largeBodyBytes: number;
+  private readonly idempotency: Idempotency;
 
   constructor(
     gateway: DynamoGateway,
@@ -46,14 +46,14 @@ export class Appender {
     reader: QueueReader,
     claimCheck: ClaimCheck | undefined,
     hooks: DynamoDbStoreHooks,
-    largeBodyBytes: number,
+    options: { largeBodyBytes: number; pendingTimeoutMs: number },
   ) {
     this.gateway = gateway;
     this.tables = tables;
-    this.reader = reader;
     this.claimCheck = claimCheck;
     this.hooks = hooks;
-    this.largeBodyBytes = largeBodyBytes;
+    this.largeBodyBytes = options.largeBodyBytes;
+    this.idempotency = new Idempotency(gateway, tables, reader, options.pendingTimeoutMs);
   }
 
   async append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {
@@ -69,10 +69,6 @@ export class Appender {
       else repeats.set(index, first);
     }
     const fresh = entries.filter((entry) => !repeats.has(entry.index));
-    await this.resolveKnownDuplicates(
-      fresh.filter((entry) => entry.message.messageId !== undefined),
-      results,
-    );
     const byQueue = new Map<string, AppendEntry[]>();
     for (const entry of fresh) {
       if (entry.done) continue;
@@ -90,45 +86,19 @@ export class Appender {
     });
   }
 
-  /** Idempotency records already stored (a retried send): answer with the first result, store nothing. */
-  private async resolveKnownDuplicates(entries: AppendEntry[], results: (AppendResult | undefined)[]) {
-    if (entries.length === 0) return;
-    const keys = entries.map((entry) => dedupKey(entry.message.topic, entry.message.messageId as string));
-    const records = await this.gateway.batchGet('send', 'append.dedup', this.tables.index, keys, true);
-    const byPartition = new Map(records.map((record) => [str(record, 'p') ?? '', record]));
-    await Promise.all(
-      entries.map(async (entry, i) => {
-        const record = byPartition.get(keys[i]?.['p']?.S ?? '');
-        if (record) await this.resolveDuplicate(entry, record, results);
-      }),
-    );
-  }
-
-  /** Marks the entry a duplicate of the record's message, or notes the record as stale. */
-  private async resolveDuplicate(entry: AppendEntry, record: Item, results: (AppendResult | undefined)[]) {
-    const now = entry.message.storeTimestamp;
-    if ((num(record, 'e') ?? 0) <= now) return;
-    const msgId = str(record, 'i') ?? '';
-    const ref = { topic: entry.message.topic, queueId: num(record, 'qi') ?? 0, queueOffset: num(record, 'o') ?? 0 };
-    const [prior] = await this.reader.getMessages([ref], now, 'send');
-    if (prior && prior.msgId === msgId) {
-      results[entry.index] = { message: prior, duplicate: true };
-      entry.done = true;
-    } else {
-      entry.staleMsgId = msgId;
-    }
-  }
-
   private async appendToQueue(entries: AppendEntry[], results: (AppendResult | undefined)[]): Promise<void> {
     const first = entries[0];
     if (!first) return;
     const { topic, queueId } = first.message;
-    await this.claimCheckLargeBodies(entries);
     let pending = entries;
-    for (let round = 0; pending.length > 0; round++) {
+    for (let round = 0; ; round++) {
+      await this.idempotency.claim(pending, results);
+      pending = pending.filter((entry) => !entry.done);
+      if (pending.length === 0) return;
       if (round >= MAX_RESERVE_ROUNDS) {
         throw new NimbusError('STORE_UNAVAILABLE', `Queue ${topic}#${queueId}: reserved ranges kept being sealed.`);
       }
+      await this.claimCheckLargeBodies(pending);
       const drafts = planSegments(pending);
       const count = pending.length;
       const bucket = Math.floor((pending[0]?.message.storeTimestamp ?? 0) / 1000);
@@ -141,23 +111,22 @@ export class Appender {
       const timeMarker = !reserved.ok || num(reserved.attributes, 'tb') !== bucket;
       await this.hooks.afterReserve?.({ topic, queueId, firstOffset: base, count });
       let offset = base;
-      let unstored: AppendEntry[] = [];
       for (const [d, draft] of drafts.entries()) {
-        const outcome = await this.writeDraft(draft, offset, timeMarker && d === 0, results);
-        if (outcome === 'sealed') {
-          unstored = drafts.slice(d).flatMap((rest) => rest.entries.filter((entry) => !entry.done));
+        if ((await this.writeDraft(draft, offset, timeMarker && d === 0, results)) === 'sealed') {
           const restStart = offset + draft.entries.length;
           await this.voidRange(topic, queueId, restStart, base + count - restStart, draft.entries);
           break;
         }
         offset += draft.entries.length;
       }
-      pending = unstored;
+      // Left: entries of a sealed range (re-reserved next round) and entries whose claim was taken over.
+      pending = pending.filter((entry) => !entry.done);
+      if (pending.length === 0) return;
     }
   }
 
   private async claimCheckLargeBodies(entries: AppendEntry[]): Promise<void> {
-    const large = entries.filter((entry) => entry.message.body.byteLength > this.largeBodyBytes);
+    const large = entries.filter((entry) => !entry.claimKey && entry.message.body.byteLength > this.largeBodyBytes);
     if (large.length === 0) return;
     const claimCheck = this.claimCheck;
     if (!claimCheck) {
@@ -186,7 +155,9 @@ export class Appender {
     const q = queueKey(topic, queueId);
     for (let attempt = 0; ; attempt++) {
       const stored = draft.entries.map((entry, i) =>
-        entry.done ? null : { ...entry, message: { ...entry.message, queueOffset: firstOffset + i } },
+        entry.done || (entry.message.messageId !== undefined && !entry.owner)
+          ? null
+          : { ...entry, message: { ...entry.message, queueOffset: firstOffset + i } },
       );
       const live = stored.filter((slot) => slot !== null);
       const expireAt = Math.max(...draft.entries.map((entry) => entry.message.expireAt));
@@ -222,31 +193,26 @@ export class Appender {
         if (outcome.ok || sameBytes(outcome.old?.['m']?.B, data)) return done();
         return 'sealed';
       }
-      const now = draft.storeTimestamp;
       const transaction = [
         putSegmentTransactItem(this.tables, item),
         ...withIds.map((slot) =>
-          putDedupTransactItem(
+          completeDedupTransactItem(
             this.tables,
             { ...slot.message, messageId: slot.message.messageId as string },
-            now,
-            slot.staleMsgId,
+            slot.owner as string,
           ),
         ),
       ];
       const outcome = await this.gateway.transact('send', 'append.put', transaction, randomUUID());
       if (outcome.ok) return done();
       if (outcome.reasons[0]?.Code === 'ConditionalCheckFailed') return 'sealed';
-      if (attempt >= 5) throw new NimbusError('STORE_UNAVAILABLE', 'Idempotency records kept changing; try again.');
-      await Promise.all(
-        withIds.map(async (slot, i) => {
-          const reason = outcome.reasons[i + 1];
-          const entry = draft.entries[slot.message.queueOffset - firstOffset];
-          if (entry && reason?.Code === 'ConditionalCheckFailed' && reason.Item) {
-            await this.resolveDuplicate(entry, reason.Item as Item, results);
-          }
-        }),
-      );
+      if (attempt >= 5)
+        throw new NimbusError('STORE_UNAVAILABLE', 'Idempotency claims kept changing hands; try again.');
+      // Claims another sender took over (we were slower than the pending timeout): not ours to store.
+      withIds.forEach((slot, i) => {
+        const entry = draft.entries[slot.message.queueOffset - firstOffset];
+        if (entry && outcome.reasons[i + 1]?.Code === 'ConditionalCheckFailed') entry.owner = undefined;
+      });
     }
   }
 

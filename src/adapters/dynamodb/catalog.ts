@@ -66,7 +66,7 @@ export class CatalogRecords {
     const lanes = await this.queryPartition(this.tables.state, 'p', topicLanesPartition(name));
     for (const laneItem of lanes) {
       const lane = str(laneItem, 'l') ?? '';
-      await this.deleteLaneState(lane, topic);
+      await this.deleteLaneState(lane, name);
       const group = lane.split('@')[0] ?? lane;
       await this.deleteDeadLetters(group, (letter) => str(letter, 't') === name);
       await this.deleteKeys(this.tables.state, [{ p: S(groupLanesPartition(group)), s: S(`${lane}#${name}`) }]);
@@ -82,9 +82,9 @@ export class CatalogRecords {
     const lanes = await this.queryPartition(this.tables.state, 'p', groupLanesPartition(name));
     for (const laneItem of lanes) {
       const lane = str(laneItem, 'l') ?? '';
-      const topic = await this.getTopic(str(laneItem, 't') ?? '');
-      if (topic) await this.deleteLaneState(lane, topic);
-      await this.deleteKeys(this.tables.state, [{ p: S(topicLanesPartition(str(laneItem, 't') ?? '')), s: S(lane) }]);
+      const topic = str(laneItem, 't') ?? '';
+      await this.deleteLaneState(lane, topic);
+      await this.deleteKeys(this.tables.state, [{ p: S(topicLanesPartition(topic)), s: S(lane) }]);
     }
     await this.deleteDeadLetters(name, () => true);
     await this.deletePartition(this.tables.state, 'p', groupLanesPartition(name), 's');
@@ -93,11 +93,9 @@ export class CatalogRecords {
   }
 
   /** A lane's cursors and lease items on one topic. */
-  private async deleteLaneState(lane: string, topic: Topic): Promise<void> {
-    await this.deletePartition(this.tables.state, 'p', cursorPartition(lane, topic.name), 's');
-    for (let queueId = 0; queueId < topic.queueCount; queueId++) {
-      await this.deletePartition(this.tables.state, 'p', leasePartition(lane, topic.name, queueId), 's');
-    }
+  private async deleteLaneState(lane: string, topic: string): Promise<void> {
+    await this.deletePartition(this.tables.state, 'p', cursorPartition(lane, topic), 's');
+    await this.deletePartition(this.tables.state, 'p', leasePartition(lane, topic), 's');
   }
 
   private async deleteDeadLetters(group: string, matches: (letter: Item) => boolean): Promise<void> {

@@ -37,7 +37,7 @@ export function putCursorIfAbsent(
 ): PutItemCommandInput {
   return {
     TableName: tables.state,
-    Item: { ...cursorKey(lane, topic, queueId), c: N(offset) },
+    Item: { ...cursorKey(lane, topic, queueId), at: N(offset) },
     ConditionExpression: 'attribute_not_exists(p)',
   };
 }
@@ -57,8 +57,10 @@ export function advanceCursor(
   return {
     TableName: tables.state,
     Key: cursorKey(lane, topic, queueId),
-    UpdateExpression: 'SET c = :to',
-    ConditionExpression: 'c = :from',
+    UpdateExpression: 'SET #at = :to',
+    ConditionExpression: '#at = :from',
+    // `at` is a reserved word in DynamoDB expressions.
+    ExpressionAttributeNames: { '#at': 'at' },
     ExpressionAttributeValues: { ':from': N(from), ':to': N(to) },
   };
 }
@@ -78,6 +80,7 @@ export function advanceCursorTransactItem(
       Key: update.Key,
       UpdateExpression: update.UpdateExpression,
       ConditionExpression: update.ConditionExpression,
+      ExpressionAttributeNames: update.ExpressionAttributeNames,
       ExpressionAttributeValues: update.ExpressionAttributeValues,
     },
   };
@@ -189,6 +192,16 @@ export function deleteEmptyLeaseItem(tables: TableNames, key: Item, version: num
     Key: key,
     ConditionExpression: 'ver = :ver',
     ExpressionAttributeValues: { ':ver': N(version) },
+  };
+}
+
+/** Deletes a lease item left without entries. Race prevented: a lease merged into it meanwhile keeps it. */
+export function deleteLeaseItemIfEmpty(tables: TableNames, key: Item): DeleteItemCommandInput {
+  return {
+    TableName: tables.state,
+    Key: key,
+    ConditionExpression: 'size(l) = :zero',
+    ExpressionAttributeValues: { ':zero': N(0) },
   };
 }
 

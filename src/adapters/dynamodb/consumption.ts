@@ -46,7 +46,7 @@ export class Consumption {
         ...queryCursors(this.tables, lane, topic),
         ExclusiveStartKey: startKey,
       });
-      for (const item of page.items) out.set(Number(str(item, 's')), num(item, 'c') ?? 0);
+      for (const item of page.items) out.set(Number(str(item, 's')), num(item, 'at') ?? 0);
       startKey = page.lastKey;
     } while (startKey);
     return out;

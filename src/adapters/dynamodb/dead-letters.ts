@@ -3,7 +3,7 @@ import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { DeadLetter } from '../../core/model.ts';
 import type { Lease, LeaseKey } from '../../core/ports/store.ts';
 import { N, num, S, str, ttlSeconds } from './attributes.ts';
-import { removeLeaseEntryTransactItem } from './consumption-requests.ts';
+import { deleteLeaseItemIfEmpty, removeLeaseEntryTransactItem } from './consumption-requests.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
 import { deadLetterPartition, deadLetterSortKey } from './keys.ts';
 import { itemVersion, leaseItemKey, newLeaseItem } from './lease-items.ts';
@@ -28,7 +28,10 @@ export class DeadLetterRecords {
       { Put: { TableName: this.tables.state, Item: deadLetterItem(entry) } },
     ];
     const outcome = await this.gateway.transact('other', 'deadLetter', items, randomUUID());
-    return outcome.ok;
+    if (!outcome.ok) return false;
+    // Usually that was the batch's last lease: then the item goes, so it is not reported as the next due time.
+    await this.gateway.delete('other', 'deadLetter', deleteLeaseItemIfEmpty(this.tables, leaseItemKey(key)));
+    return true;
   }
 
   async listDeadLetters(group: string, limit: number): Promise<DeadLetter[]> {

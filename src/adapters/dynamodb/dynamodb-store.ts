@@ -100,14 +100,10 @@ export class DynamoDbStore implements BrokerStore {
       parts.holeTimeoutMs ?? DEFAULT_HOLE_TIMEOUT_MS,
       hooks,
     );
-    this.appender = new Appender(
-      gateway,
-      parts.tables,
-      this.reader,
-      parts.claimCheck,
-      hooks,
-      parts.largeBodyBytes ?? DEFAULT_LARGE_BODY_BYTES,
-    );
+    this.appender = new Appender(gateway, parts.tables, this.reader, parts.claimCheck, hooks, {
+      largeBodyBytes: parts.largeBodyBytes ?? DEFAULT_LARGE_BODY_BYTES,
+      pendingTimeoutMs: parts.holeTimeoutMs ?? DEFAULT_HOLE_TIMEOUT_MS,
+    });
     this.consumption = new Consumption(gateway, parts.tables);
     this.deadLetters = new DeadLetterRecords(gateway, parts.tables);
     this.sweeper = new Sweeper(gateway, parts.tables, parts.claimCheck);
@@ -185,7 +181,7 @@ export class DynamoDbStore implements BrokerStore {
   }
 
   async sweepExpired(now: number, limit: number): Promise<number> {
-    return this.sweeper.sweep(await this.catalog.listTopics(), now, limit);
+    return this.sweeper.sweep(now, limit);
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,14 @@ export function queueKey(topic: string, queueId: number): string {
   return `${topic}#${queueId}`;
 }
 
+export function parseQueueKey(q: string): { topic: string; queueId: number } {
+  const at = q.lastIndexOf('#');
+  return { topic: q.slice(0, at), queueId: Number(q.slice(at + 1)) };
+}
+
+/** Partition key of the queues index: every queue head carries it, so sweeps find every queue. */
+export const QUEUES_INDEX_KEY = 'queue';
+
 /** state table: catalog records live in two small partitions. */
 export const TOPICS_PARTITION = 'topic';
 export const GROUPS_PARTITION = 'group';
@@ -20,9 +28,13 @@ export function cursorPartition(lane: string, topic: string): string {
   return `C#${lane}#${topic}`;
 }
 
-/** state table: a lane's lease items on one queue (sort key = batchId). */
-export function leasePartition(lane: string, topic: string, queueId: number): string {
-  return `L#${lane}#${topic}#${queueId}`;
+/** state table: a lane's lease items on one topic (sort key = `queueId#batchId`). */
+export function leasePartition(lane: string, topic: string): string {
+  return `L#${lane}#${topic}`;
+}
+
+export function leaseSortKey(queueId: number, batchId: string): string {
+  return `${queueId}#${batchId}`;
 }
 
 /** state table: the lanes (and topics) of a group, so the group can be removed completely. */

@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Lease, LeaseKey } from '../../core/ports/store.ts';
 import { N, num, requireNum, requireStr, S, str, ttlSeconds } from './attributes.ts';
 import type { Item } from './gateway.ts';
-import { leasePartition } from './keys.ts';
+import { leasePartition, leaseSortKey } from './keys.ts';
 import { LEASE_LIFETIME_MS } from './options.ts';
 
 /**
@@ -21,7 +21,7 @@ export interface LeaseEntry {
 }
 
 export function leaseItemKey(key: Pick<LeaseKey, 'consumer' | 'topic' | 'queueId' | 'batchId'>): Item {
-  return { p: S(leasePartition(key.consumer, key.topic, key.queueId)), s: S(key.batchId) };
+  return { p: S(leasePartition(key.consumer, key.topic)), s: S(leaseSortKey(key.queueId, key.batchId)) };
 }
 
 export function entryValue(entry: LeaseEntry): AttributeValue {
@@ -43,6 +43,7 @@ export function newLeaseItem(leases: readonly Lease[]): Item {
     c: S(first.consumer),
     t: S(first.topic),
     q: N(first.queueId),
+    b: S(first.batchId),
     l: { M: entries },
     mv: N(earliest),
     ver: N(1),
@@ -70,7 +71,7 @@ export function leasesOf(item: Item): Lease[] {
   const consumer = requireStr(item, 'c');
   const topic = requireStr(item, 't');
   const queueId = requireNum(item, 'q');
-  const batchId = requireStr(item, 's');
+  const batchId = requireStr(item, 'b');
   return [...leaseEntries(item)].map(([queueOffset, entry]) => ({
     consumer,
     topic,

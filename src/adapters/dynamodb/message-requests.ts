@@ -7,7 +7,15 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import { B, N, S, ttlSeconds } from './attributes.ts';
 import type { Item } from './gateway.ts';
-import { dedupPartition, HEAD_OFFSET, keyIndexPartition, keyIndexSortKey, queueKey, SINGLE_SORT_KEY } from './keys.ts';
+import {
+  dedupPartition,
+  HEAD_OFFSET,
+  keyIndexPartition,
+  keyIndexSortKey,
+  QUEUES_INDEX_KEY,
+  queueKey,
+  SINGLE_SORT_KEY,
+} from './keys.ts';
 import type { TableNames } from './table-definitions.ts';
 
 /**
@@ -19,14 +27,14 @@ import type { TableNames } from './table-definitions.ts';
  * Reserves `count` offsets of a queue: ADD on the queue's head item returns the old
  * counter, so [old, old + count) belongs to this writer alone. The old time bucket tells
  * whether this is the queue's first write in the current second (it then marks the
- * sparse time index).
+ * sparse time index). `hk` lists the head in the queues index (written once per queue).
  */
 export function reserveOffsets(tables: TableNames, q: string, count: number, bucket: number): UpdateItemCommandInput {
   return {
     TableName: tables.messages,
     Key: { q: S(q), o: N(HEAD_OFFSET) },
-    UpdateExpression: 'SET tb = :bucket ADD n :count',
-    ExpressionAttributeValues: { ':bucket': N(bucket), ':count': N(count) },
+    UpdateExpression: 'SET tb = :bucket, hk = if_not_exists(hk, :hk) ADD n :count',
+    ExpressionAttributeValues: { ':bucket': N(bucket), ':count': N(count), ':hk': S(QUEUES_INDEX_KEY) },
     ReturnValues: 'UPDATED_OLD',
   };
 }
@@ -86,15 +94,39 @@ export function putSegmentTransactItem(tables: TableNames, segment: Item): Trans
 }
 
 /**
- * Seals one offset of an abandoned reservation. Race prevented: the slow writer of that
- * offset may still put its segment; whoever writes first owns the offset, the other fails.
+ * Seals offsets of an abandoned reservation: one by default, or `span` offsets of a gap
+ * too wide to be in flight. Race prevented: the slow writer of that offset may still put
+ * its segment; whoever writes first owns the offset, the other fails.
  */
-export function putTombstone(tables: TableNames, q: string, offset: number, expireAt: number): PutItemCommandInput {
+export function putTombstone(
+  tables: TableNames,
+  q: string,
+  offset: number,
+  expireAt: number,
+  span = 1,
+): PutItemCommandInput {
   return {
     TableName: tables.messages,
-    Item: { q: S(q), o: N(offset), x: N(1), e: N(expireAt), ttl: N(ttlSeconds(expireAt)) },
+    Item: { q: S(q), o: N(offset), n: N(span), e: N(expireAt), ttl: N(ttlSeconds(expireAt)) },
     ConditionExpression: 'attribute_not_exists(o)',
   };
+}
+
+/**
+ * The floor of a queue: one tombstone covering everything the retention sweep removed,
+ * so readers far behind skip it instead of waiting. Unconditional: it replaces items the
+ * sweep has just read, all complete, where no writer can be in flight. It never expires.
+ */
+export function putFloor(tables: TableNames, q: string, offset: number, span: number): PutItemCommandInput {
+  return {
+    TableName: tables.messages,
+    Item: { q: S(q), o: N(offset), n: N(span), e: N(0) },
+  };
+}
+
+/** The sweep's remainder of a partly expired segment, at an offset inside the old one (no writer targets it). */
+export function putSegmentRemainder(tables: TableNames, segment: Item): PutItemCommandInput {
+  return { TableName: tables.messages, Item: segment };
 }
 
 /** Items of a queue from `fromOffset` upward; the head item (at HEAD_OFFSET) comes last. */
@@ -154,37 +186,66 @@ export function dedupKey(topic: string, messageId: string): Item {
 }
 
 /**
- * Records the first stored (topic, messageId), in the same transaction as its segment.
- * Race prevented: two concurrent sends with one messageId both try; the second's condition
- * fails, it voids its slot and returns the first result. Expired records may be replaced,
- * and so may a record proven stale (its message is gone), named by `staleMsgId`.
+ * Claims a (topic, messageId) before any offset is reserved, so duplicates never take an
+ * offset. Race prevented: two concurrent sends with one messageId; the second finds the
+ * claim and waits for its outcome. An expired record, a record proven stale (its message
+ * is gone, `staleMsgId`) and a claim pending since before `staleBefore` (its sender died)
+ * may be replaced.
  */
-export function putDedupTransactItem(
+export function claimDedup(
   tables: TableNames,
-  record: DedupRecord,
-  now: number,
+  claim: { topic: string; messageId: string; owner: string; expireAt: number },
+  times: { now: number; wallNow: number; staleBefore: number },
   staleMsgId?: string,
-): TransactWriteItem {
-  const values: Item = { ':now': N(now) };
-  let condition = 'attribute_not_exists(p) OR e <= :now';
+): PutItemCommandInput {
+  const values: Item = {
+    ':now': N(times.now),
+    ':pending': S(DEDUP_PENDING),
+    ':staleBefore': N(times.staleBefore),
+  };
+  let condition = 'attribute_not_exists(p) OR e <= :now OR (ks = :pending AND ca < :staleBefore)';
   if (staleMsgId !== undefined) {
     condition += ' OR i = :stale';
     values[':stale'] = S(staleMsgId);
   }
   return {
-    Put: {
+    TableName: tables.index,
+    Item: {
+      ...dedupKey(claim.topic, claim.messageId),
+      ks: S(DEDUP_PENDING),
+      w: S(claim.owner),
+      ca: N(times.wallNow),
+      e: N(claim.expireAt),
+      ttl: N(ttlSeconds(claim.expireAt)),
+    },
+    ConditionExpression: condition,
+    ExpressionAttributeValues: values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+export const DEDUP_PENDING = 'P';
+export const DEDUP_DONE = 'D';
+
+/**
+ * Completes a claim with where the message went, in the same transaction as its segment.
+ * Race prevented: a sender that took over this claim (we were too slow) owns it now; then
+ * the whole segment write fails and this message is not stored by us.
+ */
+export function completeDedupTransactItem(tables: TableNames, record: DedupRecord, owner: string): TransactWriteItem {
+  return {
+    Update: {
       TableName: tables.index,
-      Item: {
-        ...dedupKey(record.topic, record.messageId),
-        qi: N(record.queueId),
-        o: N(record.queueOffset),
-        i: S(record.msgId),
-        e: N(record.expireAt),
-        ttl: N(ttlSeconds(record.expireAt)),
+      Key: dedupKey(record.topic, record.messageId),
+      UpdateExpression: 'SET ks = :done, qi = :qi, o = :o, i = :i REMOVE w, ca',
+      ConditionExpression: 'w = :owner',
+      ExpressionAttributeValues: {
+        ':done': S(DEDUP_DONE),
+        ':qi': N(record.queueId),
+        ':o': N(record.queueOffset),
+        ':i': S(record.msgId),
+        ':owner': S(owner),
       },
-      ConditionExpression: condition,
-      ExpressionAttributeValues: values,
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
   };
 }

@@ -7,20 +7,20 @@ import { decodeSegment, type SegmentFrame, type Slot } from './segment-codec.ts'
 /**
  * The items of one queue partition and the walk over them. A queue is a run of offsets;
  * each offset is covered by exactly one segment (a reserved range written at once) or by
- * a tombstone (a sealed offset of a dead writer). The walk is pure, so every rule of
+ * a tombstone (offsets that hold no message: sealed after a dead writer, or swept). The walk is pure, so every rule of
  * reading (gaps, tombstones, expiry, partial segments) is unit-tested without I/O.
  */
 
 export type QueueItem =
   | { kind: 'segment'; offset: number; count: number; storeTimestamp: number; expireAt: number; data: Uint8Array }
-  | { kind: 'tombstone'; offset: number }
+  | { kind: 'tombstone'; offset: number; count: number }
   | { kind: 'head'; nextOffset: number };
 
 export function parseQueueItem(item: Item): QueueItem {
   const offset = requireNum(item, 'o');
   if (offset === HEAD_OFFSET) return { kind: 'head', nextOffset: num(item, 'n') ?? 0 };
   const data = bin(item, 'm');
-  if (!data) return { kind: 'tombstone', offset };
+  if (!data) return { kind: 'tombstone', offset, count: num(item, 'n') ?? 1 };
   return {
     kind: 'segment',
     offset,
@@ -33,8 +33,7 @@ export function parseQueueItem(item: Item): QueueItem {
 
 /** Offsets an item covers: [offset, offset + span). */
 export function spanOf(item: QueueItem): number {
-  if (item.kind === 'segment') return item.count;
-  return item.kind === 'tombstone' ? 1 : 0;
+  return item.kind === 'head' ? 0 : item.count;
 }
 
 export function offsetOf(item: QueueItem): number {

@@ -12,6 +12,12 @@ import type { TableNames } from './table-definitions.ts';
 
 /** Pages a single read may take before it returns what it has (bounds the cost of long expired runs). */
 const MAX_PAGES = 12;
+/**
+ * A gap wider than this cannot be reservations in flight (a queue never has that many
+ * offsets reserved and unwritten for a whole hole timeout): it is sealed with one range
+ * tombstone. It happens when DynamoDB TTL deleted items before the retention sweep did.
+ */
+const MAX_SEAL_SPAN = 4096;
 /** Refs further apart than this are looked up with separate queries. */
 const CLUSTER_SPAN = 256;
 
@@ -128,10 +134,8 @@ export class QueueReader {
       ids.map(async (queueId) => {
         const q = queueKey(topic, queueId);
         const nextOffset = tails.get(q) ?? 0;
-        const first = await this.gateway.query('other', 'queueOffsets', queryForward(this.tables, q, 0, 1, true));
-        const item = first.items[0] ? parseQueueItem(first.items[0]) : undefined;
-        const minOffset = item && item.kind !== 'head' ? Math.min(item.offset, nextOffset) : nextOffset;
-        return { queueId, minOffset, nextOffset };
+        const bottom = await this.gateway.query('other', 'queueOffsets', queryForward(this.tables, q, 0, 4, true));
+        return { queueId, minOffset: lowestStored(bottom.items.map(parseQueueItem), nextOffset), nextOffset };
       }),
     );
   }
@@ -161,16 +165,16 @@ export class QueueReader {
     );
     const item = result.items[0] ? parseQueueItem(result.items[0]) : undefined;
     if (!item || item.kind === 'head') return undefined;
-    const end = item.offset + (item.kind === 'segment' ? item.count : 1);
-    return end > offset ? item : undefined;
+    return item.offset + item.count > offset ? item : undefined;
   }
 
   /** Items from `high` down to the one covering `low`, returned in ascending order. */
   private async itemsDownTo(q: string, high: number, low: number, kind: CapacityKind): Promise<QueueItem[]> {
     const items: QueueItem[] = [];
     let startKey: Item | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const limit = this.pageLimit(q, high - low + 1);
+    for (let page = 0; page < 100; page++) {
+      // Every item covers at least one offset, so this never reads past what the range needs (+1 covering item).
+      const limit = Math.min(100, high - low + 2);
       const result = await this.gateway.query(
         kind,
         'getMessages',
@@ -206,6 +210,16 @@ export class QueueReader {
     const q = queueKey(topic, queueId);
     // A strongly consistent look first: an eventually consistent read may have missed the writer.
     if (await this.coveringItem(q, from, true)) return true;
+    if (to - from > MAX_SEAL_SPAN) {
+      // Far more offsets than writers ever hold in flight: items lost to TTL, sealed with one range.
+      const outcome = await this.gateway.put(
+        'receive',
+        'seal',
+        putTombstone(this.tables, q, from, now + RECORD_LIFETIME_MS, to - from),
+      );
+      if (outcome.ok) this.hooks.onSeal?.(topic, queueId, from, to);
+      return true;
+    }
     let sealed = from;
     while (sealed < to) {
       const outcome = await this.gateway.put(
@@ -233,6 +247,20 @@ export class QueueReader {
       this.segmentSizes.set(q, Math.max(1, previous * 0.7 + item.count * 0.3));
     }
   }
+}
+
+/**
+ * The lowest offset still stored: the first segment, past the floor and any tombstones
+ * (the first items of a queue). A queue with no segment left starts at its tail.
+ */
+function lowestStored(items: readonly QueueItem[], nextOffset: number): number {
+  let covered: number | undefined;
+  for (const item of items) {
+    if (item.kind === 'segment') return Math.min(item.offset, nextOffset);
+    if (item.kind === 'head') break;
+    covered = item.offset + item.count;
+  }
+  return Math.min(covered ?? nextOffset, nextOffset);
 }
 
 /** Splits indices into groups whose offsets lie close together (one query each). */

@@ -15,6 +15,8 @@ export interface AppendEntry {
   claimKey?: string;
   /** The msgId of an idempotency record found to point at nothing: it may be replaced. */
   staleMsgId?: string;
+  /** This writer's claim on the entry's (topic, messageId), while it holds one. */
+  owner?: string;
   /** Set once the entry is stored or found to be a duplicate. */
   done?: boolean;
 }

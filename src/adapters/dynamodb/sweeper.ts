@@ -1,20 +1,36 @@
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
-import type { Topic } from '../../core/model.ts';
+import type { StoredMessage } from '../../core/model.ts';
 import { N, S } from './attributes.ts';
 import type { ClaimCheck } from './claim-check.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
-import { keyIndexPartition, keyIndexSortKey, queueKey } from './keys.ts';
-import { dedupKey, queryForward } from './message-requests.ts';
-import { decodeItemSlots, parseQueueItem } from './queue-items.ts';
-import type { TableNames } from './table-definitions.ts';
+import { keyIndexPartition, keyIndexSortKey, parseQueueKey, QUEUES_INDEX_KEY, queueKey } from './keys.ts';
+import { dedupKey, putFloor, putSegmentRemainder, queryForward, segmentItem } from './message-requests.ts';
+import { decodeItemSlots, parseQueueItem, type QueueItem } from './queue-items.ts';
+import { encodeSegment, type Slot } from './segment-codec.ts';
+import { INDEXES, type TableNames } from './table-definitions.ts';
 
 const PAGE = 25;
 
+/** What one sweep of a queue's oldest end removes. */
+interface SweepPlan {
+  /** The floor tombstone goes at `start` and covers [start, end). */
+  start: number;
+  end: number;
+  /** Keys (offsets) of items now covered by the floor, other than `start` itself. */
+  covered: number[];
+  /** The live rest of a partly expired segment, rewritten at `end`. */
+  remainder?: Item;
+  messages: StoredMessage[];
+  claimKeys: string[];
+}
+
 /**
- * The retention sweep: from the oldest end of each queue, deletes segments and tombstones
- * whose expiry passed, with their key-index and idempotency records and S3 bodies.
- * DynamoDB TTL does the same lazily; this only reclaims sooner. Idempotent: deleting a
- * deleted item succeeds.
+ * The retention sweep. From the oldest end of each queue (found through the queues index,
+ * so topics without a catalog record are swept too) it removes expired messages with their
+ * key-index and idempotency records and S3 bodies, and leaves one floor tombstone over
+ * everything removed, so readers far behind skip it. DynamoDB TTL deletes lazily as well;
+ * this reclaims sooner. Every step is idempotent and a crash between steps leaves items
+ * that overlap consistently (a reader follows whichever covers an offset first).
  */
 export class Sweeper {
   private readonly gateway: DynamoGateway;
@@ -27,79 +43,136 @@ export class Sweeper {
     this.claimCheck = claimCheck;
   }
 
-  /** Returns the number of messages removed. */
-  async sweep(topics: readonly Topic[], now: number, limit: number): Promise<number> {
+  /** Returns the number of messages removed (at most `limit`). */
+  async sweep(now: number, limit: number): Promise<number> {
     let removed = 0;
-    for (const topic of topics) {
-      for (let queueId = 0; queueId < topic.queueCount && removed < limit; queueId++) {
-        removed += await this.sweepQueue(topic.name, queueId, now, limit - removed);
+    let startKey: Item | undefined;
+    do {
+      const page = await this.gateway.query('other', 'sweep.queues', {
+        TableName: this.tables.messages,
+        IndexName: INDEXES.queues,
+        KeyConditionExpression: 'hk = :hk',
+        ExpressionAttributeValues: { ':hk': S(QUEUES_INDEX_KEY) },
+        ExclusiveStartKey: startKey,
+      });
+      for (const item of page.items) {
+        if (removed >= limit) return removed;
+        const { topic, queueId } = parseQueueKey(item['q']?.S ?? '');
+        removed += await this.sweepQueue(topic, queueId, now, limit - removed);
       }
-    }
+      startKey = page.lastKey;
+    } while (startKey && removed < limit);
     return removed;
   }
 
   private async sweepQueue(topic: string, queueId: number, now: number, limit: number): Promise<number> {
+    const plan = await this.plan(topic, queueId, now, limit);
+    if (!plan) return 0;
     const q = queueKey(topic, queueId);
-    let removed = 0;
-    let startKey: Item | undefined;
-    while (removed < limit) {
-      const page = await this.gateway.query('other', 'sweep', queryForward(this.tables, q, 0, PAGE, false, startKey));
-      const deletes: WriteRequest[] = [];
-      const indexDeletes: WriteRequest[] = [];
-      const bodies: string[] = [];
-      const dedups: { messageId: string; msgId: string }[] = [];
-      let reachedLive = false;
-      for (const raw of page.items) {
-        const item = parseQueueItem(raw);
-        if (item.kind === 'head') break;
-        if (item.kind === 'segment' && item.expireAt > now) {
-          reachedLive = true;
-          break;
-        }
-        // Tombstones that have not expired yet are stepped over, not waited for.
-        if (item.kind === 'tombstone' && (Number(raw['e']?.N) || 0) > now) continue;
-        deletes.push({ DeleteRequest: { Key: { q: S(q), o: N(item.offset) } } });
-        if (item.kind !== 'segment') continue;
-        for (const slot of decodeItemSlots(item, topic, queueId)) {
-          if (slot.kind !== 'message') continue;
-          removed++;
-          const { message } = slot;
-          if (slot.claimKey) bodies.push(slot.claimKey);
-          for (const key of message.keys) {
-            indexDeletes.push({
-              DeleteRequest: {
-                Key: {
-                  p: S(keyIndexPartition(topic, key)),
-                  s: S(keyIndexSortKey(message.storeTimestamp, message.msgId)),
-                },
-              },
-            });
-          }
-          if (message.messageId !== undefined) dedups.push({ messageId: message.messageId, msgId: message.msgId });
-        }
-        if (removed >= limit) break;
-      }
-      // Index records and bodies first: a crash then leaves a segment that the next sweep finds again.
-      if (indexDeletes.length > 0)
-        await this.gateway.batchWrite('other', 'sweep', this.tables.index, unique(indexDeletes));
-      await Promise.all(
-        dedups.map(({ messageId, msgId }) =>
-          this.gateway.delete('other', 'sweep', {
-            TableName: this.tables.index,
-            Key: dedupKey(topic, messageId),
-            // Race prevented: a later message reused the messageId after this one expired; its record stays.
-            ConditionExpression: 'i = :msgId',
-            ExpressionAttributeValues: { ':msgId': S(msgId) },
-          }),
-        ),
-      );
-      if (bodies.length > 0) await this.claimCheck?.deleteMany(bodies);
-      if (deletes.length > 0) await this.gateway.batchWrite('other', 'sweep', this.tables.messages, deletes);
-      startKey = page.lastKey;
-      if (reachedLive || !startKey || deletes.length === 0) break;
-    }
-    return removed;
+    // Index records and bodies first: a crash then leaves messages the next sweep finds again.
+    await this.deleteIndexRecords(topic, plan.messages);
+    if (plan.claimKeys.length > 0) await this.claimCheck?.deleteMany(plan.claimKeys);
+    if (plan.remainder) await this.gateway.put('other', 'sweep', putSegmentRemainder(this.tables, plan.remainder));
+    await this.gateway.put('other', 'sweep', putFloor(this.tables, q, plan.start, plan.end - plan.start));
+    const deletes: WriteRequest[] = plan.covered.map((offset) => ({
+      DeleteRequest: { Key: { q: S(q), o: N(offset) } },
+    }));
+    if (deletes.length > 0) await this.gateway.batchWrite('other', 'sweep', this.tables.messages, deletes);
+    return plan.messages.length;
   }
+
+  /** Reads the queue from its oldest item up to the first live message (or the limit). */
+  private async plan(topic: string, queueId: number, now: number, limit: number): Promise<SweepPlan | undefined> {
+    const q = queueKey(topic, queueId);
+    let plan: SweepPlan | undefined;
+    let startKey: Item | undefined;
+    do {
+      const page = await this.gateway.query('other', 'sweep', queryForward(this.tables, q, 0, PAGE, false, startKey));
+      for (const item of page.items.map(parseQueueItem)) {
+        if (item.kind === 'head') return worthIt(plan);
+        plan ??= { start: item.offset, end: item.offset, covered: [], messages: [], claimKeys: [] };
+        // A gap may be a reservation still being written: never sweep across one.
+        if (item.offset !== plan.end) return worthIt(plan);
+        if (!this.absorb(plan, item, topic, queueId, now, limit)) return worthIt(plan);
+      }
+      startKey = page.lastKey;
+    } while (startKey);
+    return worthIt(plan);
+  }
+
+  /** Adds an item (or its expired prefix) to the plan; false when the sweep must stop here. */
+  private absorb(plan: SweepPlan, item: QueueItem, topic: string, queueId: number, now: number, limit: number) {
+    if (item.kind === 'head') return false;
+    if (item.kind === 'tombstone') {
+      this.cover(plan, item.offset, item.count);
+      return true;
+    }
+    const slots = decodeItemSlots(item, topic, queueId);
+    let kept = 0;
+    while (kept < slots.length) {
+      const slot = slots[kept] as Slot;
+      if (slot.kind === 'message') {
+        if (slot.message.expireAt > now || plan.messages.length >= limit) break;
+        plan.messages.push(slot.message);
+        if (slot.claimKey) plan.claimKeys.push(slot.claimKey);
+      }
+      kept++;
+    }
+    if (kept === 0) return false;
+    this.cover(plan, item.offset, kept);
+    if (kept === slots.length) return true;
+    const rest = slots.slice(kept).map((slot) => (slot.kind === 'message' ? slot : null));
+    const firstOffset = item.offset + kept;
+    const frame = { topic, queueId, firstOffset, storeTimestamp: item.storeTimestamp, expireAt: item.expireAt };
+    plan.remainder = segmentItem({
+      q: queueKey(topic, queueId),
+      firstOffset,
+      count: rest.length,
+      data: encodeSegment(rest, frame),
+      storeTimestamp: item.storeTimestamp,
+      expireAt: item.expireAt,
+    });
+    return false;
+  }
+
+  private cover(plan: SweepPlan, offset: number, span: number): void {
+    if (offset !== plan.start) plan.covered.push(offset);
+    plan.end = offset + span;
+  }
+
+  private async deleteIndexRecords(topic: string, messages: readonly StoredMessage[]): Promise<void> {
+    const keyDeletes = unique(
+      messages.flatMap((message) =>
+        message.keys.map((key) => ({
+          DeleteRequest: {
+            Key: { p: S(keyIndexPartition(topic, key)), s: S(keyIndexSortKey(message.storeTimestamp, message.msgId)) },
+          },
+        })),
+      ),
+    );
+    if (keyDeletes.length > 0) await this.gateway.batchWrite('other', 'sweep', this.tables.index, keyDeletes);
+    await Promise.all(
+      messages.flatMap((message) =>
+        message.messageId === undefined
+          ? []
+          : [
+              this.gateway.delete('other', 'sweep', {
+                TableName: this.tables.index,
+                Key: dedupKey(topic, message.messageId),
+                // Race prevented: a later message reused the messageId after this one expired; its record stays.
+                ConditionExpression: 'i = :msgId',
+                ExpressionAttributeValues: { ':msgId': S(message.msgId) },
+              }),
+            ],
+      ),
+    );
+  }
+}
+
+/** A plan that only re-covers the existing floor changes nothing. */
+function worthIt(plan: SweepPlan | undefined): SweepPlan | undefined {
+  if (!plan || (plan.covered.length === 0 && !plan.remainder && plan.messages.length === 0)) return undefined;
+  return plan;
 }
 
 /** BatchWriteItem refuses the same key twice in one request (two keys of one message may coincide). */

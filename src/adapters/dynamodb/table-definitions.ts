@@ -38,6 +38,8 @@ export const INDEXES = {
   byStoreMs: 'by-store-ms',
   /** messages: sparse per-queue time markers (about one per queue per second) for reset-by-time and time ranges. */
   byQueueTime: 'by-queue-time',
+  /** messages: every queue (its head item), so the retention sweep reaches queues of any topic. */
+  queues: 'queues',
   /** state: lease items of a lane by their earliest `visibleAt`, to find due redeliveries. */
   dueLeases: 'due-leases',
 } as const;
@@ -61,6 +63,12 @@ export function tableDefinitions(prefix: string = DEFAULT_TABLE_PREFIX): Record<
           indexName: INDEXES.byQueueTime,
           partitionKey: { name: 'q', type: 'S' },
           sortKey: { name: 'ts', type: 'N' },
+          projection: 'KEYS_ONLY',
+        },
+        {
+          indexName: INDEXES.queues,
+          partitionKey: { name: 'hk', type: 'S' },
+          sortKey: { name: 'q', type: 'S' },
           projection: 'KEYS_ONLY',
         },
       ],
