@@ -47,7 +47,8 @@ export class DeadLetters {
 
   /**
    * Puts dead letters back into delivery for the lane that gave up on them, with attempts
-   * reset. Expired messages are dropped from the DLQ instead. Safe to run twice.
+   * reset: the oldest `limit` ones, or those of `msgIds` wherever they are in the DLQ.
+   * Expired messages are dropped from the DLQ instead. Safe to run twice.
    * @example
    * const { redriven } = await deadLetters.redrive('billing', { msgIds: ['...'] });
    */
@@ -58,9 +59,10 @@ export class DeadLetters {
     await this.catalog.getGroup(groupName);
     const limit = checkedInt(options.limit, 1000, 1, 1000, 'limit');
     const wanted = options.msgIds ? new Set(options.msgIds) : undefined;
-    const letters = (await this.store.listDeadLetters(groupName, limit)).filter(
-      (letter) => !wanted || wanted.has(letter.msgId),
-    );
+    // The store searches the whole DLQ for named letters; filtering again keeps the rule exact.
+    const filter = wanted ? { msgIds: [...wanted] } : undefined;
+    const found = await this.store.listDeadLetters(groupName, limit, filter);
+    const letters = wanted ? found.filter((letter) => wanted.has(letter.msgId)) : found;
     const now = this.clock.now();
     const messages = await this.store.getMessages(letters, now);
     let redriven = 0;

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import type { DeadLetter } from '../../src/core/model.ts';
 import { allLeases, type ContextRef, deadLetterOf, holdLeases, lease } from './fixtures.ts';
 
 /** Dead-lettering and redrive: both atomic, both conditional. */
@@ -37,6 +38,25 @@ export function deadLetterConformance(ctx: ContextRef): void {
     expect(await store.listDeadLetters(group, 2)).toEqual([entries[1], entries[2]]);
     expect(await store.listDeadLetters(other, 10)).toEqual([entries[3]]);
     expect(await store.listDeadLetters(ctx().name('grp'), 10)).toEqual([]);
+  });
+
+  it('finds dead letters by msgId among all of the group, not only the first limit', async () => {
+    const { store, clock } = ctx();
+    const group = ctx().name('grp');
+    const topic = ctx().name('dlq-find');
+    const t = clock.now();
+    const lanes = [group, group, `${group}@client-1`, group];
+    const held = lanes.map((lane, i) => lease(ctx(), lane, topic, 0, i));
+    for (const [i, lane] of lanes.entries()) await holdLeases(store, lane, topic, 0, [held[i]!]);
+    const entries = held.map((h, i) => deadLetterOf(ctx(), group, h, t + 10 * (i + 1)));
+    for (const [i, h] of held.entries()) expect(await store.deadLetter(h, h.token, entries[i]!)).toBe(true);
+    const [first, , third, fourth] = entries as [DeadLetter, DeadLetter, DeadLetter, DeadLetter];
+    const named = [fourth.msgId, third.msgId, 'never-dead-lettered'];
+    expect(await store.listDeadLetters(group, 10, { msgIds: named })).toEqual([third, fourth]);
+    expect(await store.listDeadLetters(group, 1, { msgIds: named })).toEqual([third]);
+    expect(await store.listDeadLetters(group, 10, { msgIds: [first.msgId] })).toEqual([first]);
+    expect(await store.listDeadLetters(group, 10, { msgIds: [] })).toEqual([]);
+    expect(await store.listDeadLetters(ctx().name('grp'), 10, { msgIds: named })).toEqual([]);
   });
 
   it('redrives a dead letter atomically into a lease, once', async () => {

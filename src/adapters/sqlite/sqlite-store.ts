@@ -6,6 +6,7 @@ import type {
   AppendResult,
   BrokerStore,
   Claim,
+  DeadLetterFilter,
   Lease,
   LeaseKey,
   LeaseUpdate,
@@ -164,9 +165,13 @@ export class SqliteStore implements BrokerStore {
     return this.writer.submit(() => leases.deadLetter(this.sql, key, expectedToken, entry));
   }
 
-  async listDeadLetters(group: string, limit: number): Promise<DeadLetter[]> {
+  async listDeadLetters(group: string, limit: number, filter?: DeadLetterFilter): Promise<DeadLetter[]> {
     if (limit <= 0) return [];
-    return (this.sql.listDeadLetters.all(group, limit) as Row[]).map(toDeadLetter);
+    const rows =
+      filter?.msgIds === undefined
+        ? this.sql.listDeadLetters.all(group, limit)
+        : this.sql.listDeadLettersOf.all(group, JSON.stringify(filter.msgIds), limit);
+    return (rows as Row[]).map(toDeadLetter);
   }
 
   redrive(entry: DeadLetter, lease: Lease): Promise<boolean> {

@@ -88,6 +88,10 @@ const SQL = {
     '(consumer, topic, queue_id, queue_offset, group_name, msg_id, delivery_attempts, dead_at, reason) ' +
     'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   listDeadLetters: 'SELECT * FROM dead_letters WHERE group_name = ? ORDER BY dead_at LIMIT ?',
+  // The msgIds arrive as one JSON array, so the statement stays prepared whatever their number.
+  listDeadLettersOf:
+    'SELECT * FROM dead_letters WHERE group_name = ? AND msg_id IN (SELECT value FROM json_each(?)) ' +
+    'ORDER BY dead_at LIMIT ?',
   deleteDeadLetter: `DELETE FROM dead_letters WHERE ${LEASE_KEY}`,
 
   deleteGroupCursors: `DELETE FROM cursors WHERE ${LANES_OF_GROUP}`,

@@ -121,8 +121,14 @@ export const DeadLetterQuerySchema = z.object({
 export const RedriveRequestSchema = named(
   'RedriveRequest',
   z.strictObject({
-    msgIds: z.array(z.string()).max(1000).optional().describe('Only these messages; default all (up to limit).'),
-    limit: z.int().min(1).max(1000).optional(),
+    msgIds: z
+      .array(z.string())
+      .max(1000)
+      .optional()
+      .describe(
+        'Only the dead letters of these messages, wherever they are in the DLQ; default the oldest up to limit.',
+      ),
+    limit: z.int().min(1).max(1000).optional().describe('At most this many dead letters are redriven (default 1000).'),
   }),
 );
 

@@ -60,6 +60,11 @@ export interface LeaseUpdate {
   token: string;
 }
 
+/** Narrows `listDeadLetters` to the letters of some messages. */
+export interface DeadLetterFilter {
+  msgIds?: readonly string[];
+}
+
 /**
  * The storage port. Both adapters (SQLite, DynamoDB) implement it and pass the same
  * conformance suite (test/conformance). Broker rules live above it, in the core services;
@@ -117,7 +122,12 @@ export interface BrokerStore {
 
   /** Atomically deletes the lease (if its token matches) and records the dead letter. */
   deadLetter(key: LeaseKey, expectedToken: string, entry: DeadLetter): Promise<boolean>;
-  listDeadLetters(group: string, limit: number): Promise<DeadLetter[]>;
+  /**
+   * The group's dead letters (of all its lanes), oldest first, at most `limit`. With
+   * `filter.msgIds`, only the letters of those messages, searched among ALL of the group's
+   * letters (a named letter far back in a long DLQ is found); an empty list finds none.
+   */
+  listDeadLetters(group: string, limit: number, filter?: DeadLetterFilter): Promise<DeadLetter[]>;
   /** Atomically deletes the dead letter and stores `lease` so the lane gets the message again. */
   redrive(entry: DeadLetter, lease: Lease): Promise<boolean>;
 
