@@ -20,6 +20,21 @@ export interface ReceiveOptions {
 
 /** Upper bound on a long-poll sleep between store checks when no signal arrives. */
 const POLL_INTERVAL_MS = 1_000;
+/** Messages read at once from a queue when a tag filter may skip most of them. */
+const FILTERED_READ_PAGE = 64;
+/**
+ * Most queue offsets one pass of a receive examines, filtered-out ones included, so a
+ * receive answers quickly; a long-poll goes on with the next pass at once.
+ */
+const SCAN_BUDGET = 2_048;
+
+/** What one pass over a lane's subscriptions found, and whether it moved any cursor. */
+interface Pass {
+  messages: ReceivedMessage[];
+  progressed: boolean;
+  /** Offsets this pass may still examine. */
+  budget: number;
+}
 
 /**
  * Hands messages to consumers. A lane (the group, or `group@clientId` when
@@ -71,25 +86,28 @@ export class Consumer {
     const deadline = this.clock.now() + waitMs;
     const topics = group.subscriptions.map((sub) => sub.topic);
     for (;;) {
-      const messages = await this.receiveOnce(group, lane, max, invisibleMs);
+      const pass = await this.receiveOnce(group, lane, max, invisibleMs);
       const remaining = deadline - this.clock.now();
-      if (messages.length > 0 || remaining <= 0 || options.signal?.aborted) return messages;
+      if (pass.messages.length > 0 || remaining <= 0 || options.signal?.aborted) return pass.messages;
+      // Only filtered-out messages so far: there may be matching ones further on, look at once.
+      if (pass.progressed) continue;
       const nextDue = await this.store.nextLeaseVisibleAt(lane);
       const untilDue = nextDue === undefined ? remaining : Math.max(nextDue - this.clock.now(), 1);
       await this.notifier.wait(topics, Math.min(remaining, untilDue, this.pollIntervalMs), options.signal);
     }
   }
 
-  private async receiveOnce(group: Group, lane: string, max: number, invisibleMs: number) {
-    const out = await this.redeliver(group, lane, max, invisibleMs);
+  private async receiveOnce(group: Group, lane: string, max: number, invisibleMs: number): Promise<Pass> {
+    const pass: Pass = { messages: [], progressed: false, budget: SCAN_BUDGET };
+    pass.messages = await this.redeliver(group, lane, max, invisibleMs);
     const subs = group.subscriptions;
     const start = this.rotation++;
-    for (let i = 0; i < subs.length && out.length < max; i++) {
+    for (let i = 0; i < subs.length && pass.messages.length < max && pass.budget > 0; i++) {
       const sub = subs[(start + i) % subs.length];
       if (!sub) continue;
-      await this.receiveNew(group, lane, sub.topic, parseTagExpression(sub.tagExpression), max, invisibleMs, out);
+      await this.receiveNew(group, lane, sub.topic, parseTagExpression(sub.tagExpression), max, invisibleMs, pass);
     }
-    return out;
+    return pass;
   }
 
   /** Due leases: unacked messages whose invisible time passed, or nacked ones whose delay passed. */
@@ -135,27 +153,55 @@ export class Consumer {
     filter: TagFilter,
     max: number,
     invisibleMs: number,
-    out: ReceivedMessage[],
+    pass: Pass,
   ): Promise<void> {
     const topic = await this.catalog.findTopic(topicName);
     if (!topic) return;
     const cursors = await this.cursorsFor(group, lane, topic.name, topic.queueCount);
     const start = this.rotation++;
-    for (let i = 0; i < topic.queueCount && out.length < max; i++) {
+    for (let i = 0; i < topic.queueCount && pass.messages.length < max && pass.budget > 0; i++) {
       const queueId = (start + i) % topic.queueCount;
-      const from = cursors.get(queueId) ?? 0;
+      await this.receiveFromQueue(lane, topic.name, queueId, cursors.get(queueId) ?? 0, filter, max, invisibleMs, pass);
+    }
+  }
+
+  /**
+   * Claims matching messages of one queue from the lane's cursor. The cursor moves past
+   * filtered-out messages too, but stops right after the last message handed out, so the
+   * rest stays for the next receive.
+   */
+  private async receiveFromQueue(
+    lane: string,
+    topic: string,
+    queueId: number,
+    cursor: number,
+    filter: TagFilter,
+    max: number,
+    invisibleMs: number,
+    pass: Pass,
+  ): Promise<void> {
+    let from = cursor;
+    while (pass.messages.length < max && pass.budget > 0) {
+      const wanted = max - pass.messages.length;
+      // Without a filter every message is taken: read exactly what is wanted (bodies can be 4 MiB).
+      const limit = filter.expression === '*' ? wanted : Math.min(Math.max(wanted, FILTERED_READ_PAGE), pass.budget);
       const now = this.clock.now();
-      const read = await this.store.readQueue(topic.name, queueId, from, max - out.length, now);
-      if (read.nextOffset === from) continue;
+      const read = await this.store.readQueue(topic, queueId, from, limit, now);
+      if (read.nextOffset === from) return;
       const batchId = `c${from}`;
       const leases: Lease[] = [];
       const delivered: StoredMessage[] = [];
+      let toOffset = read.nextOffset;
       for (const message of read.messages) {
+        if (delivered.length === wanted) {
+          toOffset = message.queueOffset;
+          break;
+        }
         if (!filter.matches(message.tag)) continue;
         delivered.push(message);
         leases.push({
           consumer: lane,
-          topic: topic.name,
+          topic,
           queueId,
           queueOffset: message.queueOffset,
           batchId,
@@ -165,19 +211,17 @@ export class Consumer {
           token: this.ids.token(),
         });
       }
-      const claimed = await this.store.claim({
-        consumer: lane,
-        topic: topic.name,
-        queueId,
-        fromOffset: from,
-        toOffset: read.nextOffset,
-        leases,
-      });
+      const claimed = await this.store.claim({ consumer: lane, topic, queueId, fromOffset: from, toOffset, leases });
       // Lost the race for this range to another receiver: it hands these out, we move on.
-      if (!claimed) continue;
+      if (!claimed) return;
+      pass.progressed = true;
+      pass.budget -= toOffset - from;
       delivered.forEach((message, j) => {
-        out.push(toReceived(message, leases[j] as Lease));
+        pass.messages.push(toReceived(message, leases[j] as Lease));
       });
+      // Fewer than asked for: the read reached the queue's end.
+      if (read.messages.length < limit) return;
+      from = toOffset;
     }
   }
 

@@ -43,6 +43,28 @@ export function describeDeliverySuite(label: string, start: StartServer): void {
       expect(everything).toHaveLength(4);
     });
 
+    it('finds a matching message behind a long run of filtered-out ones in one receive', async () => {
+      const { client } = server();
+      const topic = unique('topic');
+      await client.createTopic(topic, { queueCount: 1 });
+      const group = unique('rare');
+      await client.createGroup(group, { subscriptions: [{ topic, tagExpression: 'rare' }] });
+      const producer = new Producer(client);
+      for (let i = 0; i < 10; i++) {
+        await producer.sendBatch(
+          topic,
+          Array.from({ length: 32 }, () => ({ body: 'noise', tag: 'common' })),
+        );
+      }
+      const wanted = await producer.send(topic, { body: 'needle', tag: 'rare' });
+      await producer.send(topic, { body: 'needle 2', tag: 'rare' });
+      const consumer = new SimpleConsumer(client, { group });
+      const [first] = await consumer.receive({ maxMessages: 1, waitMs: 0 });
+      expect(first?.msgId).toBe(wanted.msgId);
+      // The cursor stopped right after the delivered message: the next one is still there.
+      expect((await consumer.receive({ maxMessages: 32 })).map((m) => m.text())).toEqual(['needle 2']);
+    });
+
     it('gives every broadcasting client every message, with separate progress', async () => {
       const { client } = server();
       const topic = unique('topic');
