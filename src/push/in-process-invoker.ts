@@ -40,7 +40,16 @@ export function inProcessInvoker(functions: Readonly<Record<string, InProcessFun
   };
 }
 
-function lambdaContext(functionName: string, config: InProcessFunctionConfig): Context {
+/**
+ * A Lambda context for an invocation in this process: the fields Lambda sets, and a
+ * remaining time that counts down from the function's timeout.
+ * @example
+ * const context = lambdaContext('send', { timeoutMs: 10_000 });
+ */
+export function lambdaContext(
+  functionName: string,
+  config: { timeoutMs?: number; memoryLimitInMB?: number } = {},
+): Context {
   const timeoutMs = config.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   const unsupported = () => {
