@@ -51,9 +51,16 @@ module.exports = {
     {
       name: 'lib-references-functions-by-path',
       severity: 'error',
-      comment: 'CDK stacks reference handler files by path, never import them or broker code.',
-      from: { path: '^(lib|bin)/' },
+      comment: 'CDK stacks reference handler files by path, never import them or broker code (bin/nimbus.js is the CLI launcher, not the CDK app).',
+      from: { path: '^(lib|bin)/', pathNot: '^bin/nimbus\\.js$' },
       to: { path: '^(functions|src/(core|api|local|sdk|cli))/' },
+    },
+    {
+      name: 'functions-carry-no-cdk-or-tests',
+      severity: 'error',
+      comment: 'Deployed code (functions/, src/) never imports the CDK, the stacks or test code.',
+      from: { path: '^(functions|src)/' },
+      to: { path: ['aws-cdk-lib', 'cdk-nag', '^constructs', '^(lib|bin|test)/'] },
     },
     {
       name: 'no-aws-sdk-in-core-api-sdk',
