@@ -72,7 +72,7 @@ export class Consumer {
    * const messages = await consumer.receive('billing', { maxMessages: 16, waitMs: 20_000 });
    */
   async receive(groupName: string, options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
-    const group = await this.catalog.getGroup(groupName);
+    let group = await this.catalog.getGroup(groupName);
     const max = checkedInt(options.maxMessages, 1, 1, LIMITS.maxReceiveMessages, 'maxMessages');
     const invisibleMs = checkedInt(
       options.invisibleDurationMs,
@@ -84,16 +84,21 @@ export class Consumer {
     const waitMs = checkedInt(options.waitMs, 0, 0, LIMITS.maxWaitMs, 'waitMs');
     const lane = laneOf(group, options.clientId);
     const deadline = this.clock.now() + waitMs;
-    const topics = group.subscriptions.map((sub) => sub.topic);
     for (;;) {
+      // The caller went away: what we claimed now would stay hidden from everyone for nothing.
+      if (options.signal?.aborted) return [];
       const pass = await this.receiveOnce(group, lane, max, invisibleMs);
       const remaining = deadline - this.clock.now();
-      if (pass.messages.length > 0 || remaining <= 0 || options.signal?.aborted) return pass.messages;
+      if (pass.messages.length > 0 || remaining <= 0) return pass.messages;
       // Only filtered-out messages so far: there may be matching ones further on, look at once.
       if (pass.progressed) continue;
       const nextDue = await this.store.nextLeaseVisibleAt(lane);
       const untilDue = nextDue === undefined ? remaining : Math.max(nextDue - this.clock.now(), 1);
+      const topics = group.subscriptions.map((sub) => sub.topic);
       await this.notifier.wait(topics, Math.min(remaining, untilDue, this.pollIntervalMs), options.signal);
+      // Read the group again: a deleted group ends the poll (instead of consuming for nobody),
+      // and subscriptions changed meanwhile apply at once.
+      group = await this.catalog.getGroup(groupName);
     }
   }
 
