@@ -134,7 +134,8 @@ describe('createApi without a transport', () => {
     const encoded = await api.handle(request('GET', '/v1/topics/new%2Dtopic'));
     expect(encoded.status).toBe(200);
     const invalid = await api.handle(request('GET', '/v1/topics/a%20b'));
-    expect(invalid.status).toBe(404);
+    expect(invalid.status).toBe(400);
+    expect(JSON.parse(invalid.body)).toMatchObject({ code: 'INVALID_TOPIC_NAME' });
     expect((await api.handle(request('DELETE', '/v1/topics/new-topic'))).status).toBe(204);
   });
 });
