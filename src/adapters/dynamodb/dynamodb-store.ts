@@ -42,8 +42,8 @@ export async function openDynamoDbStore(options: DynamoDbStoreOptions = {}): Pro
   const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   const region = options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
   const client = options.client ?? createDynamoClient({ endpoint: options.endpoint, region });
-  if (options.hooks?.throttle) installThrottleHook(client, options.hooks.throttle);
   if (options.createTables) await ensureTables(client, Object.values(tableDefinitions(prefix)));
+  if (options.hooks?.throttle) installThrottleHook(client, options.hooks.throttle);
   return new DynamoDbStore({
     client,
     ownsClient: !options.client,
