@@ -141,9 +141,9 @@ export class Catalog {
         `Group "${name}" is ${existing.consumeMode}; delete it to change the consume mode.`,
       );
     }
+    const subscribedBefore = new Set(existing?.subscriptions.map((sub) => sub.topic));
     for (const topic of topics) {
-      const heads = await this.store.queueOffsets(topic.name, topic.queueCount);
-      await this.store.initCursors(name, topic.name, new Map(heads.map((q) => [q.queueId, q.nextOffset])));
+      if (!subscribedBefore.has(topic.name)) await this.startAtEnd(name, topic);
     }
     const group: Group = {
       name,
@@ -155,6 +155,33 @@ export class Catalog {
     await this.store.saveGroup(group);
     this.groups.set(name, { at: this.clock.now(), value: group });
     return group;
+  }
+
+  /**
+   * Puts the group's cursors on a topic at its current end. Cursors left from an earlier
+   * subscription to the topic move forward too: messages sent while the group was not
+   * subscribed are not delivered. (Broadcasting clients never lag these cursors.)
+   */
+  private async startAtEnd(group: string, topic: Topic): Promise<void> {
+    const heads = await this.store.queueOffsets(topic.name, topic.queueCount);
+    const cursors = await this.store.getCursors(group, topic.name);
+    const missing = new Map<number, number>();
+    for (const head of heads) {
+      const cursor = cursors.get(head.queueId);
+      if (cursor === undefined) missing.set(head.queueId, head.nextOffset);
+      else if (cursor < head.nextOffset) {
+        // Conditional on the cursor we read; if a receiver moved it meanwhile, it is consuming already.
+        await this.store.claim({
+          consumer: group,
+          topic: topic.name,
+          queueId: head.queueId,
+          fromOffset: cursor,
+          toOffset: head.nextOffset,
+          leases: [],
+        });
+      }
+    }
+    await this.store.initCursors(group, topic.name, missing);
   }
 
   /** The group; a name that breaks the naming rules is INVALID_GROUP_NAME, not GROUP_NOT_FOUND. */

@@ -232,9 +232,21 @@ export class Consumer {
 
   /** A lane's cursors; queues it never consumed start where the group's subscription started. */
   private async cursorsFor(group: Group, lane: string, topic: string, queueCount: number) {
-    const cursors = await this.store.getCursors(lane, topic);
+    let cursors = await this.store.getCursors(lane, topic);
+    const ownLane = lane === group.name;
+    if (ownLane && cursors.size >= queueCount) return cursors;
+    // A broadcasting client's lane starts where the group's subscription starts, and never lags
+    // it: when the group subscribed to the topic again, its clients skip what was sent meanwhile.
+    const base = ownLane ? new Map<number, number>() : await this.store.getCursors(group.name, topic);
+    let moved = false;
+    for (const [queueId, start] of base) {
+      const at = cursors.get(queueId);
+      if (at === undefined || at >= start) continue;
+      await this.store.claim({ consumer: lane, topic, queueId, fromOffset: at, toOffset: start, leases: [] });
+      moved = true;
+    }
+    if (moved) cursors = await this.store.getCursors(lane, topic);
     if (cursors.size >= queueCount) return cursors;
-    const base = lane === group.name ? new Map<number, number>() : await this.store.getCursors(group.name, topic);
     const heads = await this.store.queueOffsets(topic, queueCount);
     const missing = new Map<number, number>();
     for (const head of heads) {

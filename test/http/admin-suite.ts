@@ -91,6 +91,39 @@ export function describeAdminSuite(label: string, start: StartServer): void {
       expect(received.map((m) => m.text())).toEqual(['after']);
     });
 
+    it('starts a subscription removed and added again at the topic end, not where it stopped', async () => {
+      const { client } = server();
+      const [kept, toggled] = [unique('kept'), unique('toggled')];
+      await client.createTopic(kept, { queueCount: 1 });
+      await client.createTopic(toggled, { queueCount: 2 });
+      const both = { subscriptions: [{ topic: kept }, { topic: toggled }] };
+      const clustering = unique('clustering');
+      const broadcasting = unique('broadcasting');
+      await client.createGroup(clustering, both);
+      await client.createGroup(broadcasting, { ...both, consumeMode: 'BROADCASTING' });
+      const producer = new Producer(client);
+      const early = new SimpleConsumer(client, { group: broadcasting, clientId: 'early' });
+      await producer.send(toggled, 'while subscribed');
+      expect((await early.receive({ maxMessages: 32 })).map((m) => m.text())).toEqual(['while subscribed']);
+
+      await client.createGroup(clustering, { subscriptions: [{ topic: kept }] });
+      await client.createGroup(broadcasting, { subscriptions: [{ topic: kept }], consumeMode: 'BROADCASTING' });
+      await producer.sendBatch(toggled, ['while unsubscribed 1', 'while unsubscribed 2']);
+      await client.createGroup(clustering, both);
+      await client.createGroup(broadcasting, { ...both, consumeMode: 'BROADCASTING' });
+      await producer.send(toggled, 'after subscribing again');
+
+      const consumers = [
+        new SimpleConsumer(client, { group: clustering }),
+        early,
+        new SimpleConsumer(client, { group: broadcasting, clientId: 'late' }),
+      ];
+      for (const consumer of consumers) {
+        const received = await consumer.receive({ maxMessages: 32 });
+        expect(received.map((m) => m.text())).toEqual(['after subscribing again']);
+      }
+    });
+
     it('answers the health check', async () => {
       const response = await fetch(`${server().url}/healthz`);
       expect(response.status).toBe(200);
