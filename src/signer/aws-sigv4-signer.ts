@@ -68,3 +68,24 @@ export function awsSigV4Signer(options: AwsSigV4SignerOptions = {}): RequestSign
     return { ...request, headers };
   };
 }
+
+/**
+ * The signer a client needs for an endpoint: SigV4 for API Gateway hosts
+ * (`*.execute-api.<region>.amazonaws.com`) or whenever `NIMBUS_AUTH=aws-sigv4` (custom
+ * domains); none for anything else, such as the embedded broker. `NIMBUS_AUTH=none` turns
+ * signing off.
+ * @example
+ * const client = new Client({ endpoint, signer: signerForEndpoint(endpoint) });
+ */
+export function signerForEndpoint(
+  endpoint: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): RequestSigner | undefined {
+  const mode = env['NIMBUS_AUTH']?.toLowerCase();
+  if (mode === 'none') return undefined;
+  if (mode === 'aws-sigv4') return awsSigV4Signer();
+  if (mode !== undefined && mode !== '') {
+    throw new Error(`NIMBUS_AUTH must be aws-sigv4 or none (got ${env['NIMBUS_AUTH']}).`);
+  }
+  return EXECUTE_API_HOST.test(new URL(endpoint).hostname) ? awsSigV4Signer() : undefined;
+}

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Client } from '../../src/sdk/client.ts';
-import { awsSigV4Signer } from '../../src/signer/aws-sigv4-signer.ts';
+import { awsSigV4Signer, signerForEndpoint } from '../../src/signer/aws-sigv4-signer.ts';
 
 // The example credentials and time of AWS's published Signature Version 4 test suite.
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
@@ -83,5 +83,14 @@ describe('awsSigV4Signer', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('picks signing by endpoint: API Gateway hosts and NIMBUS_AUTH=aws-sigv4 sign, the embedded broker does not', () => {
+    const api = 'https://a1b2c3.execute-api.eu-central-1.amazonaws.com';
+    expect(signerForEndpoint(api, {})).toBeTypeOf('function');
+    expect(signerForEndpoint('http://127.0.0.1:9800', {})).toBeUndefined();
+    expect(signerForEndpoint('https://queue.example.com', { NIMBUS_AUTH: 'aws-sigv4' })).toBeTypeOf('function');
+    expect(signerForEndpoint(api, { NIMBUS_AUTH: 'none' })).toBeUndefined();
+    expect(() => signerForEndpoint(api, { NIMBUS_AUTH: 'basic' })).toThrow(/NIMBUS_AUTH/);
   });
 });
