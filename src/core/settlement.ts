@@ -84,13 +84,15 @@ export class Settlement {
     const now = this.clock.now();
     if (handle.attempt >= group.maxDeliveryAttempts) {
       const [message] = await this.store.getMessages([handle], now);
+      // Expired while held: it is never delivered again, so it is done, not dead.
+      if (!message) return (await this.store.deleteLeases([{ key: handle, token: handle.token }]))[0] === true;
       return this.store.deadLetter(handle, handle.token, {
         group: group.name,
         consumer: handle.consumer,
         topic: handle.topic,
         queueId: handle.queueId,
         queueOffset: handle.queueOffset,
-        msgId: message?.msgId ?? '',
+        msgId: message.msgId,
         deliveryAttempts: handle.attempt,
         deadAt: now,
         reason: `negatively acknowledged at delivery attempt ${handle.attempt} of ${group.maxDeliveryAttempts}`,

@@ -7,6 +7,7 @@ import { describeLimitsSuite } from './limits-suite.ts';
 import { describeLongPollSuite } from './long-poll-suite.ts';
 import { describeMalformedSuite } from './malformed-suite.ts';
 import { describePushConsumerSuite } from './push-consumer-suite.ts';
+import { describeRetentionSuite } from './retention-suite.ts';
 
 /**
  * Every HTTP suite against one kind of server. Each store kind calls this once with its
@@ -21,4 +22,5 @@ export function describeHttpSuite(label: string, start: StartServer): void {
   describeMalformedSuite(label, start);
   describeLongPollSuite(label, start);
   describePushConsumerSuite(label, start);
+  describeRetentionSuite(label, start);
 }
