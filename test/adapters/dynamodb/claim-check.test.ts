@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomIds } from '../../../src/adapters/system/system-clock.ts';
+import { createBroker } from '../../../src/core/broker.ts';
+import { InProcessNotifier } from '../../../src/core/in-process-notifier.ts';
+import { ManualClock } from '../../support/manual-clock.ts';
+import { type LocalAws, startLocalAws } from './local-store.ts';
+
+let aws: LocalAws;
+beforeAll(async () => {
+  aws = await startLocalAws();
+});
+afterAll(async () => {
+  await aws?.stop();
+});
+
+async function objectKeys(prefix: string): Promise<string[]> {
+  const page = await aws.s3Client.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: prefix }));
+  return (page.Contents ?? []).map((object) => object.Key ?? '');
+}
+
+describe('large bodies in S3 (claim check, fauxqs)', () => {
+  it('stores bodies above 256 KiB in S3 and hands them out transparently, up to 4 MiB', async () => {
+    const store = await aws.openStore();
+    const clock = new ManualClock(Date.now());
+    const broker = createBroker({ store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const topic = `big${randomBytes(3).toString('hex')}`;
+    await broker.catalog.putTopic(topic, { queueCount: 1, retentionHours: 1 });
+    await broker.catalog.putGroup('readers', { subscriptions: [{ topic, tagExpression: '*' }] });
+    const huge = new Uint8Array(randomBytes(4 * 1024 * 1024));
+    const edge = new Uint8Array(randomBytes(256 * 1024));
+    store.capacity.reset();
+    const sent = [
+      ...(await broker.producer.send(topic, [{ body: huge }])),
+      ...(await broker.producer.send(topic, [{ body: edge }, { body: new Uint8Array([1]) }])),
+    ];
+    // Only the 4 MiB body went to S3; the 256 KiB one is at the threshold and stays in DynamoDB.
+    expect(await objectKeys(`bodies/${topic}/`)).toEqual([`bodies/${topic}/${sent[0]?.msgId}`]);
+    const written = store.capacity.snapshot().byOperation['append.put']?.wcu ?? 0;
+    expect(written).toBeGreaterThan(256);
+    expect(written).toBeLessThan(300);
+
+    const received = await broker.consumer.receive('readers', { maxMessages: 3 });
+    expect(received.map((m) => m.body.byteLength)).toEqual([huge.byteLength, edge.byteLength, 1]);
+    expect(Buffer.from(received[0]!.body).equals(Buffer.from(huge))).toBe(true);
+    expect(Buffer.from(received[1]!.body).equals(Buffer.from(edge))).toBe(true);
+
+    // The retention sweep removes the object with its message.
+    clock.advance(3_600_000);
+    expect(await broker.maintenance.sweepRetention()).toBeGreaterThanOrEqual(3);
+    expect(await objectKeys(`bodies/${topic}/`)).toEqual([]);
+  });
+
+  it('deleting a topic removes its bodies, and a store without a bucket refuses them with a clear error', async () => {
+    const store = await aws.openStore();
+    const broker = createBroker({
+      store,
+      clock: new ManualClock(Date.now()),
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
+    const topic = `gone${randomBytes(3).toString('hex')}`;
+    await broker.catalog.putTopic(topic, { queueCount: 2 });
+    await broker.producer.send(topic, [{ body: new Uint8Array(300_000) }, { body: new Uint8Array(300_000) }]);
+    expect(await objectKeys(`bodies/${topic}/`)).toHaveLength(2);
+    await broker.catalog.deleteTopic(topic);
+    expect(await objectKeys(`bodies/${topic}/`)).toEqual([]);
+
+    const bucketless = await aws.openStore({
+      s3: undefined,
+      tablePrefix: store.tables.messages.replace(/-messages$/, ''),
+    });
+    const plain = createBroker({
+      store: bucketless,
+      clock: new ManualClock(Date.now()),
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
+    await plain.catalog.putTopic(topic, { queueCount: 1 });
+    await expect(plain.producer.send(topic, [{ body: new Uint8Array(300_000) }])).rejects.toMatchObject({
+      code: 'BODY_TOO_LARGE',
+      message: expect.stringContaining('S3'),
+    });
+    expect((await bucketless.queueOffsets(topic, 1))[0]?.nextOffset).toBe(0);
+  });
+});
