@@ -52,8 +52,10 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
       state: { actions: ['dynamodb:GetItem'] },
       // Offset reservation (UpdateItem), segments (PutItem), the earlier message of a duplicate (reads).
       messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
-      // Idempotency records (BatchGetItem, PutItem in the segment's transaction) and message keys.
-      index: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'] },
+      // Idempotency claims (GetItem, PutItem, UpdateItem in the segment's transaction) and message keys.
+      index: {
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      },
     },
     bodies: ['s3:PutObject'],
   },
@@ -71,11 +73,12 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
   },
   'retention-sweep': {
     tables: {
-      // The topic list.
-      state: { actions: ['dynamodb:GetItem', 'dynamodb:Query'] },
-      // Expired segments are found per queue and deleted in batches.
-      messages: { actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'] },
-      // Their key records (batch) and idempotency records (conditional delete).
+      // Every queue (the queues index), its expired segments, and the floor and remainder it leaves.
+      messages: {
+        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+        indexes: [INDEXES.queues],
+      },
+      // Key records of swept messages (batch) and their idempotency records (conditional delete).
       index: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'] },
     },
     bodies: ['s3:DeleteObject'],

@@ -62,13 +62,6 @@ export class NimbusTables extends Construct {
       index: build(this.definitions.index),
     };
   }
-
-  /** ARNs of a table's indexes, for grants that query them (never `index/*`). */
-  indexArns(id: TableId): string[] {
-    return this.definitions[id].globalSecondaryIndexes.map(
-      (index) => `${this.tables[id].tableArn}/index/${index.indexName}`,
-    );
-  }
 }
 
 const ATTRIBUTE_TYPES: Record<KeyAttributeType, AttributeType> = {
