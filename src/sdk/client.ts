@@ -190,7 +190,7 @@ export class Client {
     } catch (error) {
       // The caller's own abort is not a network failure: let it surface as the AbortError it is.
       if (call.signal?.aborted) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = describeNetworkFailure(error);
       throw new NetworkError('NETWORK_ERROR', `${method} ${request.url} failed: ${reason}`, {
         status: 0,
         retryable: true,
@@ -209,4 +209,12 @@ export class Client {
       });
     }
   }
+}
+
+/** fetch says only "fetch failed"; the system error code (ECONNREFUSED, ENOTFOUND, ...) is in its cause. */
+function describeNetworkFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+  return detail === '' || message.includes(detail) ? message : `${message} (${detail})`;
 }

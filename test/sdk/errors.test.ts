@@ -58,6 +58,8 @@ describe('SDK errors', () => {
     expect(error).toBeInstanceOf(NetworkError);
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', status: 0, retryable: true });
     expect((error as Error).cause).toBeDefined();
+    // fetch's own message says only "fetch failed": the system error code tells people why.
+    expect((error as Error).message).toContain('ECONNREFUSED');
   });
 
   it("surfaces the caller's own abort as an AbortError, not a NetworkError", async () => {
