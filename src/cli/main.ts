@@ -25,7 +25,7 @@ Every command but start takes --endpoint URL (env NIMBUS_ENDPOINT, default http:
 
 const clientFor = (endpoint: string) => new Client({ endpoint });
 
-/** Runs one CLI invocation; exit code 2 for usage errors, 1 for broker errors. */
+/** Runs one CLI invocation; exit code 2 for usage errors, 1 for broker and network errors. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -58,17 +58,30 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`nimbus: ${error.message}\nRun "nimbus help" for usage.`);
-      return 2;
-    }
-    if (error instanceof NimbusApiError) {
-      console.error(`nimbus: ${error.code}: ${error.message}`);
-      return 1;
-    }
-    console.error(`nimbus: ${(error as Error).message}`);
-    return 1;
+    return reportFailure(error, argv.includes('--json'));
   }
+}
+
+/**
+ * Prints a failure on stderr (stdout stays for results) and picks the exit code: 2 for
+ * usage errors, 1 for everything else. With --json the error is one JSON object, so a
+ * script can read its code.
+ */
+function reportFailure(error: unknown, json: boolean): number {
+  const usage = error instanceof UsageError;
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) {
+    const details =
+      error instanceof NimbusApiError
+        ? { code: error.code, message, status: error.status, requestId: error.requestId }
+        : { code: usage ? 'USAGE' : 'ERROR', message };
+    process.stderr.write(`${JSON.stringify({ error: details })}\n`);
+  } else if (usage) {
+    console.error(`nimbus: ${message}\nRun "nimbus help" for usage.`);
+  } else {
+    console.error(`nimbus: ${error instanceof NimbusApiError ? `${error.code}: ` : ''}${message}`);
+  }
+  return usage ? 2 : 1;
 }
 
 if (import.meta.main) {

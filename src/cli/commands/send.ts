@@ -35,7 +35,9 @@ export async function sendCommand(argv: string[], client: (endpoint: string) => 
     return printResult(
       flags.json,
       result,
-      () => `sent ${result.msgId} to ${topic} queue ${result.queueId} offset ${result.queueOffset}`,
+      () =>
+        `sent ${result.msgId} to ${topic} queue ${result.queueId} offset ${result.queueOffset}` +
+        (result.duplicate ? ' (duplicate: an earlier send with this message id was kept; nothing new stored)' : ''),
     );
   }
   if (count < 1) throw new UsageError('--count must be at least 1');

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
+import { main } from '../../src/cli/main.ts';
+import type { BrokerStore } from '../../src/core/ports/store.ts';
+import { type EmbeddedServer, startEmbeddedServer } from '../../src/local/embedded-server.ts';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let server: EmbeddedServer;
+let store: BrokerStore;
+
+beforeAll(async () => {
+  store = openSqliteStore({ path: ':memory:' });
+  server = await startEmbeddedServer({ store });
+});
+
+afterAll(async () => {
+  await server.close();
+  await store.close();
+});
+
+/** Runs one `nimbus` invocation in this process against the test server, capturing its output. */
+async function nimbus(...args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const log = vi.spyOn(console, 'log').mockImplementation((...parts) => {
+    stdout += `${parts.join(' ')}\n`;
+  });
+  const error = vi.spyOn(console, 'error').mockImplementation((...parts) => {
+    stderr += `${parts.join(' ')}\n`;
+  });
+  try {
+    const code = await main([...args, '--endpoint', server.url]);
+    return { code, stdout, stderr };
+  } finally {
+    for (const spy of [out, err, log, error]) spy.mockRestore();
+  }
+}
+
+async function json(...args: string[]): Promise<unknown> {
+  const run = await nimbus(...args, '--json');
+  expect(run, run.stderr).toMatchObject({ code: 0, stderr: '' });
+  return JSON.parse(run.stdout);
+}
+
+describe('nimbus commands against a running broker', () => {
+  it('manages topics and groups, with --json output for every command', async () => {
+    expect(await json('topic', 'create', 'cmd-orders', '--queues', '2', '--retention-hours', '24')).toMatchObject({
+      name: 'cmd-orders',
+      messageType: 'NORMAL',
+      queueCount: 2,
+      retentionHours: 24,
+    });
+    expect(await json('topic', 'list')).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'cmd-orders' })]),
+    );
+    expect(
+      await json('group', 'create', 'cmd-billing', '--subscribe', 'cmd-orders=paid || refunded', '--max-attempts', '3'),
+    ).toMatchObject({
+      subscriptions: [{ topic: 'cmd-orders', tagExpression: 'paid || refunded' }],
+      maxDeliveryAttempts: 3,
+    });
+    expect(await json('group', 'list')).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'cmd-billing' })]),
+    );
+    expect(await json('group', 'delete', 'cmd-billing')).toEqual({ deleted: 'cmd-billing' });
+    expect(await json('topic', 'delete', 'cmd-orders')).toEqual({ deleted: 'cmd-orders' });
+  });
+
+  it('says when a send was a duplicate of an earlier messageId', async () => {
+    await nimbus('topic', 'create', 'cmd-dup');
+    const first = await nimbus('send', 'cmd-dup', 'pay', '--message-id', 'pay-1');
+    expect(first.stdout).not.toContain('duplicate');
+    const again = await nimbus('send', 'cmd-dup', 'pay', '--message-id', 'pay-1');
+    expect(again.stdout).toContain('duplicate');
+    expect(await json('send', 'cmd-dup', 'pay', '--message-id', 'pay-1')).toMatchObject({ duplicate: true });
+  });
+
+  it('receives with every field in --json, binary bodies as base64', async () => {
+    await nimbus('topic', 'create', 'cmd-recv', '--queues', '1');
+    await nimbus('group', 'create', 'cmd-recv-g', '--subscribe', 'cmd-recv');
+    await server.broker.producer.send('cmd-recv', [{ body: new Uint8Array([0xff, 0x00, 0x80]) }]);
+    await nimbus('send', 'cmd-recv', 'text body', '--tag', 't', '--key', 'k', '--property', 'region=eu');
+    const received = (await json('receive', 'cmd-recv-g', '--max', '2', '--ack')) as { messages: unknown[] };
+    expect(received.messages).toEqual([
+      expect.objectContaining({ body: '/wCA', bodyEncoding: 'base64', acked: true, deliveryAttempt: 1 }),
+      expect.objectContaining({
+        body: 'text body',
+        bodyEncoding: 'utf8',
+        tag: 't',
+        keys: ['k'],
+        properties: { region: 'eu' },
+        acked: true,
+        bornTimestamp: expect.any(Number),
+        storeTimestamp: expect.any(Number),
+        invisibleUntil: expect.any(Number),
+        receiptHandle: expect.any(String),
+      }),
+    ]);
+  });
+
+  it('keeps one broadcasting client per host across invocations unless --client-id says otherwise', async () => {
+    await nimbus('topic', 'create', 'cmd-news', '--queues', '1');
+    await nimbus('group', 'create', 'cmd-screens', '--subscribe', 'cmd-news', '--broadcasting');
+    await nimbus('send', 'cmd-news', 'headline');
+    const first = (await json('receive', 'cmd-screens', '--ack')) as { messages: unknown[] };
+    expect(first.messages).toHaveLength(1);
+    expect(((await json('receive', 'cmd-screens')) as { messages: unknown[] }).messages).toEqual([]);
+    const other = (await json('receive', 'cmd-screens', '--client-id', 'wall-2')) as { messages: unknown[] };
+    expect(other.messages).toHaveLength(1);
+  });
+
+  it('lists and redrives dead letters', async () => {
+    await nimbus('topic', 'create', 'cmd-dlq', '--queues', '1');
+    await nimbus('group', 'create', 'cmd-dlq-g', '--subscribe', 'cmd-dlq', '--max-attempts', '1');
+    const sent = (await json('send', 'cmd-dlq', 'poison')) as { msgId: string };
+    const [message] = await server.broker.consumer.receive('cmd-dlq-g', {});
+    await server.broker.settlement.nack('cmd-dlq-g', [message!.receiptHandle]);
+    const letters = (await json('dlq', 'list', 'cmd-dlq-g')) as { msgId: string }[];
+    expect(letters.map((l) => l.msgId)).toEqual([sent.msgId]);
+    expect((await nimbus('dlq', 'list', 'cmd-dlq-g')).stdout).toContain(sent.msgId);
+    expect(await json('dlq', 'redrive', 'cmd-dlq-g', '--msg-id', sent.msgId)).toEqual({ redriven: 1, expired: 0 });
+    expect(await json('dlq', 'list', 'cmd-dlq-g')).toEqual([]);
+  });
+
+  it('exits 1 on broker errors (as JSON on stderr with --json) and 2 on usage errors', async () => {
+    const human = await nimbus('send', 'cmd-missing', 'x');
+    expect(human).toMatchObject({ code: 1, stdout: '' });
+    expect(human.stderr).toContain('TOPIC_NOT_FOUND');
+    const scripted = await nimbus('send', 'cmd-missing', 'x', '--json');
+    expect(scripted).toMatchObject({ code: 1, stdout: '' });
+    expect(JSON.parse(scripted.stderr)).toEqual({
+      error: { code: 'TOPIC_NOT_FOUND', message: expect.any(String), status: 404, requestId: expect.any(String) },
+    });
+    const usage = await nimbus('dlq', 'frob', '--json');
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stderr)).toMatchObject({ error: { code: 'USAGE' } });
+    expect((await nimbus('dlq', 'frob')).stderr).toContain('unknown dlq action "frob"');
+  });
+});
