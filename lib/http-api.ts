@@ -71,11 +71,16 @@ export class NimbusHttpApi extends Construct {
         ),
       },
     });
+    const integrations: Record<HttpFunctionName, HttpLambdaIntegration> = {
+      send: new HttpLambdaIntegration('sendIntegration', props.functions.send),
+      'consume-pull': new HttpLambdaIntegration('consumePullIntegration', props.functions['consume-pull']),
+      admin: new HttpLambdaIntegration('adminIntegration', props.functions.admin),
+    };
     for (const [name, routes] of Object.entries(HTTP_ROUTES) as [
       HttpFunctionName,
       (typeof HTTP_ROUTES)[HttpFunctionName],
     ][]) {
-      const integration = new HttpLambdaIntegration(`${name}Integration`, props.functions[name]);
+      const integration = integrations[name];
       for (const route of routes) {
         new HttpRoute(this, `${route.method} ${route.path}`, {
           httpApi: this.api,
@@ -88,7 +93,7 @@ export class NimbusHttpApi extends Construct {
     new HttpRoute(this, 'Default', {
       httpApi: this.api,
       routeKey: HttpRouteKey.DEFAULT,
-      integration: new HttpLambdaIntegration('defaultIntegration', props.functions.admin),
+      integration: integrations.admin,
       authorizer,
     });
     this.url = this.api.apiEndpoint;

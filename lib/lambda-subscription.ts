@@ -82,7 +82,7 @@ export class LambdaSubscription extends Construct {
         deadLetterQueue: props.schedulerDeadLetterQueue,
       }),
     });
-    this.deadLetterAlarm = props.monitoring.watchPushSubscription(props.group);
+    this.deadLetterAlarm = props.monitoring.watchPushSubscription(id, props.group);
   }
 }
 

@@ -17,7 +17,13 @@ import { Construct } from 'constructs';
 /** Custom metrics the functions publish (Powertools, embedded metric format). */
 export const METRICS_NAMESPACE = 'NimbusMQ';
 export const SERVICE_DIMENSION = { service: 'nimbus-mq' };
-export const PUSH_METRICS = ['PushDelivered', 'PushAcked', 'PushRetried', 'PushDeadLettered'] as const;
+export const PUSH_METRICS = [
+  'PushDelivered',
+  'PushAcked',
+  'PushRetried',
+  'PushDeadLettered',
+  'PushTargetErrors',
+] as const;
 
 const PERIOD = Duration.minutes(5);
 
@@ -98,10 +104,10 @@ export class NimbusMonitoring extends Construct {
   }
 
   /** Graphs a push subscription's counters and alarms when it dead-letters messages. */
-  watchPushSubscription(group: string): Alarm {
+  watchPushSubscription(id: string, group: string): Alarm {
     for (const name of PUSH_METRICS) this.push.addLeftMetric(pushMetric(name, group));
     return this.alarm(
-      `push-${group}-dead-lettered`,
+      `push-${id}-dead-lettered`,
       pushMetric('PushDeadLettered', group, false),
       1,
       `push subscription of group ${group} moved messages to the dead-letter queue`,

@@ -35,6 +35,8 @@ export interface NimbusMqProps {
   alarmActions?: IAlarmAction[];
   /** @default one month */
   logRetention?: RetentionDays;
+  /** API Gateway stage throttling, requests per second. @default 1,000 steady, 2,000 burst */
+  apiThrottle?: { rateLimit: number; burstLimit: number };
 }
 
 /** Longest message retention (72 h): stored bodies are never needed after it. */
@@ -57,12 +59,12 @@ export class NimbusMq extends Construct {
   readonly functions: Partial<Record<FunctionName, NimbusFunction>> = {};
   /** Scheduler events that could not be delivered to their function. */
   readonly schedulerDeadLetterQueue: Queue;
-  /** Async invocations (schedules) of background functions that failed all retries. */
+  /** Every SQS dead-letter queue by id: the scheduler's and one per background function. */
   readonly deadLetterQueues: Record<string, Queue> = {};
   /** The HTTPS endpoint of the API. */
   readonly apiUrl: string;
 
-  private readonly props: Required<Omit<NimbusMqProps, 'tablePrefix'>> & { tablePrefix: string };
+  private readonly props: Required<Omit<NimbusMqProps, 'apiThrottle'>>;
   private readonly environment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: NimbusMqProps = {}) {
@@ -112,6 +114,8 @@ export class NimbusMq extends Construct {
       functions: { send: send.function, 'consume-pull': consume.function, admin: admin.function },
       logRetention: this.props.logRetention,
       removalPolicy,
+      rateLimit: props.apiThrottle?.rateLimit,
+      burstLimit: props.apiThrottle?.burstLimit,
     });
     this.apiUrl = this.httpApi.url;
     this.monitoring.watchApi(this.httpApi.api);
