@@ -51,7 +51,8 @@ module.exports = {
     {
       name: 'lib-references-functions-by-path',
       severity: 'error',
-      comment: 'CDK stacks reference handler files by path, never import them or broker code (bin/nimbus.js is the CLI launcher, not the CDK app).',
+      comment:
+        'CDK stacks reference handler files by path, never import them or broker code (bin/nimbus.js is the CLI launcher, not the CDK app).',
       from: { path: '^(lib|bin)/', pathNot: '^bin/nimbus\\.js$' },
       to: { path: '^(functions|src/(core|api|local|sdk|cli))/' },
     },
