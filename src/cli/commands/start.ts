@@ -43,8 +43,16 @@ export async function startCommand(argv: string[]): Promise<void> {
       info: (message) => console.log(message),
       error: (message, details) => console.error(message, details?.error ?? ''),
     },
+  }).catch(async (error: unknown) => {
+    // The port is taken, say: release the store so the process can exit with the error.
+    await store.close();
+    throw error;
   });
-  console.log(storeOptions.kind === 'sqlite' ? `Data in ${dataDir}` : `Store: ${storeOptions.kind}`);
+  console.log(
+    storeOptions.kind === 'sqlite'
+      ? `Data in ${dataDir}`
+      : `Store: DynamoDB ${storeOptions.endpoint ?? '(AWS)'}, tables ${storeOptions.tablePrefix ?? 'nimbus'}-*`,
+  );
   const stop = async () => {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -58,10 +66,22 @@ export async function startCommand(argv: string[]): Promise<void> {
 
 function storeOptionsFrom(values: Record<string, unknown>, dataDir: string): StoreOptions {
   const kind = (values.store as string | undefined) ?? 'sqlite';
-  if (kind === 'sqlite') return { kind: 'sqlite', dataDir };
-  throw new UsageError(`--store must be sqlite${storeKinds()}`);
-}
-
-function storeKinds(): string {
-  return '';
+  const text = (name: string) => values[name] as string | undefined;
+  if (kind === 'sqlite') {
+    const misplaced = ['dynamodb-endpoint', 'table-prefix', 'region', 'bucket'].filter(
+      (name) => values[name] !== undefined,
+    );
+    if (misplaced.length > 0) throw new UsageError(`--${misplaced[0]} needs --store dynamodb`);
+    return { kind: 'sqlite', dataDir };
+  }
+  if (kind === 'dynamodb') {
+    return {
+      kind: 'dynamodb',
+      endpoint: text('dynamodb-endpoint'),
+      region: text('region'),
+      tablePrefix: text('table-prefix'),
+      bucket: text('bucket'),
+    };
+  }
+  throw new UsageError(`--store must be sqlite or dynamodb (got "${kind}")`);
 }
