@@ -9,6 +9,7 @@ import type { LeaseUpdate } from '../../core/ports/store.ts';
 import { N, S } from './attributes.ts';
 import type { Item } from './gateway.ts';
 import { cursorPartition } from './keys.ts';
+import { compactText } from './lease-items.ts';
 import { INDEXES, type TableNames } from './table-definitions.ts';
 
 /** Pure builders of cursor and lease requests; each condition names the race it prevents. */
@@ -126,8 +127,8 @@ export function updateLeaseEntry(
     ExpressionAttributeValues: {
       ':a': N(update.attempt),
       ':v': N(update.visibleAt),
-      ':t': S(update.token),
-      ':expected': S(expectedToken),
+      ':t': compactText(update.token),
+      ':expected': compactText(expectedToken),
       ':one': N(1),
     },
     ReturnValues: 'ALL_NEW',
@@ -150,7 +151,7 @@ export function removeLeaseEntries(
   const removals: string[] = [];
   entries.forEach(({ offset, token }, i) => {
     names[`#o${i}`] = String(offset);
-    values[`:t${i}`] = S(token);
+    values[`:t${i}`] = compactText(token);
     conditions.push(`l.#o${i}.t = :t${i}`);
     removals.push(`l.#o${i}`);
   });
@@ -163,6 +164,29 @@ export function removeLeaseEntries(
     ExpressionAttributeValues: values,
     ReturnValues: 'ALL_NEW',
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/**
+ * Acks a whole batch by deleting its item: cheaper than removing entries and then the
+ * empty item. Race prevented: the item must hold exactly these entries, all with their
+ * tokens, so an unacked or redelivered lease is never dropped.
+ */
+export function deleteWholeLeaseItem(
+  tables: TableNames,
+  key: Item,
+  entries: readonly { offset: number; token: string }[],
+): DeleteItemCommandInput {
+  const remove = removeLeaseEntries(tables, key, entries);
+  return {
+    TableName: tables.state,
+    Key: key,
+    ConditionExpression: `size(l) = :count AND ${remove.ConditionExpression}`,
+    ExpressionAttributeNames: remove.ExpressionAttributeNames,
+    ExpressionAttributeValues: {
+      ...Object.fromEntries(Object.entries(remove.ExpressionAttributeValues ?? {}).filter(([name]) => name !== ':one')),
+      ':count': N(entries.length),
+    },
   };
 }
 

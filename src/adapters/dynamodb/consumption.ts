@@ -5,6 +5,7 @@ import {
   advanceCursor,
   advanceCursorTransactItem,
   deleteEmptyLeaseItem,
+  deleteWholeLeaseItem,
   putCursorIfAbsent,
   putLeaseItemTransactItem,
   queryCursors,
@@ -30,6 +31,8 @@ import type { TableNames } from './table-definitions.ts';
 /** Cursors and leases: what consumers hold, claim, extend and ack. */
 export class Consumption {
   private readonly registeredLanes = new Set<string>();
+  /** Entries of lease items this process created or changed, so acking a whole batch can delete it in one go. */
+  private readonly entryCounts = new Map<string, number>();
   private readonly gateway: DynamoGateway;
   private readonly tables: TableNames;
 
@@ -98,7 +101,13 @@ export class Consumption {
         }),
       ];
       const outcome = await this.gateway.transact('receive', 'claim', items, randomUUID());
-      if (outcome.ok) return true;
+      if (outcome.ok) {
+        for (const [batchId, leases] of batches) {
+          const id = itemId(leaseItemKey({ consumer, topic, queueId, batchId }));
+          this.hint(id, merges.has(batchId) ? undefined : leases.length);
+        }
+        return true;
+      }
       if (outcome.reasons[0]?.Code === 'ConditionalCheckFailed') return false;
       // A lease item with this batchId exists (the cursor moved back since): merge into it.
       for (const batchId of batches.keys()) {
@@ -164,11 +173,14 @@ export class Consumption {
 
   async deleteLeases(items: readonly { key: LeaseKey; token: string }[]): Promise<boolean[]> {
     const results: boolean[] = new Array(items.length).fill(false);
-    const groups = new Map<string, { key: Item; members: { index: number; offset: number; token: string }[] }>();
+    const groups = new Map<
+      string,
+      { id: string; key: Item; members: { index: number; offset: number; token: string }[] }
+    >();
     items.forEach(({ key, token }, index) => {
       const itemKey = leaseItemKey(key);
-      const id = `${itemKey['p']?.S}\u0000${itemKey['s']?.S}`;
-      const group = groups.get(id) ?? { key: itemKey, members: [] };
+      const id = itemId(itemKey);
+      const group = groups.get(id) ?? { id, key: itemKey, members: [] };
       // The same handle twice in one call: only the first can succeed.
       if (!group.members.some((member) => member.offset === key.queueOffset)) {
         group.members.push({ index, offset: key.queueOffset, token });
@@ -176,7 +188,19 @@ export class Consumption {
       groups.set(id, group);
     });
     await Promise.all(
-      [...groups.values()].map(async ({ key, members }) => {
+      [...groups.values()].map(async ({ id, key, members }) => {
+        if (this.entryCounts.get(id) === members.length) {
+          const whole = await this.gateway.delete(
+            'ack',
+            'deleteLeases',
+            deleteWholeLeaseItem(this.tables, key, members),
+          );
+          this.hint(id, undefined);
+          if (whole.ok) {
+            for (const member of members) results[member.index] = true;
+            return;
+          }
+        }
         let pending = members;
         for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
           const outcome = await this.gateway.update(
@@ -186,7 +210,11 @@ export class Consumption {
           );
           if (outcome.ok) {
             for (const member of pending) results[member.index] = true;
-            if (outcome.attributes) await this.tidy(outcome.attributes, 'ack');
+            if (outcome.attributes) {
+              const left = leaseEntries(outcome.attributes).size;
+              this.hint(id, left > 0 ? left : undefined);
+              await this.tidy(outcome.attributes, 'ack');
+            }
             return;
           }
           if (!outcome.old) return;
@@ -196,6 +224,15 @@ export class Consumption {
       }),
     );
     return results;
+  }
+
+  private hint(id: string, entries: number | undefined): void {
+    if (entries === undefined) {
+      this.entryCounts.delete(id);
+      return;
+    }
+    if (this.entryCounts.size > 100_000) this.entryCounts.clear();
+    this.entryCounts.set(id, entries);
   }
 
   /** Deletes an emptied lease item, or raises its lagging earliest time; both lose quietly to any concurrent change. */
@@ -213,6 +250,10 @@ export class Consumption {
       );
     }
   }
+}
+
+function itemId(key: Item): string {
+  return `${key['p']?.S}\u0000${key['s']?.S}`;
 }
 
 /** An existing lease item with `leases` added (same offsets replaced), its earliest time lowered if needed. */

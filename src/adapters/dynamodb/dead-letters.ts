@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { DeadLetter } from '../../core/model.ts';
-import type { Lease, LeaseKey } from '../../core/ports/store.ts';
+import type { DeadLetterFilter, Lease, LeaseKey } from '../../core/ports/store.ts';
 import { N, num, S, str, ttlSeconds } from './attributes.ts';
 import { deleteLeaseItemIfEmpty, removeLeaseEntryTransactItem } from './consumption-requests.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
@@ -34,15 +34,32 @@ export class DeadLetterRecords {
     return true;
   }
 
-  async listDeadLetters(group: string, limit: number): Promise<DeadLetter[]> {
-    const page = await this.gateway.query('other', 'listDeadLetters', {
-      TableName: this.tables.state,
-      KeyConditionExpression: 'p = :p',
-      ExpressionAttributeValues: { ':p': S(deadLetterPartition(group)) },
-      ConsistentRead: true,
-      Limit: limit,
-    });
-    return page.items.map((item) => JSON.parse(str(item, 'd') ?? '{}') as DeadLetter);
+  /**
+   * Oldest first. With `filter.msgIds`, the whole DLQ partition is read and filtered here:
+   * DynamoDB's Limit counts items before a filter, and redrive-by-id is rare.
+   */
+  async listDeadLetters(group: string, limit: number, filter?: DeadLetterFilter): Promise<DeadLetter[]> {
+    const wanted = filter?.msgIds ? new Set(filter.msgIds) : undefined;
+    if (wanted?.size === 0 || limit <= 0) return [];
+    const out: DeadLetter[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.gateway.query('other', 'listDeadLetters', {
+        TableName: this.tables.state,
+        KeyConditionExpression: 'p = :p',
+        ExpressionAttributeValues: { ':p': S(deadLetterPartition(group)) },
+        ConsistentRead: true,
+        Limit: wanted ? undefined : limit - out.length,
+        ExclusiveStartKey: startKey,
+      });
+      for (const item of page.items) {
+        const letter = JSON.parse(str(item, 'd') ?? '{}') as DeadLetter;
+        if (!wanted || wanted.has(letter.msgId)) out.push(letter);
+        if (out.length >= limit) return out;
+      }
+      startKey = page.lastKey;
+    } while (startKey);
+    return out;
   }
 
   /** One transaction: the dead letter goes (if still there) and a due lease gives the lane the message again. */

@@ -4,6 +4,7 @@ import type {
   AppendResult,
   BrokerStore,
   Claim,
+  DeadLetterFilter,
   Lease,
   LeaseKey,
   LeaseUpdate,
@@ -172,8 +173,8 @@ export class DynamoDbStore implements BrokerStore {
   deadLetter(key: LeaseKey, expectedToken: string, entry: DeadLetter): Promise<boolean> {
     return this.deadLetters.deadLetter(key, expectedToken, entry);
   }
-  listDeadLetters(group: string, limit: number): Promise<DeadLetter[]> {
-    return this.deadLetters.listDeadLetters(group, limit);
+  listDeadLetters(group: string, limit: number, filter?: DeadLetterFilter): Promise<DeadLetter[]> {
+    return this.deadLetters.listDeadLetters(group, limit, filter);
   }
   async redrive(entry: DeadLetter, lease: Lease): Promise<boolean> {
     await this.consumption.registerLane(lease.consumer, lease.topic);

@@ -7,7 +7,8 @@ import { LEASE_LIFETIME_MS } from './options.ts';
 
 /**
  * One lease item per received batch: all leases of a claim share a batchId and live in one
- * item as a map `l` of offset -> {a: attempt, v: visibleAt, t: token, i: msgId}. The
+ * item as a map `l` of offset -> {a: attempt, v: visibleAt, t: token, i: msgId} (token and
+ * msgId compacted, see compactText). The
  * top-level `mv` is never above the earliest `v` (it may lag below it after an ack or an
  * extension; readers repair it) and keys the due-leases index; `ver` counts changes so
  * repairs can be conditional on nothing having moved.
@@ -26,8 +27,36 @@ export function leaseItemKey(key: Pick<LeaseKey, 'consumer' | 'topic' | 'queueId
 
 export function entryValue(entry: LeaseEntry): AttributeValue {
   return {
-    M: { a: N(entry.attempt), v: N(entry.visibleAt), t: S(entry.token), i: S(entry.msgId) },
+    M: { a: N(entry.attempt), v: N(entry.visibleAt), t: compactText(entry.token), i: compactText(entry.msgId) },
   };
+}
+
+const HEX_ID = /^[0-9A-F]{32}$/;
+const BASE64URL_12 = /^[A-Za-z0-9_-]{16}$/;
+
+/**
+ * Tokens and msgIds as the fewest bytes that give them back exactly: the system id
+ * generator's 32 hex digits as 16 raw bytes, its 16-character base64url tokens as 12.
+ * Anything else stays a string. Conditions compare compacted values with compacted values.
+ * A 32-entry lease item then fits 2 KB (2 WCU) instead of 3.
+ */
+export function compactText(text: string): AttributeValue {
+  if (HEX_ID.test(text)) return { B: Buffer.from(text, 'hex') };
+  if (BASE64URL_12.test(text)) {
+    const bytes = Buffer.from(text, 'base64url');
+    // Only the canonical form round-trips (the last character carries no spare bits then).
+    if (bytes.toString('base64url') === text) return { B: Uint8Array.of(0, ...bytes) };
+  }
+  return { S: text };
+}
+
+export function expandText(value: AttributeValue | undefined): string {
+  if (value?.S !== undefined) return value.S;
+  const bytes = value?.B;
+  if (!bytes) return '';
+  // 16 bytes: a hex msgId; a leading 0 then 12 bytes: a base64url token.
+  if (bytes.byteLength === 16) return Buffer.from(bytes).toString('hex').toUpperCase();
+  return Buffer.from(bytes.subarray(1)).toString('base64url');
 }
 
 /** A new lease item holding `leases` (all of one lane, queue and batch). */
@@ -59,8 +88,8 @@ export function leaseEntries(item: Item): Map<number, LeaseEntry> {
     out.set(Number(offset), {
       attempt: Number(entry['a']?.N ?? 0),
       visibleAt: Number(entry['v']?.N ?? 0),
-      token: entry['t']?.S ?? '',
-      msgId: entry['i']?.S ?? '',
+      token: expandText(entry['t']),
+      msgId: expandText(entry['i']),
     });
   }
   return out;

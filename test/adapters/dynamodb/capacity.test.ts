@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CapacityKind, DynamoDbStore } from '../../../src/adapters/dynamodb/index.ts';
+import { randomIds, systemClock } from '../../../src/adapters/system/system-clock.ts';
+import { createBroker } from '../../../src/core/broker.ts';
+import { InProcessNotifier } from '../../../src/core/in-process-notifier.ts';
+import { type LocalAws, startLocalAws } from './local-store.ts';
+
+const MESSAGES = 1_024;
+const BATCH = 32;
+
+let aws: LocalAws;
+let store: DynamoDbStore;
+beforeAll(async () => {
+  aws = await startLocalAws();
+  store = await aws.openStore();
+});
+afterAll(async () => {
+  await aws?.stop();
+});
+
+interface PerMessage {
+  queues: number;
+  path: CapacityKind | 'send+receive+ack';
+  wcu: number;
+  rcu: number;
+}
+
+/** Sends MESSAGES 1 KiB messages in batches of 32, receives them in batches of 32, acks in batches of 32. */
+async function measure(queues: number): Promise<PerMessage[]> {
+  const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+  const topic = `cap${randomBytes(3).toString('hex')}`;
+  await broker.catalog.putTopic(topic, { queueCount: queues });
+  await broker.catalog.putGroup(`${topic}-g`, { subscriptions: [{ topic, tagExpression: '*' }] });
+  const body = new Uint8Array(randomBytes(1024));
+  const rows: PerMessage[] = [];
+  const phase = async (path: CapacityKind, work: () => Promise<void>) => {
+    store.capacity.reset();
+    await work();
+    const { wcu, rcu } = store.capacity.snapshot().byKind[path];
+    rows.push({ queues, path, wcu: wcu / MESSAGES, rcu: rcu / MESSAGES });
+  };
+  await phase('send', async () => {
+    for (let sent = 0; sent < MESSAGES; sent += BATCH) {
+      await broker.producer.send(
+        topic,
+        Array.from({ length: BATCH }, () => ({ body })),
+      );
+    }
+  });
+  const handles: string[] = [];
+  await phase('receive', async () => {
+    while (handles.length < MESSAGES) {
+      const got = await broker.consumer.receive(`${topic}-g`, { maxMessages: BATCH, invisibleDurationMs: 600_000 });
+      expect(got.length).toBeGreaterThan(0);
+      handles.push(...got.map((m) => m.receiptHandle));
+    }
+  });
+  await phase('ack', async () => {
+    for (let i = 0; i < handles.length; i += BATCH) {
+      const acks = await broker.settlement.ack(`${topic}-g`, handles.slice(i, i + BATCH));
+      expect(acks.every((ack) => ack.ok)).toBe(true);
+    }
+  });
+  const sum = (key: 'wcu' | 'rcu') => rows.reduce((total, row) => total + row[key], 0);
+  rows.push({ queues, path: 'send+receive+ack', wcu: sum('wcu'), rcu: sum('rcu') });
+  return rows;
+}
+
+describe('DynamoDB capacity per 1 KiB message (batches of 32, DynamoDB Local ReturnConsumedCapacity)', () => {
+  it('stays within 1.5 WCU and 0.5 RCU end to end when a batch lands on one queue, and prints every figure', async () => {
+    const rows = [...(await measure(1)), ...(await measure(2)), ...(await measure(8))];
+    console.table(
+      rows.map((row) => ({ queues: row.queues, path: row.path, wcu: row.wcu.toFixed(3), rcu: row.rcu.toFixed(3) })),
+    );
+    const endToEnd = (queues: number) => rows.find((row) => row.queues === queues && row.path === 'send+receive+ack')!;
+    // The floor is 1 WCU (the message written once); one batch per queue gets close to it.
+    expect(endToEnd(1).wcu).toBeGreaterThanOrEqual(1);
+    expect(endToEnd(1).wcu).toBeLessThanOrEqual(1.5);
+    expect(endToEnd(1).rcu).toBeLessThanOrEqual(0.5);
+    // The producer spreads a batch over all queues, so each segment holds fewer messages: still bounded.
+    expect(endToEnd(2).wcu).toBeLessThanOrEqual(1.6);
+    expect(endToEnd(8).wcu).toBeLessThanOrEqual(2.2);
+    for (const queues of [2, 8]) expect(endToEnd(queues).rcu).toBeLessThanOrEqual(0.5);
+  }, 120_000);
+});
