@@ -11,7 +11,16 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * padded), because a lenient decoder would silently store different bytes than meant.
  */
 export function decodeBody(body: string, encoding: BodyEncoding | undefined): Uint8Array {
-  if (encoding !== 'base64') return utf8.encode(body);
+  if (encoding !== 'base64') {
+    // A lone surrogate would be stored as U+FFFD: different bytes than meant.
+    if (!body.isWellFormed()) {
+      throw new NimbusError(
+        'INVALID_REQUEST',
+        'body is not valid Unicode text; send such bytes with bodyEncoding base64.',
+      );
+    }
+    return utf8.encode(body);
+  }
   if (body.length % 4 !== 0 || !STRICT_BASE64.test(body)) {
     throw new NimbusError('INVALID_REQUEST', 'body is not valid base64 (standard alphabet, padded with =).');
   }

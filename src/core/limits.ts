@@ -60,7 +60,7 @@ export function assertClientId(clientId: string): void {
 const TAG = /^[^\s|*]{1,128}$/u;
 
 export function assertTag(tag: string): void {
-  if (!TAG.test(tag)) {
+  if (!TAG.test(tag) || !tag.isWellFormed()) {
     throw new NimbusError(
       'INVALID_TAG',
       'A tag is 1-128 characters without whitespace, "|" or "*"; one tag per message.',
@@ -76,13 +76,14 @@ export function assertMessageMeta(input: {
 }): void {
   if (input.tag !== undefined) assertTag(input.tag);
   for (const key of input.keys) {
-    if (key.length === 0 || key.length > LIMITS.maxKeyLength || /\s/u.test(key)) {
+    if (key.length === 0 || key.length > LIMITS.maxKeyLength || /\s/u.test(key) || !key.isWellFormed()) {
       throw new NimbusError('INVALID_KEY', `Message keys are 1-${LIMITS.maxKeyLength} characters without whitespace.`);
     }
   }
   if (input.messageId !== undefined) {
-    if (input.messageId.length === 0 || input.messageId.length > LIMITS.maxMessageIdLength) {
-      throw new NimbusError('INVALID_MESSAGE_ID', `messageId is 1-${LIMITS.maxMessageIdLength} characters.`);
+    const { messageId } = input;
+    if (messageId.length === 0 || messageId.length > LIMITS.maxMessageIdLength || !messageId.isWellFormed()) {
+      throw new NimbusError('INVALID_MESSAGE_ID', `messageId is 1-${LIMITS.maxMessageIdLength} characters of text.`);
     }
   }
   const names = Object.keys(input.properties);
@@ -96,9 +97,10 @@ export function assertMessageMeta(input: {
   for (const key of input.keys) bytes += utf8Length(key);
   for (const name of names) {
     const value = input.properties[name];
-    if (name.length === 0 || typeof value !== 'string') {
-      throw new NimbusError('INVALID_PROPERTY', 'Property names are non-empty and values are strings.');
+    if (name.length === 0 || typeof value !== 'string' || !name.isWellFormed() || !value.isWellFormed()) {
+      throw new NimbusError('INVALID_PROPERTY', 'Property names are non-empty and values are strings (valid Unicode).');
     }
+    if (name === RESERVED_PROPERTY) throw reservedProperty();
     bytes += utf8Length(name) + utf8Length(value);
   }
   if (bytes > LIMITS.maxMetaBytes) {
@@ -107,6 +109,18 @@ export function assertMessageMeta(input: {
       `Properties, keys and tag together are at most ${LIMITS.maxMetaBytes} bytes (got ${bytes}).`,
     );
   }
+}
+
+/** A property JSON readers turn into an object's prototype instead of keeping it: refused, never dropped. */
+const RESERVED_PROPERTY = '__proto__';
+
+export function reservedProperty(): NimbusError {
+  return new NimbusError('INVALID_PROPERTY', `"${RESERVED_PROPERTY}" is reserved and cannot be a property name.`);
+}
+
+/** True when a raw (just JSON-parsed) properties object carries the reserved name. */
+export function hasReservedProperty(properties: unknown): boolean {
+  return typeof properties === 'object' && properties !== null && Object.hasOwn(properties, RESERVED_PROPERTY);
 }
 
 export function assertBody(body: Uint8Array, maxBytes: number): void {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LIMITS } from '../../core/limits.ts';
+import { hasReservedProperty, LIMITS, reservedProperty } from '../../core/limits.ts';
 import { validate } from '../request-parsing.ts';
 import { BodyEncodingSchema } from './common.ts';
 import { named } from './registry.ts';
@@ -37,12 +37,21 @@ export const SendBatchRequestSchema = named(
 
 export const SendRequestSchema = named('SendRequest', z.union([SendMessageRequestSchema, SendBatchRequestSchema]));
 
+type Props = { properties?: unknown };
+
 /**
  * Parses a send body by its shape: `{ messages }` is a batch, anything else one message.
  * A mistake then reports its own field instead of "no union member matched".
  */
 export function parseSendRequest(value: unknown): z.output<typeof SendRequestSchema> {
   const isBatch = typeof value === 'object' && value !== null && 'messages' in value;
+  // Checked before the schema, which would silently drop a `__proto__` key while copying.
+  const messages: unknown[] = isBatch ? [(value as { messages: unknown }).messages].flat() : [value];
+  for (const message of messages) {
+    if (typeof message === 'object' && message !== null && hasReservedProperty((message as Props).properties)) {
+      throw reservedProperty();
+    }
+  }
   return isBatch ? validate(SendBatchRequestSchema, value, 'body') : validate(SendMessageRequestSchema, value, 'body');
 }
 
