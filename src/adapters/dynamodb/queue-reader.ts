@@ -27,8 +27,11 @@ const CLUSTER_SPAN = 256;
  * Seals holes left by dead writers after `holeTimeoutMs`.
  */
 export class QueueReader {
-  /** Per queue: the missing offset this reader is waiting on, since when, and the reserved end seen then. */
-  private readonly holes = new Map<string, { offset: number; since: number; end: number }>();
+  /**
+   * Per queue and missing offset: since when this reader has waited on it, and the reserved
+   * end seen then. Lanes at different positions of one queue each have their own hole.
+   */
+  private readonly holes = new Map<string, Map<number, { since: number; end: number }>>();
   /** Per queue: messages per segment lately, to size query pages (DynamoDB charges every item a page reads). */
   private readonly segmentSizes = new Map<string, number>();
 
@@ -76,10 +79,8 @@ export class QueueReader {
       if (!startKey) break;
     }
     const messages = await this.loadBodies(walk.found);
-    if (walk.stop !== 'gap' || walk.gapEnd === undefined) {
-      this.holes.delete(q);
-      return { messages, nextOffset: walk.next };
-    }
+    this.forgetHoles(q, from, walk.next);
+    if (walk.stop !== 'gap' || walk.gapEnd === undefined) return { messages, nextOffset: walk.next };
     const sealed = await this.waitOrSeal(topic, queueId, walk.next, walk.gapEnd, now);
     if (!sealed || messages.length >= limit) return { messages, nextOffset: walk.next };
     const rest = await this.readQueue(topic, queueId, walk.next, limit - messages.length, now);
@@ -190,14 +191,25 @@ export class QueueReader {
 
   private async waitOrSeal(topic: string, queueId: number, offset: number, gapEnd: number, now: number) {
     const q = queueKey(topic, queueId);
-    const hole = this.holes.get(q);
-    if (!hole || hole.offset !== offset) {
-      this.holes.set(q, { offset, since: now, end: gapEnd });
+    const waiting = this.holes.get(q) ?? new Map<number, { since: number; end: number }>();
+    const hole = waiting.get(offset);
+    if (!hole) {
+      if (this.holes.size > 10_000) this.holes.clear();
+      waiting.set(offset, { since: now, end: gapEnd });
+      this.holes.set(q, waiting);
       return false;
     }
     if (now - hole.since < this.holeTimeoutMs) return false;
-    this.holes.delete(q);
+    waiting.delete(offset);
     return this.seal(topic, queueId, offset, Math.min(hole.end, gapEnd), now);
+  }
+
+  /** Holes in [from, to) are filled: a read got past them. */
+  private forgetHoles(q: string, from: number, to: number): void {
+    const waiting = this.holes.get(q);
+    if (!waiting) return;
+    for (const offset of waiting.keys()) if (offset >= from && offset < to) waiting.delete(offset);
+    if (waiting.size === 0) this.holes.delete(q);
   }
 
   /**

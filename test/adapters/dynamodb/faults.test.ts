@@ -79,6 +79,32 @@ describe('DynamoDB store under faults', () => {
     expect([read.messages.map((m) => text(m.body)), read.nextOffset]).toEqual([['A', 'C'], 3]);
   });
 
+  it('a reader waiting on a hole is not reset by another lane reading the same queue behind it', async () => {
+    const w = await world();
+    await w.admin.catalog.putGroup('audit', { subscriptions: [{ topic: 'orders', tagExpression: '*' }] });
+    const killer = await w.open({
+      hooks: {
+        afterReserve: () => {
+          throw new Error('writer killed');
+        },
+      },
+    });
+    await w.send(w.admin, 'A0');
+    await w.send(w.admin, 'A1');
+    await expect(w.send(killer, 'lost')).rejects.toThrow('writer killed');
+    await w.send(w.admin, 'C');
+    const consumer = await w.open();
+    expect((await w.receive(consumer)).map((m) => text(m.body))).toEqual(['A0', 'A1']);
+    expect(await w.receive(consumer)).toEqual([]);
+    w.clock.advance(HOLE_TIMEOUT_MS / 2);
+    // Another group on the same store instance reads the start of the queue, where there is no gap.
+    const audit = await consumer.consumer.receive('audit', { maxMessages: 1 });
+    expect(audit.map((m) => text(m.body))).toEqual(['A0']);
+    w.clock.advance(HOLE_TIMEOUT_MS / 2);
+    expect((await w.receive(consumer)).map((m) => text(m.body))).toEqual(['C']);
+    expect(w.seals).toEqual([[2, 3]]);
+  });
+
   it("a late writer's put fails on the reader's tombstone and it re-reserves: stored once, delivered once", async () => {
     const w = await world();
     let release!: () => void;
