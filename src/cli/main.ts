@@ -1,4 +1,4 @@
-import { Client, NimbusApiError } from '../sdk/index.ts';
+import { Client, NimbusApiError, type RequestSigner } from '../sdk/index.ts';
 import { UsageError } from './args.ts';
 import { DLQ_HELP, dlqCommand } from './commands/dlq.ts';
 import { GROUP_HELP, groupCommand } from './commands/group.ts';
@@ -23,7 +23,22 @@ ${DLQ_HELP}
 
 Every command but start takes --endpoint URL (env NIMBUS_ENDPOINT, default http://127.0.0.1:9800) and --json.`;
 
-const clientFor = (endpoint: string) => new Client({ endpoint });
+const clientFor = (endpoint: string) => new Client({ endpoint, signer: lazySigner(endpoint) });
+
+/**
+ * SigV4 for AWS deployments (see src/signer). The signer and its AWS credential chain load
+ * on the first request that may need them, so commands against a local broker stay fast.
+ */
+function lazySigner(endpoint: string): RequestSigner | undefined {
+  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(new URL(endpoint).hostname);
+  if (loopback && !process.env.NIMBUS_AUTH) return undefined;
+  let signer: Promise<RequestSigner | undefined> | undefined;
+  return async (request) => {
+    signer ??= import('../signer/aws-sigv4-signer.ts').then((module) => module.signerForEndpoint(endpoint));
+    const sign = await signer;
+    return sign ? sign(request) : request;
+  };
+}
 
 /** Runs one CLI invocation; exit code 2 for usage errors, 1 for broker and network errors. */
 export async function main(argv: string[]): Promise<number> {
