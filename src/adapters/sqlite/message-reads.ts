@@ -4,8 +4,9 @@ import { type Row, toStoredMessage } from './row-mapping.ts';
 import type { Statements } from './statements.ts';
 
 /**
- * Reads run outside the writer's transactions and see committed data only, which is the
- * point: an append that has not committed is not confirmed yet either.
+ * Reads run outside the writer's transactions and see committed data only. Committed is
+ * not yet confirmed (the WAL fsync runs after the commit), so the store passes readers of
+ * a queue the first offset still waiting for its sync (unsynced-appends.ts).
  */
 
 export function queueHead(sql: Statements, topic: string, queueId: number): number {
@@ -16,7 +17,8 @@ export function queueHead(sql: Statements, topic: string, queueId: number): numb
 /**
  * The head is read first: every offset below it was committed together with it, so the
  * range [fromOffset, head) is complete and `nextOffset` may jump to the head when fewer
- * than `limit` live messages are found (skipping expired and swept offsets).
+ * than `limit` live messages are found (skipping expired and swept offsets). Offsets from
+ * `unconfirmedFrom` on are left for a later read.
  */
 export function readQueue(
   sql: Statements,
@@ -25,8 +27,9 @@ export function readQueue(
   fromOffset: number,
   limit: number,
   now: number,
+  unconfirmedFrom = Number.POSITIVE_INFINITY,
 ): QueueRead {
-  const head = queueHead(sql, topic, queueId);
+  const head = Math.min(queueHead(sql, topic, queueId), unconfirmedFrom);
   if (limit <= 0 || fromOffset >= head) return { messages: [], nextOffset: fromOffset };
   const rows = sql.readLive.all(topic, queueId, fromOffset, head, now, limit) as Row[];
   const messages = rows.map(toStoredMessage);

@@ -20,6 +20,7 @@ import * as writes from './message-writes.ts';
 import { type Row, toDeadLetter, toLease } from './row-mapping.ts';
 import { applyPragmas, migrate } from './schema.ts';
 import { prepareStatements, type Statements } from './statements.ts';
+import { UnsyncedAppends } from './unsynced-appends.ts';
 import { WalSyncer } from './wal-syncer.ts';
 
 export interface SqliteStoreOptions {
@@ -48,6 +49,7 @@ export class SqliteStore implements BrokerStore {
   private readonly sql: Statements;
   private readonly writer: GroupCommitWriter;
   private readonly syncer: WalSyncer | undefined;
+  private readonly unsynced = new UnsyncedAppends();
 
   constructor(options: SqliteStoreOptions) {
     const onDisk = options.path !== ':memory:';
@@ -113,11 +115,23 @@ export class SqliteStore implements BrokerStore {
 
   append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {
     const bytes = messages.reduce((sum, message) => sum + message.body.byteLength, 0);
-    return this.writer.submit(() => writes.appendMessages(this.sql, messages), { weight: bytes });
+    const id = this.unsynced.begin();
+    const written = this.writer.submit(
+      () => {
+        const results = writes.appendMessages(this.sql, messages);
+        this.unsynced.note(id, results);
+        return results;
+      },
+      { weight: bytes },
+    );
+    // Registered before the caller's callbacks: readers see the messages as the producer learns of them.
+    return written.finally(() => this.unsynced.settle(id));
   }
 
+  /** Stops below appends still waiting for their fsync: a reader never sees an unconfirmed message. */
   async readQueue(topic: string, queueId: number, fromOffset: number, limit: number, now: number): Promise<QueueRead> {
-    return reads.readQueue(this.sql, topic, queueId, fromOffset, limit, now);
+    const unconfirmed = this.unsynced.limit(topic, queueId);
+    return reads.readQueue(this.sql, topic, queueId, fromOffset, limit, now, unconfirmed);
   }
 
   async getMessages(refs: readonly MessageRef[], now: number): Promise<(StoredMessage | undefined)[]> {

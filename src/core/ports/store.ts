@@ -94,7 +94,11 @@ export interface BrokerStore {
    * stored again; the stored one is returned.
    */
   append(messages: readonly MessageToAppend[]): Promise<AppendResult[]>;
-  /** Reads up to `limit` live messages of one queue from `fromOffset`, skipping expired ones. */
+  /**
+   * Reads up to `limit` live messages of one queue from `fromOffset`, skipping expired ones.
+   * Never returns a message before it is durable (what `append` promises when it resolves),
+   * so no consumer acts on a message that a crash could take back.
+   */
   readQueue(topic: string, queueId: number, fromOffset: number, limit: number, now: number): Promise<QueueRead>;
   /** Looks messages up by position; `undefined` where missing or expired. */
   getMessages(refs: readonly MessageRef[], now: number): Promise<(StoredMessage | undefined)[]>;

@@ -138,4 +138,25 @@ describe('SQLite store', () => {
       await store.close();
     }
   });
+
+  it('shows an appended message to readers only once its append is synced and confirmed', async () => {
+    const store = openSqliteStore({ path: join(dir, 'visible-when-durable.db') });
+    try {
+      await store.append([msg('dur', 0)]);
+      const appending = store.append([msg('dur', 0), msg('dur', 0)]);
+      // This runs right after the group commit's flush (both wait for the same check phase), so
+      // the new rows are committed while their fsync is still on its way.
+      const early = await new Promise<Promise<unknown>>((resolve) =>
+        setImmediate(() => resolve(store.readQueue('dur', 0, 0, 10, NOW))),
+      );
+      expect(store.commits).toBeGreaterThanOrEqual(2);
+      expect(early).toMatchObject({ messages: [{ queueOffset: 0 }], nextOffset: 1 });
+      await appending;
+      const late = await store.readQueue('dur', 0, 0, 10, NOW);
+      expect(late.messages.map((m) => m.queueOffset)).toEqual([0, 1, 2]);
+      expect(late.nextOffset).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
 });
