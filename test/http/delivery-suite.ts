@@ -65,6 +65,26 @@ export function describeDeliverySuite(label: string, start: StartServer): void {
       expect((await consumer.receive({ maxMessages: 32 })).map((m) => m.text())).toEqual(['needle 2']);
     });
 
+    it('gives every message a unique msgId that sorts in send order', async () => {
+      const { client } = server();
+      const { topic } = await topicWithGroups(client, 0);
+      const producer = new Producer(client);
+      const ids: string[] = [];
+      for (let round = 0; round < 4; round++) {
+        ids.push(
+          ...(
+            await producer.sendBatch(
+              topic,
+              Array.from({ length: 32 }, (_, i) => `m${i}`),
+            )
+          ).map((r) => r.msgId),
+        );
+        ids.push((await producer.send(topic, 'single')).msgId);
+      }
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...ids].sort()).toEqual(ids);
+    });
+
     it('gives every broadcasting client every message, with separate progress', async () => {
       const { client } = server();
       const topic = unique('topic');
