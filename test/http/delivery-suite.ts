@@ -65,6 +65,32 @@ export function describeDeliverySuite(label: string, start: StartServer): void {
       expect((await consumer.receive({ maxMessages: 32 })).map((m) => m.text())).toEqual(['needle 2']);
     });
 
+    it('deduplicates messageIds within a batch, across batches and between concurrent sends', async () => {
+      const { client, broker } = server();
+      const { topic, groups } = await topicWithGroups(client, 1);
+      const producer = new Producer(client);
+      const [a, aAgain, b] = await producer.sendBatch(topic, [
+        { body: 'a', messageId: 'A' },
+        { body: 'a again', messageId: 'A' },
+        { body: 'b', messageId: 'B' },
+      ]);
+      expect(aAgain).toEqual({ ...a, duplicate: true });
+      const [bAgain, c] = await producer.sendBatch(topic, [
+        { body: 'b', messageId: 'B' },
+        { body: 'c', messageId: 'C' },
+      ]);
+      expect(bAgain).toEqual({ ...b, duplicate: true });
+      expect(c?.duplicate).toBe(false);
+      const racing = await Promise.all(
+        Array.from({ length: 8 }, () => producer.send(topic, { body: 'd', messageId: 'D' })),
+      );
+      expect(new Set(racing.map((r) => r.msgId)).size).toBe(1);
+      expect(racing.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(await storedCount(broker, topic)).toBe(4);
+      const received = await new SimpleConsumer(client, { group: groups[0]! }).receive({ maxMessages: 32 });
+      expect(received.map((m) => m.text()).sort()).toEqual(['a', 'b', 'c', 'd']);
+    });
+
     it('gives every message a unique msgId that sorts in send order', async () => {
       const { client } = server();
       const { topic } = await topicWithGroups(client, 0);
