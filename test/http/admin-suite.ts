@@ -124,6 +124,30 @@ export function describeAdminSuite(label: string, start: StartServer): void {
       }
     });
 
+    it('deletes a topic that groups subscribe to: they receive nothing from it, then its successor', async () => {
+      const { client } = server();
+      const [doomed, other] = [unique('doomed'), unique('other')];
+      await client.createTopic(doomed, { queueCount: 2 });
+      await client.createTopic(other, { queueCount: 1 });
+      const group = unique('g');
+      await client.createGroup(group, { subscriptions: [{ topic: doomed }, { topic: other }] });
+      const producer = new Producer(client);
+      await producer.send(doomed, 'lost with its topic');
+      const consumer = new SimpleConsumer(client, { group });
+      const [held] = await consumer.receive();
+      expect(held?.text()).toBe('lost with its topic');
+      await producer.send(doomed, 'never read');
+      await client.deleteTopic(doomed);
+      await producer.send(other, 'still flowing');
+      expect((await consumer.receive({ maxMessages: 32 })).map((m) => m.text())).toEqual(['still flowing']);
+      expect((await consumer.ack(held!))[0]).toMatchObject({ ok: false, code: 'RECEIPT_HANDLE_EXPIRED' });
+      expect((await client.getGroup(group)).subscriptions.map((sub) => sub.topic)).toEqual([doomed, other]);
+
+      await client.createTopic(doomed, { queueCount: 2 });
+      await producer.send(doomed, 'new topic, same name');
+      expect((await consumer.receive({ maxMessages: 32 })).map((m) => m.text())).toEqual(['new topic, same name']);
+    });
+
     it('answers the health check', async () => {
       const response = await fetch(`${server().url}/healthz`);
       expect(response.status).toBe(200);
