@@ -75,6 +75,7 @@ export const ROUTES = {
       'INVALID_TAG_EXPRESSION',
       'INVALID_ARGUMENT',
       'TOPIC_NOT_FOUND',
+      'GROUP_CONFLICT',
     ],
   }),
   getGroup: defineRoute({

@@ -137,7 +137,7 @@ export class Catalog {
     const existing = await this.store.getGroup(name);
     if (existing && existing.consumeMode !== consumeMode) {
       throw new NimbusError(
-        'INVALID_ARGUMENT',
+        'GROUP_CONFLICT',
         `Group "${name}" is ${existing.consumeMode}; delete it to change the consume mode.`,
       );
     }

@@ -60,8 +60,8 @@ export class PayloadTooLargeError extends ValidationError {}
 export class NotFoundError extends NimbusApiError {}
 
 /**
- * The request conflicts with the current state (409): a topic exists with another type,
- * or a receipt handle went stale.
+ * The request conflicts with the current state (409): a topic exists with another type or
+ * queue count, a group with another consume mode, or a receipt handle went stale.
  * @example
  * await client.createTopic('orders', { queueCount: 2 }).catch((e) => e instanceof ConflictError);
  */

@@ -54,9 +54,11 @@ export function describeAdminSuite(label: string, start: StartServer): void {
       ]);
       expect(await client.getGroup(group)).toEqual(updated);
       expect((await client.listGroups()).map((g) => g.name)).toContain(group);
+      // A valid request that contradicts the existing group: a conflict, like a topic's type or queue count.
       await expectApiError(client.createGroup(group, { subscriptions: [], consumeMode: 'BROADCASTING' }), {
-        code: 'INVALID_ARGUMENT',
-        status: 400,
+        code: 'GROUP_CONFLICT',
+        status: 409,
+        type: ConflictError,
       });
       await client.deleteGroup(group);
       await expectApiError(client.getGroup(group), { code: 'GROUP_NOT_FOUND', status: 404, type: NotFoundError });
