@@ -100,6 +100,8 @@ function responses(spec: RouteSpec): JsonObject {
     : { '204': { description: 'Done; no content.' } };
   const codes: ErrorCode[] = [...spec.errors, 'INTERNAL', 'STORE_THROTTLED', 'STORE_UNAVAILABLE'];
   if (spec.request || spec.query || spec.path.includes('{')) codes.push('INVALID_REQUEST');
+  // Values of the right type outside their range (see request-parsing.ts).
+  if (spec.request || spec.query) codes.push('INVALID_ARGUMENT');
   if (spec.request) codes.push('UNSUPPORTED_MEDIA_TYPE', 'REQUEST_TOO_LARGE');
   const byStatus = new Map<number, Set<ErrorCode>>();
   for (const code of codes) {

@@ -36,14 +36,25 @@ export function readJsonBody(request: ApiRequest): unknown {
   }
 }
 
-/** Validates with a schema; the first few issues become one INVALID_REQUEST message. */
+/** Issue codes of a value of the right type outside its range: the core's INVALID_ARGUMENT. */
+const RANGE_ISSUES: ReadonlySet<string> = new Set(['too_big', 'too_small']);
+
+/**
+ * Validates with a schema; the first few issues become one message. A request whose only
+ * faults are values out of range (a count of 0, a wait over 20 s, 101 receipt handles)
+ * answers INVALID_ARGUMENT like the broker does for the same mistake; anything else
+ * (wrong types, unknown fields, bad JSON shape) is INVALID_REQUEST.
+ */
 export function validate<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | 'query'): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
+  const code = result.error.issues.every((issue) => RANGE_ISSUES.has(issue.code))
+    ? 'INVALID_ARGUMENT'
+    : 'INVALID_REQUEST';
   const issues = result.error.issues.slice(0, 3).map((issue) => {
     const path = issue.path.map(String).join('.');
     return `${path === '' ? where : `${where}.${path}`}: ${issue.message}`;
   });
   const more = result.error.issues.length > 3 ? ` (and ${result.error.issues.length - 3} more)` : '';
-  throw new NimbusError('INVALID_REQUEST', `Invalid request ${where}. ${issues.join('; ')}${more}`);
+  throw new NimbusError(code, `Invalid request ${where}. ${issues.join('; ')}${more}`);
 }

@@ -157,7 +157,7 @@ export function describeLimitsSuite(label: string, start: StartServer): void {
       await expectApiError(new Producer(client).send(unique('missing'), 'x'), { code: 'TOPIC_NOT_FOUND', status: 404 });
     });
 
-    it('refuses receive and settle arguments out of range', async () => {
+    it('refuses arguments out of range with INVALID_ARGUMENT, as the core does', async () => {
       const { client } = server();
       const { groups } = await topicWithGroups(client, 1);
       const consumer = new SimpleConsumer(client, { group: groups[0]! });
@@ -167,11 +167,20 @@ export function describeLimitsSuite(label: string, start: StartServer): void {
         { invisibleDurationMs: 9_999 },
         { waitMs: 20_001 },
       ]) {
-        await expectApiError(consumer.receive(options), { code: 'INVALID_REQUEST', status: 400 });
+        await expectApiError(consumer.receive(options), { code: 'INVALID_ARGUMENT', status: 400 });
       }
-      await expectApiError(consumer.ack([]), { code: 'INVALID_REQUEST', status: 400 });
+      await expectApiError(consumer.ack([]), { code: 'INVALID_ARGUMENT', status: 400 });
       await expectApiError(consumer.nack(Array.from({ length: 101 }, () => 'h')), {
-        code: 'INVALID_REQUEST',
+        code: 'INVALID_ARGUMENT',
+        status: 400,
+      });
+      await expectApiError(consumer.nack('h', { delayMs: -1 }), { code: 'INVALID_ARGUMENT', status: 400 });
+      await expectApiError(server().client.createTopic(unique('t'), { queueCount: 65 }), {
+        code: 'INVALID_ARGUMENT',
+        status: 400,
+      });
+      await expectApiError(server().client.listDeadLetters(groups[0]!, { limit: 0 }), {
+        code: 'INVALID_ARGUMENT',
         status: 400,
       });
     });

@@ -36,7 +36,7 @@ export function describeRetentionSuite(label: string, start: StartServer): void 
       });
       for (const retentionHours of [0, 73]) {
         await expectApiError(client.createTopic(unique('t'), { retentionHours }), {
-          code: 'INVALID_REQUEST',
+          code: 'INVALID_ARGUMENT',
           status: 400,
         });
       }
