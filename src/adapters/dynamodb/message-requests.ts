@@ -114,17 +114,34 @@ export function putTombstone(
 
 /**
  * The floor of a queue: one tombstone covering everything the retention sweep removed,
- * so readers far behind skip it instead of waiting. Unconditional: it replaces items the
- * sweep has just read, all complete, where no writer can be in flight. It never expires.
+ * so readers far behind skip it instead of waiting. It replaces the queue's first item,
+ * which the sweep has just read: a segment (`previousSpan` undefined) or the floor with
+ * that span. Race prevented: two sweeps of one queue; the one that read a stale first item
+ * fails here and stops. It never expires.
  */
-export function putFloor(tables: TableNames, q: string, offset: number, span: number): PutItemCommandInput {
+export function putFloor(
+  tables: TableNames,
+  q: string,
+  offset: number,
+  span: number,
+  previousSpan: number | undefined,
+): PutItemCommandInput {
   return {
     TableName: tables.messages,
     Item: { q: S(q), o: N(offset), n: N(span), e: N(0) },
+    ...(previousSpan === undefined
+      ? { ConditionExpression: 'attribute_exists(m)' }
+      : {
+          ConditionExpression: 'attribute_not_exists(m) AND n = :previous',
+          ExpressionAttributeValues: { ':previous': N(previousSpan) },
+        }),
   };
 }
 
-/** The sweep's remainder of a partly expired segment, at an offset inside the old one (no writer targets it). */
+/**
+ * The sweep's remainder of a partly expired segment, at an offset inside the old one: no
+ * writer targets it, and after the floor's compare-and-set no other sweep does either.
+ */
 export function putSegmentRemainder(tables: TableNames, segment: Item): PutItemCommandInput {
   return { TableName: tables.messages, Item: segment };
 }

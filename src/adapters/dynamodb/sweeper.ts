@@ -15,6 +15,8 @@ const PAGE = 25;
 interface SweepPlan {
   /** The floor tombstone goes at `start` and covers [start, end). */
   start: number;
+  /** Span of the floor found at `start` (undefined when a segment is there): the compare-and-set value. */
+  startSpan?: number;
   end: number;
   /** Keys (offsets) of items now covered by the floor, other than `start` itself. */
   covered: number[];
@@ -72,8 +74,14 @@ export class Sweeper {
     // Index records and bodies first: a crash then leaves messages the next sweep finds again.
     await this.deleteIndexRecords(topic, plan.messages);
     if (plan.claimKeys.length > 0) await this.claimCheck?.deleteMany(plan.claimKeys);
+    // The floor next, as a compare-and-set: of two concurrent sweeps of a queue only one goes on.
+    const floor = await this.gateway.put(
+      'other',
+      'sweep',
+      putFloor(this.tables, q, plan.start, plan.end - plan.start, plan.startSpan),
+    );
+    if (!floor.ok) return 0;
     if (plan.remainder) await this.gateway.put('other', 'sweep', putSegmentRemainder(this.tables, plan.remainder));
-    await this.gateway.put('other', 'sweep', putFloor(this.tables, q, plan.start, plan.end - plan.start));
     const deletes: WriteRequest[] = plan.covered.map((offset) => ({
       DeleteRequest: { Key: { q: S(q), o: N(offset) } },
     }));
@@ -81,7 +89,11 @@ export class Sweeper {
     return plan.messages.length;
   }
 
-  /** Reads the queue from its oldest item up to the first live message (or the limit). */
+  /**
+   * Reads the queue from its oldest item up to the first live message (or the limit). Items
+   * a crashed sweep left under the floor are deleted too; a segment it left straddling the
+   * floor's end is cut there.
+   */
   private async plan(topic: string, queueId: number, now: number, limit: number): Promise<SweepPlan | undefined> {
     const q = queueKey(topic, queueId);
     let plan: SweepPlan | undefined;
@@ -90,9 +102,16 @@ export class Sweeper {
       const page = await this.gateway.query('other', 'sweep', queryForward(this.tables, q, 0, PAGE, false, startKey));
       for (const item of page.items.map(parseQueueItem)) {
         if (item.kind === 'head') return worthIt(plan);
-        plan ??= { start: item.offset, end: item.offset, covered: [], messages: [], claimKeys: [] };
+        plan ??= {
+          start: item.offset,
+          startSpan: item.kind === 'tombstone' ? item.count : undefined,
+          end: item.offset,
+          covered: [],
+          messages: [],
+          claimKeys: [],
+        };
         // A gap may be a reservation still being written: never sweep across one.
-        if (item.offset !== plan.end) return worthIt(plan);
+        if (item.offset > plan.end) return worthIt(plan);
         if (!this.absorb(plan, item, topic, queueId, now, limit)) return worthIt(plan);
       }
       startKey = page.lastKey;
@@ -100,15 +119,16 @@ export class Sweeper {
     return worthIt(plan);
   }
 
-  /** Adds an item (or its expired prefix) to the plan; false when the sweep must stop here. */
+  /** Adds an item (or its expired part) to the plan; false when the sweep must stop here. */
   private absorb(plan: SweepPlan, item: QueueItem, topic: string, queueId: number, now: number, limit: number) {
     if (item.kind === 'head') return false;
-    if (item.kind === 'tombstone') {
+    const skip = plan.end - item.offset;
+    if (item.kind === 'tombstone' || item.offset + item.count <= plan.end) {
       this.cover(plan, item.offset, item.count);
       return true;
     }
     const slots = decodeItemSlots(item, topic, queueId);
-    let kept = 0;
+    let kept = skip;
     while (kept < slots.length) {
       const slot = slots[kept] as Slot;
       if (slot.kind === 'message') {
@@ -137,7 +157,7 @@ export class Sweeper {
 
   private cover(plan: SweepPlan, offset: number, span: number): void {
     if (offset !== plan.start) plan.covered.push(offset);
-    plan.end = offset + span;
+    plan.end = Math.max(plan.end, offset + span);
   }
 
   private async deleteIndexRecords(topic: string, messages: readonly StoredMessage[]): Promise<void> {

@@ -175,6 +175,38 @@ describe('DynamoDB store under faults', () => {
     expect(await survivor.store.nextLeaseVisibleAt('billing')).toBeUndefined();
   });
 
+  it('two retention sweeps of one queue at once leave one consistent floor', async () => {
+    const w = await world();
+    const soon = w.clock.now() + 1_000;
+    const store = w.admin.store;
+    for (let batch = 0; batch < 4; batch++) {
+      const messages = Array.from({ length: 8 }, (_, i) => ({
+        msgId: `${String(batch).padStart(2, '0')}${String(i).padStart(30, '0')}`,
+        topic: 'orders',
+        queueId: 0,
+        body: encoder.encode(`m${batch}-${i}`),
+        keys: [`k${batch}`],
+        properties: {},
+        bornTimestamp: w.clock.now(),
+        storeTimestamp: w.clock.now(),
+        // The last batch's second half stays live: the sweep must cut that segment.
+        expireAt: batch === 3 && i >= 4 ? soon + 60_000 : soon,
+      }));
+      await store.append(messages);
+    }
+    w.clock.set(soon);
+    const removed = await Promise.all([store.sweepExpired(soon, 1_000), store.sweepExpired(soon, 1_000)]);
+    const more = await store.sweepExpired(soon, 1_000);
+    expect(removed[0]! + removed[1]! + more).toBeGreaterThanOrEqual(28);
+    expect(await store.sweepExpired(soon, 1_000)).toBe(0);
+    expect(await store.queueOffsets('orders', 1)).toEqual([{ queueId: 0, minOffset: 28, nextOffset: 32 }]);
+    const read = await store.readQueue('orders', 0, 0, 100, soon);
+    expect([read.messages.map((m) => text(m.body)), read.nextOffset]).toEqual([['m3-4', 'm3-5', 'm3-6', 'm3-7'], 32]);
+    w.clock.set(soon + 60_000);
+    expect(await store.sweepExpired(w.clock.now(), 1_000)).toBe(4);
+    expect(await store.queueOffsets('orders', 1)).toEqual([{ queueId: 0, minOffset: 32, nextOffset: 32 }]);
+  });
+
   it('retries injected throttling and surfaces STORE_THROTTLED only when retries run out', async () => {
     const w = await world();
     const seen: string[] = [];
