@@ -23,8 +23,8 @@ const POLL_INTERVAL_MS = 1_000;
 /** Messages read at once from a queue when a tag filter may skip most of them. */
 const FILTERED_READ_PAGE = 64;
 /**
- * Most queue offsets one pass of a receive examines, filtered-out ones included, so a
- * receive answers quickly; a long-poll goes on with the next pass at once.
+ * Most queue offsets and due leases one pass of a receive examines (filtered-out and
+ * dead-lettered ones included), so a receive answers quickly; a long-poll goes on at once.
  */
 const SCAN_BUDGET = 2_048;
 
@@ -32,7 +32,7 @@ const SCAN_BUDGET = 2_048;
 interface Pass {
   messages: ReceivedMessage[];
   progressed: boolean;
-  /** Offsets this pass may still examine. */
+  /** Offsets and leases this pass may still examine. */
   budget: number;
 }
 
@@ -104,7 +104,7 @@ export class Consumer {
 
   private async receiveOnce(group: Group, lane: string, max: number, invisibleMs: number): Promise<Pass> {
     const pass: Pass = { messages: [], progressed: false, budget: SCAN_BUDGET };
-    pass.messages = await this.redeliver(group, lane, max, invisibleMs);
+    await this.redeliver(group, lane, max, invisibleMs, pass);
     const subs = group.subscriptions;
     const start = this.rotation++;
     for (let i = 0; i < subs.length && pass.messages.length < max && pass.budget > 0; i++) {
@@ -115,40 +115,48 @@ export class Consumer {
     return pass;
   }
 
-  /** Due leases: unacked messages whose invisible time passed, or nacked ones whose delay passed. */
-  private async redeliver(group: Group, lane: string, max: number, invisibleMs: number) {
-    const out: ReceivedMessage[] = [];
+  /**
+   * Due leases: unacked messages whose invisible time passed, or nacked ones whose delay
+   * passed. Leases that are only disposed of (expired, or dead-lettered at their last
+   * attempt) do not use up the receive: it reads on, so deliverable ones behind them go out now.
+   */
+  private async redeliver(group: Group, lane: string, max: number, invisibleMs: number, pass: Pass): Promise<void> {
     const now = this.clock.now();
-    const due = await this.store.dueLeases(lane, now, max);
-    if (due.length === 0) return out;
-    const messages = await this.store.getMessages(due, now);
-    for (const [i, lease] of due.entries()) {
-      const message = messages[i];
-      if (!message) {
-        // Expired by retention while waiting for redelivery: never deliver it.
-        await this.store.deleteLeases([{ key: lease, token: lease.token }]);
-        continue;
+    while (pass.messages.length < max && pass.budget > 0) {
+      const wanted = max - pass.messages.length;
+      const due = await this.store.dueLeases(lane, now, wanted);
+      if (due.length === 0) return;
+      pass.budget -= due.length;
+      const messages = await this.store.getMessages(due, now);
+      for (const [i, lease] of due.entries()) {
+        const message = messages[i];
+        if (!message) {
+          // Expired by retention while waiting for redelivery: never deliver it.
+          await this.store.deleteLeases([{ key: lease, token: lease.token }]);
+          continue;
+        }
+        if (lease.attempt >= group.maxDeliveryAttempts) {
+          await this.store.deadLetter(lease, lease.token, {
+            group: group.name,
+            consumer: lane,
+            topic: lease.topic,
+            queueId: lease.queueId,
+            queueOffset: lease.queueOffset,
+            msgId: lease.msgId,
+            deliveryAttempts: lease.attempt,
+            deadAt: now,
+            reason: `not acknowledged after ${lease.attempt} delivery attempts`,
+          });
+          continue;
+        }
+        const update = { attempt: lease.attempt + 1, visibleAt: now + invisibleMs, token: this.ids.token() };
+        if (await this.store.updateLease(lease, lease.token, update)) {
+          pass.messages.push(toReceived(message, { ...lease, ...update }));
+        }
       }
-      if (lease.attempt >= group.maxDeliveryAttempts) {
-        await this.store.deadLetter(lease, lease.token, {
-          group: group.name,
-          consumer: lane,
-          topic: lease.topic,
-          queueId: lease.queueId,
-          queueOffset: lease.queueOffset,
-          msgId: lease.msgId,
-          deliveryAttempts: lease.attempt,
-          deadAt: now,
-          reason: `not acknowledged after ${lease.attempt} delivery attempts`,
-        });
-        continue;
-      }
-      const update = { attempt: lease.attempt + 1, visibleAt: now + invisibleMs, token: this.ids.token() };
-      if (await this.store.updateLease(lease, lease.token, update)) {
-        out.push(toReceived(message, { ...lease, ...update }));
-      }
+      // Fewer due than asked for: none is left.
+      if (due.length < wanted) return;
     }
-    return out;
   }
 
   private async receiveNew(

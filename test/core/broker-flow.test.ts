@@ -138,6 +138,26 @@ describe('broker flow over the SQLite store', () => {
     expect((await broker.deadLetters.list('billing')).map((l) => l.msgId)).toEqual([ignored!.msgId]);
   });
 
+  it('hands out a due redelivery that waits behind leases going to the DLQ, in the same receive', async () => {
+    const { broker, clock } = await ordersAndBilling(2);
+    await broker.producer.send('orders', [outgoing('p1'), outgoing('p2'), outgoing('p3')]);
+    const poison = await broker.consumer.receive('billing', { maxMessages: 3, invisibleDurationMs: 10_000 });
+    clock.advance(10_000);
+    expect(await broker.consumer.receive('billing', { maxMessages: 3, invisibleDurationMs: 10_000 })).toHaveLength(3);
+    clock.advance(1_000);
+    await broker.producer.send('orders', [outgoing('healthy')]);
+    const [healthy] = await broker.consumer.receive('billing', { invisibleDurationMs: 10_000 });
+    expect(healthy?.deliveryAttempt).toBe(1);
+    clock.advance(10_000);
+    // p1-p3 are due at their last attempt and go to the DLQ; the healthy one comes back at once.
+    const [again] = await broker.consumer.receive('billing', {});
+    expect(again?.msgId).toBe(healthy?.msgId);
+    expect(again?.deliveryAttempt).toBe(2);
+    expect((await broker.deadLetters.list('billing')).map((l) => l.msgId).sort()).toEqual(
+      poison.map((m) => m.msgId).sort(),
+    );
+  });
+
   it('filters by tag on the server and moves past messages that do not match', async () => {
     const { broker } = setup();
     await broker.catalog.putTopic('orders', { queueCount: 1 });
