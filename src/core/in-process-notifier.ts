@@ -15,6 +15,8 @@ export class InProcessNotifier implements Notifier {
   }
 
   wait(topics: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    // An abort event already fired will not fire again for this listener: return at once.
+    if (signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);

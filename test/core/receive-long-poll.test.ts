@@ -75,4 +75,10 @@ describe('long-poll receive', () => {
     expect(await broker.store.getCursors('billing', 'orders')).toEqual(new Map());
     expect(await broker.store.dueLeases('billing', Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
   });
+
+  it('does not wait on a signal that was aborted before the wait began', async () => {
+    const started = Date.now();
+    await new InProcessNotifier().wait(['orders'], 5_000, AbortSignal.abort());
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
 });
