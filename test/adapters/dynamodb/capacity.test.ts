@@ -21,7 +21,7 @@ afterAll(async () => {
 
 interface PerMessage {
   queues: number;
-  path: CapacityKind | 'send+receive+ack';
+  path: CapacityKind | 'send+receive+ack' | 'send with messageId';
   wcu: number;
   rcu: number;
 }
@@ -67,11 +67,34 @@ async function measure(queues: number): Promise<PerMessage[]> {
   return rows;
 }
 
+/** Idempotent sends claim their messageId first and complete the claim in one transaction with the segment. */
+async function measureIdempotentSend(): Promise<PerMessage> {
+  const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+  const topic = `idem${randomBytes(3).toString('hex')}`;
+  await broker.catalog.putTopic(topic, { queueCount: 1 });
+  const body = new Uint8Array(randomBytes(1024));
+  store.capacity.reset();
+  for (let sent = 0; sent < MESSAGES; sent += BATCH) {
+    await broker.producer.send(
+      topic,
+      Array.from({ length: BATCH }, (_, i) => ({ body, messageId: `order-${sent + i}` })),
+    );
+  }
+  const { wcu, rcu } = store.capacity.snapshot().byKind.send;
+  return { queues: 1, path: 'send with messageId', wcu: wcu / MESSAGES, rcu: rcu / MESSAGES };
+}
+
 describe('DynamoDB capacity per 1 KiB message (batches of 32, DynamoDB Local ReturnConsumedCapacity)', () => {
   it('stays within 1.5 WCU and 0.5 RCU end to end when a batch lands on one queue, and prints every figure', async () => {
     const rows = [...(await measure(1)), ...(await measure(2)), ...(await measure(8))];
     console.table(
       rows.map((row) => ({ queues: row.queues, path: row.path, wcu: row.wcu.toFixed(3), rcu: row.rcu.toFixed(3) })),
+    );
+    rows.push(await measureIdempotentSend());
+    console.table(
+      rows
+        .slice(-1)
+        .map((row) => ({ queues: row.queues, path: row.path, wcu: row.wcu.toFixed(3), rcu: row.rcu.toFixed(3) })),
     );
     const endToEnd = (queues: number) => rows.find((row) => row.queues === queues && row.path === 'send+receive+ack')!;
     // The floor is 1 WCU (the message written once); one batch per queue gets close to it.
@@ -82,5 +105,7 @@ describe('DynamoDB capacity per 1 KiB message (batches of 32, DynamoDB Local Ret
     expect(endToEnd(2).wcu).toBeLessThanOrEqual(1.6);
     expect(endToEnd(8).wcu).toBeLessThanOrEqual(2.2);
     for (const queues of [2, 8]) expect(endToEnd(queues).rcu).toBeLessThanOrEqual(0.5);
+    // Claim (1) plus a transaction (2x the segment and 2x the record): the price of idempotency.
+    expect(rows.at(-1)!.wcu).toBeLessThanOrEqual(5.5);
   }, 120_000);
 });
