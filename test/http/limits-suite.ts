@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type MessageType,
   type OutgoingMessage,
   PayloadTooLargeError,
   Producer,
@@ -146,14 +147,25 @@ export function describeLimitsSuite(label: string, start: StartServer): void {
 
     it('answers 422 for message types that are not supported yet, and 404 for a missing topic', async () => {
       const { client, broker } = server();
-      const topic = unique('fifo');
-      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 1 });
-      await expectApiError(new Producer(client).send(topic, { body: 'x', messageGroup: 'g' }), {
-        code: 'MESSAGE_TYPE_NOT_SUPPORTED',
-        status: 422,
-        type: UnsupportedError,
-      });
-      expect(await storedCount(broker, topic)).toBe(0);
+      const sends: [MessageType, OutgoingMessage][] = [
+        ['FIFO', { body: 'x', messageGroup: 'g' }],
+        ['DELAY', { body: 'x', delayMs: 1_000 }],
+        ['TRANSACTION', { body: 'x' }],
+      ];
+      for (const [messageType, message] of sends) {
+        const topic = unique(messageType.toLowerCase());
+        await client.createTopic(topic, { messageType, queueCount: 1 });
+        await expectApiError(new Producer(client).send(topic, message), {
+          code: 'MESSAGE_TYPE_NOT_SUPPORTED',
+          status: 422,
+          type: UnsupportedError,
+        });
+        await expectApiError(new Producer(client).send(topic, 'plain'), {
+          code: 'MESSAGE_TYPE_NOT_SUPPORTED',
+          status: 422,
+        });
+        expect(await storedCount(broker, topic)).toBe(0);
+      }
       await expectApiError(new Producer(client).send(unique('missing'), 'x'), { code: 'TOPIC_NOT_FOUND', status: 404 });
     });
 
