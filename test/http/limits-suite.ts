@@ -109,6 +109,18 @@ export function describeLimitsSuite(label: string, start: StartServer): void {
       await expectApiError(producer.sendBatch(topic, []), { code: 'INVALID_ARGUMENT', status: 400 });
     });
 
+    it('refuses a batch whose bodies total over 4 MiB with BATCH_TOO_LARGE, storing none of it', async () => {
+      const { client, broker } = server();
+      const { topic } = await topicWithGroups(client, 0, { queueCount: 1 });
+      const half = 'h'.repeat(2 * MiB + 1);
+      await expectApiError(new Producer(client).sendBatch(topic, [half, half]), {
+        code: 'BATCH_TOO_LARGE',
+        status: 413,
+        type: PayloadTooLargeError,
+      });
+      expect(await storedCount(broker, topic)).toBe(0);
+    });
+
     it('refuses bad topic, group and client names with their own codes', async () => {
       const { client } = server();
       for (const name of ['has space', 'x'.repeat(65), '%DLQ%g', 'dot.ted', 'ünï']) {
