@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { NimbusError } from '../../core/errors.ts';
 import type { Claim, Lease, LeaseKey, LeaseUpdate } from '../../core/ports/store.ts';
 import { num, S, str } from './attributes.ts';
 import {
@@ -89,6 +90,10 @@ export class Consumption {
     }
     const batches = new Map<string, Lease[]>();
     for (const lease of claim.leases) batches.set(lease.batchId, [...(batches.get(lease.batchId) ?? []), lease]);
+    if (batches.size > 99) {
+      // One transaction holds at most 100 items: the cursor and one lease item per batch.
+      throw new NimbusError('INVALID_ARGUMENT', `A claim holds leases of at most 99 batches (got ${batches.size}).`);
+    }
     const merges = new Map<string, Item>();
     for (let attempt = 0; attempt < 4; attempt++) {
       const items = [
