@@ -23,7 +23,16 @@ ${DLQ_HELP}
 
 Every command but start takes --endpoint URL (env NIMBUS_ENDPOINT, default http://127.0.0.1:9800) and --json.`;
 
-const clientFor = (endpoint: string) => new Client({ endpoint, signer: lazySigner(endpoint) });
+const clientFor = (endpoint: string) => new Client({ endpoint, signer: lazySigner(checkedEndpoint(endpoint)) });
+
+/** A mistyped --endpoint is a usage error, not a network failure. */
+function checkedEndpoint(endpoint: string): string {
+  const url = URL.parse(endpoint);
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+    throw new UsageError(`--endpoint must be an http:// or https:// URL (got "${endpoint}")`);
+  }
+  return endpoint;
+}
 
 /**
  * SigV4 for AWS deployments (see src/signer). The signer and its AWS credential chain load

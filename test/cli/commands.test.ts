@@ -23,7 +23,7 @@ afterAll(async () => {
   await store.close();
 });
 
-/** Runs one `nimbus` invocation in this process against the test server, capturing its output. */
+/** Runs one `nimbus` invocation in this process (against the test server unless --endpoint is given), capturing its output. */
 async function nimbus(...args: string[]): Promise<Run> {
   let stdout = '';
   let stderr = '';
@@ -42,7 +42,7 @@ async function nimbus(...args: string[]): Promise<Run> {
     stderr += `${parts.join(' ')}\n`;
   });
   try {
-    const code = await main([...args, '--endpoint', server.url]);
+    const code = await main(args.includes('--endpoint') ? args : [...args, '--endpoint', server.url]);
     return { code, stdout, stderr };
   } finally {
     for (const spy of [out, err, log, error]) spy.mockRestore();
@@ -148,5 +148,10 @@ describe('nimbus commands against a running broker', () => {
     expect(usage.code).toBe(2);
     expect(JSON.parse(usage.stderr)).toMatchObject({ error: { code: 'USAGE' } });
     expect((await nimbus('dlq', 'frob')).stderr).toContain('unknown dlq action "frob"');
+    for (const endpoint of ['not-a-url', 'ftp://broker.example']) {
+      const wrong = await nimbus('topic', 'list', '--endpoint', endpoint);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toContain('--endpoint must be an http:// or https:// URL');
+    }
   });
 });
