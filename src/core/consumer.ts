@@ -18,6 +18,9 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
 }
 
+/** How often one receive retries a queue after other receivers claimed its next range first. */
+const MAX_CLAIM_CONFLICTS = 8;
+
 /** Upper bound on a long-poll sleep between store checks when no signal arrives. */
 const POLL_INTERVAL_MS = 1_000;
 /** Messages read at once from a queue when a tag filter may skip most of them. */
@@ -194,6 +197,7 @@ export class Consumer {
     pass: Pass,
   ): Promise<void> {
     let from = cursor;
+    let conflicts = 0;
     while (pass.messages.length < max && pass.budget > 0) {
       const wanted = max - pass.messages.length;
       // Without a filter every message is taken: read exactly what is wanted (bodies can be 4 MiB).
@@ -225,8 +229,16 @@ export class Consumer {
         });
       }
       const claimed = await this.store.claim({ consumer: lane, topic, queueId, fromOffset: from, toOffset, leases });
-      // Lost the race for this range to another receiver: it hands these out, we move on.
-      if (!claimed) return;
+      if (!claimed) {
+        // Another receiver of the lane claimed this range first: it hands those out. Go on from
+        // where it left the cursor, so concurrent receivers on one busy queue don't come back
+        // empty while messages are waiting.
+        if (++conflicts > MAX_CLAIM_CONFLICTS) return;
+        const moved = (await this.store.getCursors(lane, topic)).get(queueId);
+        if (moved === undefined || moved <= from) return;
+        from = moved;
+        continue;
+      }
       pass.progressed = true;
       pass.budget -= toOffset - from;
       delivered.forEach((message, j) => {

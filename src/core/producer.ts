@@ -66,7 +66,9 @@ export class Producer {
       throw new NimbusError('BATCH_TOO_LARGE', `A batch's bodies total at most ${LIMITS.maxBatchBytes} bytes.`);
     }
     const now = this.clock.now();
-    const records = messages.map((message) => this.toRecord(topic, message, now));
+    // A batch goes to one queue, as in RocketMQ: it lands as one write with one offset reservation.
+    const queueId = this.pickQueue(topic);
+    const records = messages.map((message) => this.toRecord(topic, message, now, queueId));
     const appended = await this.store.append(records);
     this.notifier.publish(topic.name);
     return appended.map(({ message, duplicate }) => ({
@@ -102,11 +104,11 @@ export class Producer {
     );
   }
 
-  private toRecord(topic: Topic, message: OutgoingMessage, now: number): MessageToAppend {
+  private toRecord(topic: Topic, message: OutgoingMessage, now: number, queueId: number): MessageToAppend {
     return {
       msgId: this.ids.messageId(now),
       topic: topic.name,
-      queueId: this.pickQueue(topic),
+      queueId,
       body: message.body,
       tag: message.tag,
       keys: message.keys ?? [],
@@ -120,7 +122,7 @@ export class Producer {
     };
   }
 
-  /** Round-robin over the topic's queues, so queues (partitions) fill evenly. */
+  /** Round-robin over the topic's queues per send call, so queues (partitions) fill evenly. */
   private pickQueue(topic: Topic): number {
     const next = this.nextQueue.get(topic.name) ?? 0;
     this.nextQueue.set(topic.name, (next + 1) % topic.queueCount);

@@ -167,7 +167,7 @@ export function describeDeliverySuite(label: string, start: StartServer): void {
       expect(json!.storeTimestamp).toBeGreaterThanOrEqual(json!.bornTimestamp);
     });
 
-    it('spreads a batch over the queues and answers one result per message, in order', async () => {
+    it('puts a batch on one queue, consecutive batches on the next queues, one result per message in order', async () => {
       const { client } = server();
       const { topic } = await topicWithGroups(client, 0, { queueCount: 4 });
       const results = await new Producer(client).sendBatch(
@@ -175,8 +175,13 @@ export function describeDeliverySuite(label: string, start: StartServer): void {
         Array.from({ length: 32 }, (_, i) => ({ body: `m${i}`, keys: [`k${i}`] })),
       );
       expect(results).toHaveLength(32);
-      expect(new Set(results.map((r) => r.queueId)).size).toBe(4);
+      expect(new Set(results.map((r) => r.queueId)).size).toBe(1);
+      expect(results.map((r) => r.queueOffset)).toEqual(results.map((_, i) => (results[0]?.queueOffset ?? 0) + i));
       expect(new Set(results.map((r) => r.msgId)).size).toBe(32);
+      const queues = new Set<number>();
+      for (let i = 0; i < 4; i++)
+        queues.add((await new Producer(client).sendBatch(topic, ['a', 'b']))[0]?.queueId ?? -1);
+      expect(queues.size).toBe(4);
     });
   });
 }
