@@ -38,7 +38,7 @@ export async function runDynamoDbBench(options: Options): Promise<Record<string,
       ['phase', 'messages', 'wcuPerMsg', 'rcuPerMsg'],
     );
     const byOperation = store.capacity.snapshot().byOperation;
-    const scenarios = await options.runScenarios(server.url, options.quick ? 0.02 : 0.1, 200);
+    const scenarios = await options.runScenarios(server.url, options.quick ? 0.02 : 0.1, 50);
     printScenarios('Embedded server on DynamoDB Local, HTTP on loopback, 1 KiB bodies', scenarios);
     return { capacity, capacityByOperationLastPath: byOperation, scenarios };
   } finally {
