@@ -1,0 +1,72 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local.ts';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'bin', 'nimbus.js');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+describe('nimbus start --store dynamodb', () => {
+  let local: DynamoDbLocal;
+  let broker: ChildProcess;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    local = await startDynamoDbLocal();
+    const port = await freePort();
+    endpoint = `http://127.0.0.1:${port}`;
+    broker = spawn(
+      process.execPath,
+      [cli, 'start', '--port', String(port), '--store', 'dynamodb', '--dynamodb-endpoint', local.endpoint],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AWS_REGION: 'us-east-1' } },
+    );
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`broker did not start:\n${output}`)), 60_000);
+      broker.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('listening on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      broker.stderr?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      broker.once('exit', (code) => reject(new Error(`broker exited with ${code}:\n${output}`)));
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (broker?.exitCode === null) {
+      broker.kill('SIGTERM');
+      await new Promise((resolve) => broker.once('exit', resolve));
+    }
+    await local?.stop();
+  });
+
+  it('creates its tables and serves topics, sends and receives', async () => {
+    const nimbus = async (...args: string[]) =>
+      (await run(process.execPath, [cli, ...args, '--endpoint', endpoint], { cwd: root })).stdout;
+    await nimbus('topic', 'create', 'ddb-orders', '--queues', '2');
+    await nimbus('group', 'create', 'ddb-billing', '--subscribe', 'ddb-orders');
+    const sent = JSON.parse(await nimbus('send', 'ddb-orders', 'stored in DynamoDB', '--json'));
+    const received = JSON.parse(await nimbus('receive', 'ddb-billing', '--max', '5', '--ack', '--json'));
+    expect(received.messages).toHaveLength(1);
+    expect(received.messages[0]).toMatchObject({ msgId: sent.msgId, body: 'stored in DynamoDB', acked: true });
+  });
+});
