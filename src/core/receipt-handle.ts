@@ -7,13 +7,23 @@ export interface ReceiptHandle extends LeaseKey {
   attempt: number;
 }
 
+/** Separates the fields; none of them can contain it (names, client ids and tokens exclude `~`). */
+const SEP = '~';
+const VERSION = 'h2';
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const LANE = /^[A-Za-z0-9_-]{1,64}(@[A-Za-z0-9_.:@-]{1,128})?$/;
+const BATCH = /^[A-Za-z0-9_.-]{1,64}$/;
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+const INTEGER = /^(0|[1-9][0-9]{0,15})$/;
+
 /**
  * Encodes a lease as an opaque, URL-safe receipt handle. Handles are self-describing so
- * that ack/nack need no lookup table; the token fences a handle to one delivery.
+ * that ack/nack need no lookup table; the token fences a handle to one delivery. Plain
+ * fields joined by `~`: decoding is a split, which matters at tens of thousands of acks/s.
  */
 export function encodeReceiptHandle(handle: ReceiptHandle): string {
-  const parts = [
-    'v1',
+  return [
+    VERSION,
     handle.consumer,
     handle.topic,
     handle.queueId,
@@ -21,29 +31,39 @@ export function encodeReceiptHandle(handle: ReceiptHandle): string {
     handle.batchId,
     handle.token,
     handle.attempt,
-  ];
-  return toBase64Url(JSON.stringify(parts));
+  ].join(SEP);
 }
 
 export function decodeReceiptHandle(text: string): ReceiptHandle {
-  try {
-    const parts: unknown = JSON.parse(fromBase64Url(text));
-    if (Array.isArray(parts) && parts.length === 8 && parts[0] === 'v1') {
-      const [, consumer, topic, queueId, queueOffset, batchId, token, attempt] = parts;
-      if (
-        typeof consumer === 'string' &&
-        typeof topic === 'string' &&
-        Number.isSafeInteger(queueId) &&
-        Number.isSafeInteger(queueOffset) &&
-        typeof batchId === 'string' &&
-        typeof token === 'string' &&
-        Number.isSafeInteger(attempt)
-      ) {
-        return { consumer, topic, queueId, queueOffset, batchId, token, attempt };
-      }
-    }
-  } catch {
-    // fall through: any decoding failure is the same client error
+  const parts = text.length <= 512 ? text.split(SEP) : [];
+  const [version, consumer, topic, queueId, queueOffset, batchId, token, attempt] = parts;
+  if (
+    parts.length === 8 &&
+    version === VERSION &&
+    consumer !== undefined &&
+    LANE.test(consumer) &&
+    topic !== undefined &&
+    NAME.test(topic) &&
+    queueId !== undefined &&
+    INTEGER.test(queueId) &&
+    queueOffset !== undefined &&
+    INTEGER.test(queueOffset) &&
+    batchId !== undefined &&
+    BATCH.test(batchId) &&
+    token !== undefined &&
+    TOKEN.test(token) &&
+    attempt !== undefined &&
+    INTEGER.test(attempt)
+  ) {
+    return {
+      consumer,
+      topic,
+      queueId: Number(queueId),
+      queueOffset: Number(queueOffset),
+      batchId,
+      token,
+      attempt: Number(attempt),
+    };
   }
   throw new NimbusError('INVALID_RECEIPT_HANDLE', 'The receipt handle is malformed.');
 }
@@ -52,17 +72,4 @@ export function decodeReceiptHandle(text: string): ReceiptHandle {
 export function groupOfLane(consumer: string): string {
   const at = consumer.indexOf('@');
   return at === -1 ? consumer : consumer.slice(0, at);
-}
-
-function toBase64Url(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-}
-
-function fromBase64Url(text: string): string {
-  const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-  const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
-  return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
 }
