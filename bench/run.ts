@@ -1,13 +1,14 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startEmbeddedProcess } from './embedded-process.ts';
+import { startEmbeddedProcess, startFloorProcess } from './embedded-process.ts';
 import { BenchClient } from './http-client.ts';
 import { printScenarios, writeJson } from './report.ts';
 import {
   batchedSends,
   concurrentSends,
   endToEndLatency,
+  floorSends,
   receiveAndAck,
   type ScenarioResult,
   sequentialSends,
@@ -40,6 +41,22 @@ async function runScenarios(endpoint: string, scale: number, e2eRate = 1_000): P
   return results;
 }
 
+/** The same client against an empty Node HTTP server: what this machine's HTTP allows at best. */
+async function measureFloor(scale: number): Promise<ScenarioResult[]> {
+  const floor = await startFloorProcess();
+  const client = new BenchClient(floor.endpoint);
+  try {
+    const n = (count: number) => Math.max(1, Math.round(count * scale));
+    await floorSends(client, n(500), 1);
+    const results = [await floorSends(client, n(5_000), 1), await floorSends(client, n(60_000), 64)];
+    printScenarios('Floor: empty Node HTTP server, same client (no broker, no disk)', results);
+    return results;
+  } finally {
+    client.close();
+    await floor.stop();
+  }
+}
+
 async function main() {
   const store = values.store as string;
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version };
@@ -53,6 +70,7 @@ async function main() {
     } finally {
       await server.stop();
     }
+    output.floor = await measureFloor(quick ? 0.1 : 1);
   } else if (store === 'dynamodb') {
     const { runDynamoDbBench } = await import('./dynamodb-bench.ts');
     Object.assign(output, await runDynamoDbBench({ quick, runScenarios }));

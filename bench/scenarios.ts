@@ -217,3 +217,26 @@ export async function endToEndLatency(
     met: p99 <= 5 && latencies.length === total,
   };
 }
+
+/** POSTs of a 1 KiB body to an empty server, one at a time or with `inFlight` concurrent. */
+export async function floorSends(client: BenchClient, count: number, inFlight: number): Promise<ScenarioResult> {
+  const latencies: number[] = new Array(count);
+  const started = nowMs();
+  await runConcurrent(count, inFlight, async (i) => {
+    const t0 = nowMs();
+    await client.request('POST', '/floor', { body: BODY_1KIB });
+    latencies[i] = nowMs() - t0;
+  });
+  const seconds = (nowMs() - started) / 1000;
+  const { p50, p99 } = percentiles(latencies);
+  return {
+    name: `floor: POST, ${inFlight} in flight`,
+    messages: count,
+    seconds: round(seconds),
+    msgsPerSec: Math.round(count / seconds),
+    p50Ms: p50,
+    p99Ms: p99,
+    target: '(reference)',
+    met: true,
+  };
+}
