@@ -12,6 +12,8 @@ import type { Statements } from './statements.ts';
  */
 export function appendMessages(sql: Statements, messages: readonly MessageToAppend[]): AppendResult[] {
   const results: AppendResult[] = [];
+  // Heads read once and written once per queue of the batch (a batch usually fills one queue).
+  const heads = new Map<string, { topic: string; queueId: number; next: number }>();
   for (const message of messages) {
     if (message.messageId !== undefined) {
       const existing = sql.findByMessageId.get(message.topic, message.messageId) as Row | undefined;
@@ -22,13 +24,23 @@ export function appendMessages(sql: Statements, messages: readonly MessageToAppe
       }
       if (existing) sql.releaseMessageId.run(existing['id'] as number);
     }
-    const head = sql.getHead.get(message.topic, message.queueId) as Row | undefined;
-    const queueOffset = (head?.['next_offset'] as number | undefined) ?? 0;
+    const headKey = `${message.queueId}:${message.topic}`;
+    let head = heads.get(headKey);
+    if (!head) {
+      const row = sql.getHead.get(message.topic, message.queueId) as Row | undefined;
+      head = {
+        topic: message.topic,
+        queueId: message.queueId,
+        next: (row?.['next_offset'] as number | undefined) ?? 0,
+      };
+      heads.set(headKey, head);
+    }
+    const queueOffset = head.next++;
     const inserted = sql.insertMessage.run(...messageInsertValues(message, queueOffset));
     for (const key of message.keys) sql.insertKey.run(message.topic, key, inserted.lastInsertRowid);
-    sql.setHead.run(message.topic, message.queueId, queueOffset + 1);
     results.push({ message: { ...message, queueOffset }, duplicate: false });
   }
+  for (const head of heads.values()) sql.setHead.run(head.topic, head.queueId, head.next);
   return results;
 }
 
