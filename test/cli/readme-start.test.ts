@@ -1,24 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, spawnUntilReady } from '../support/processes.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** Runs the `nimbus` command the way a user does, with the project's Node 24. */
 async function nimbus(endpoint: string, ...args: string[]) {
@@ -37,26 +26,15 @@ describe('README quick start: npm start, then the CLI', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'nimbus-cli-'));
     const port = await freePort();
     endpoint = `http://127.0.0.1:${port}`;
-    child = spawn('npm', ['start', '--', '--port', String(port), '--data-dir', dataDir], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('listening on')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.stderr?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      child.on('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
-    });
+    child = await spawnUntilReady(
+      'npm',
+      ['start', '--', '--port', String(port), '--data-dir', dataDir],
+      'listening on',
+      {
+        cwd: root,
+        detached: true,
+      },
+    );
   });
 
   afterAll(async () => {

@@ -1,24 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local.ts';
+import { freePort, spawnUntilReady } from '../support/processes.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'bin', 'nimbus.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe('nimbus start --store dynamodb', () => {
   let local: DynamoDbLocal;
@@ -29,26 +18,12 @@ describe('nimbus start --store dynamodb', () => {
     local = await startDynamoDbLocal();
     const port = await freePort();
     endpoint = `http://127.0.0.1:${port}`;
-    broker = spawn(
+    broker = await spawnUntilReady(
       process.execPath,
       [cli, 'start', '--port', String(port), '--store', 'dynamodb', '--dynamodb-endpoint', local.endpoint],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AWS_REGION: 'us-east-1' } },
+      'listening on',
+      { cwd: root, env: { ...process.env, AWS_REGION: 'us-east-1' } },
     );
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`broker did not start:\n${output}`)), 60_000);
-      broker.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('listening on')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      broker.stderr?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      broker.once('exit', (code) => reject(new Error(`broker exited with ${code}:\n${output}`)));
-    });
   }, 120_000);
 
   afterAll(async () => {

