@@ -68,7 +68,7 @@ export class NotFoundError extends NimbusApiError {}
 export class ConflictError extends NimbusApiError {}
 
 /**
- * The broker does not support this yet (422), e.g. a message type not implemented.
+ * The broker does not support this yet (422), e.g. sending to a message type that is still to come.
  * @example
  * await producer.send('fifo-topic', 'x').catch((e) => e instanceof UnsupportedError);
  */
