@@ -58,6 +58,9 @@ export class Settlement {
    * Negative acknowledgement: the message comes back after `delayMs`, by default after
    * RocketMQ's backoff for its attempt (10s, 30s, 1m, ...). At the group's last attempt
    * it goes to the dead-letter queue instead.
+   * @example
+   * await settlement.nack('billing', [message.receiptHandle]); // back after the backoff
+   * await settlement.nack('billing', [message.receiptHandle], 0); // back at once
    */
   async nack(groupName: string, receiptHandles: readonly string[], delayMs?: number): Promise<SettleResult[]> {
     const group = await this.catalog.getGroup(groupName);
@@ -105,6 +108,8 @@ export class Settlement {
   /**
    * Extends or shortens the invisible time of a delivery; returns the new receipt handle
    * (the old one stops working).
+   * @example
+   * const { receiptHandle } = await settlement.changeInvisibleDuration('billing', message.receiptHandle, 120_000);
    */
   async changeInvisibleDuration(
     groupName: string,
