@@ -22,6 +22,7 @@ import {
   type LambdaEnvironment,
   startLambdaEnvironment,
 } from './lambda-harness.ts';
+import { recordedCalls, uncoveredCalls } from './store-calls.ts';
 
 let env: LambdaEnvironment;
 let http: HttpHandlers;
@@ -223,6 +224,13 @@ describe.concurrent('background and redelivery', () => {
   it('rejects a schedule input that is not a subscription', async () => {
     const handler = createPushDeliverHandler(inProcessInvoker({}));
     await expect(invoke(handler, { subscription: { group: 'payouts' } }, 'push-deliver')).rejects.toThrow();
+  });
+});
+
+describe('IAM', () => {
+  it('allowed every store call these tests made to the role of the function that made it', () => {
+    expect(recordedCalls().length).toBeGreaterThan(0);
+    expect(uncoveredCalls()).toEqual([]);
   });
 });
 

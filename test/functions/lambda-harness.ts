@@ -3,9 +3,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { HTTP_ROUTES, type HttpFunctionName } from '../../lib/api-routes.ts';
+import type { FunctionName } from '../../lib/function-bundling.ts';
 import { ensureTables, tableDefinitions } from '../../src/adapters/dynamodb/index.ts';
 import { lambdaContext } from '../../src/push/in-process-invoker.ts';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
+import { asFunction, recordStoreCalls } from './store-calls.ts';
 
 export const REGION = 'us-east-1';
 export const API_HOST = 'a1b2c3d4e5.execute-api.us-east-1.amazonaws.com';
@@ -48,6 +50,7 @@ export async function startLambdaEnvironment(): Promise<LambdaEnvironment> {
   const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION });
   await ensureTables(client, Object.values(tableDefinitions(tablePrefix)));
   client.destroy();
+  recordStoreCalls(tablePrefix);
   return {
     tablePrefix,
     bucket,
@@ -58,9 +61,17 @@ export async function startLambdaEnvironment(): Promise<LambdaEnvironment> {
   };
 }
 
-/** Invokes a handler the way Lambda does: the event and a fresh context with the function's timeout. */
-export function invoke<E, R>(entry: LambdaEntry<E, R>, event: E, functionName: string, timeoutMs = 29_000): Promise<R> {
-  return entry(event, lambdaContext(functionName, { timeoutMs, memoryLimitInMB: 256 }));
+/**
+ * Invokes a handler the way Lambda does: the event and a fresh context with the function's
+ * timeout. The store calls it makes are recorded as this function's (store-calls.ts).
+ */
+export function invoke<E, R>(
+  entry: LambdaEntry<E, R>,
+  event: E,
+  functionName: FunctionName,
+  timeoutMs = 29_000,
+): Promise<R> {
+  return asFunction(functionName, () => entry(event, lambdaContext(functionName, { timeoutMs, memoryLimitInMB: 256 })));
 }
 
 export interface HttpCall {
