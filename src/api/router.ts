@@ -9,6 +9,11 @@ export interface ApiOptions {
   logger?: ApiLogger;
   /** Checks every response against its schema (tests use it to keep /openapi.json honest). */
   validateResponses?: boolean;
+  /**
+   * Most body bytes one receive response carries (at least one message always goes out); the
+   * rest stays for the next receive. Set by transports with a response limit. @default no limit
+   */
+  maxReceiveBodyBytes?: number;
 }
 
 /** A request handler over a set of routes. */

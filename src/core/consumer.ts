@@ -15,6 +15,12 @@ export interface ReceiveOptions {
   waitMs?: number;
   /** Required for broadcasting groups: each client id keeps its own progress. */
   clientId?: string;
+  /**
+   * Stop adding messages once their bodies would add up to more than this many bytes; the
+   * rest stays for the next receive (cursor and due leases untouched). One message always
+   * goes out. For transports with a response limit (Lambda behind API Gateway: 6 MB).
+   */
+  maxBodyBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -37,6 +43,22 @@ interface Pass {
   progressed: boolean;
   /** Offsets and leases this pass may still examine. */
   budget: number;
+  /** Body bytes of `messages`, and the most they may reach (see ReceiveOptions.maxBodyBytes). */
+  bodyBytes: number;
+  maxBodyBytes: number;
+  /** A message did not fit into maxBodyBytes: the pass hands out what it has. */
+  full: boolean;
+}
+
+/** Whether one more message with this body still fits into the pass (the first one always does). */
+function fits(pass: Pass, pendingCount: number, pendingBytes: number, body: Uint8Array): boolean {
+  if (pass.messages.length + pendingCount === 0) return true;
+  return pass.bodyBytes + pendingBytes + body.length <= pass.maxBodyBytes;
+}
+
+function hand(pass: Pass, message: ReceivedMessage): void {
+  pass.messages.push(message);
+  pass.bodyBytes += message.body.length;
 }
 
 /**
@@ -90,7 +112,7 @@ export class Consumer {
     for (;;) {
       // The caller went away: what we claimed now would stay hidden from everyone for nothing.
       if (options.signal?.aborted) return [];
-      const pass = await this.receiveOnce(group, lane, max, invisibleMs);
+      const pass = await this.receiveOnce(group, lane, max, invisibleMs, options.maxBodyBytes ?? Infinity);
       const remaining = deadline - this.clock.now();
       if (pass.messages.length > 0 || remaining <= 0) return pass.messages;
       // Only filtered-out messages so far: there may be matching ones further on, look at once.
@@ -105,12 +127,25 @@ export class Consumer {
     }
   }
 
-  private async receiveOnce(group: Group, lane: string, max: number, invisibleMs: number): Promise<Pass> {
-    const pass: Pass = { messages: [], progressed: false, budget: SCAN_BUDGET };
+  private async receiveOnce(
+    group: Group,
+    lane: string,
+    max: number,
+    invisibleMs: number,
+    maxBodyBytes: number,
+  ): Promise<Pass> {
+    const pass: Pass = {
+      messages: [],
+      progressed: false,
+      budget: SCAN_BUDGET,
+      bodyBytes: 0,
+      maxBodyBytes,
+      full: false,
+    };
     await this.redeliver(group, lane, max, invisibleMs, pass);
     const subs = group.subscriptions;
     const start = this.rotation++;
-    for (let i = 0; i < subs.length && pass.messages.length < max && pass.budget > 0; i++) {
+    for (let i = 0; i < subs.length && pass.messages.length < max && pass.budget > 0 && !pass.full; i++) {
       const sub = subs[(start + i) % subs.length];
       if (!sub) continue;
       await this.receiveNew(group, lane, sub.topic, parseTagExpression(sub.tagExpression), max, invisibleMs, pass);
@@ -125,7 +160,7 @@ export class Consumer {
    */
   private async redeliver(group: Group, lane: string, max: number, invisibleMs: number, pass: Pass): Promise<void> {
     const now = this.clock.now();
-    while (pass.messages.length < max && pass.budget > 0) {
+    while (pass.messages.length < max && pass.budget > 0 && !pass.full) {
       const wanted = max - pass.messages.length;
       const due = await this.store.dueLeases(lane, now, wanted);
       if (due.length === 0) return;
@@ -152,9 +187,14 @@ export class Consumer {
           });
           continue;
         }
+        if (!fits(pass, 0, 0, message.body)) {
+          // Left due: the next receive redelivers it.
+          pass.full = true;
+          return;
+        }
         const update = { attempt: lease.attempt + 1, visibleAt: now + invisibleMs, token: this.ids.token() };
         if (await this.store.updateLease(lease, lease.token, update)) {
-          pass.messages.push(toReceived(message, { ...lease, ...update }));
+          hand(pass, toReceived(message, { ...lease, ...update }));
         }
       }
       // Fewer due than asked for: none is left.
@@ -175,7 +215,7 @@ export class Consumer {
     if (!topic) return;
     const cursors = await this.cursorsFor(group, lane, topic.name, topic.queueCount);
     const start = this.rotation++;
-    for (let i = 0; i < topic.queueCount && pass.messages.length < max && pass.budget > 0; i++) {
+    for (let i = 0; i < topic.queueCount && pass.messages.length < max && pass.budget > 0 && !pass.full; i++) {
       const queueId = (start + i) % topic.queueCount;
       await this.receiveFromQueue(lane, topic.name, queueId, cursors.get(queueId) ?? 0, filter, max, invisibleMs, pass);
     }
@@ -198,7 +238,7 @@ export class Consumer {
   ): Promise<void> {
     let from = cursor;
     let conflicts = 0;
-    while (pass.messages.length < max && pass.budget > 0) {
+    while (pass.messages.length < max && pass.budget > 0 && !pass.full) {
       const wanted = max - pass.messages.length;
       // Without a filter every message is taken: read exactly what is wanted (bodies can be 4 MiB).
       const limit = filter.expression === '*' ? wanted : Math.min(Math.max(wanted, FILTERED_READ_PAGE), pass.budget);
@@ -209,12 +249,21 @@ export class Consumer {
       const leases: Lease[] = [];
       const delivered: StoredMessage[] = [];
       let toOffset = read.nextOffset;
+      let deliveredBytes = 0;
+      let bodiesFull = false;
       for (const message of read.messages) {
         if (delivered.length === wanted) {
           toOffset = message.queueOffset;
           break;
         }
         if (!filter.matches(message.tag)) continue;
+        if (!fits(pass, delivered.length, deliveredBytes, message.body)) {
+          // The cursor stops before it: the next receive starts with this message.
+          toOffset = message.queueOffset;
+          bodiesFull = true;
+          break;
+        }
+        deliveredBytes += message.body.length;
         delivered.push(message);
         leases.push({
           consumer: lane,
@@ -228,6 +277,10 @@ export class Consumer {
           token: this.ids.token(),
         });
       }
+      if (toOffset === from) {
+        pass.full = bodiesFull;
+        return;
+      }
       const claimed = await this.store.claim({ consumer: lane, topic, queueId, fromOffset: from, toOffset, leases });
       if (!claimed) {
         // Another receiver of the lane claimed this range first: it hands those out. Go on from
@@ -240,12 +293,13 @@ export class Consumer {
         continue;
       }
       pass.progressed = true;
+      pass.full = bodiesFull;
       pass.budget -= toOffset - from;
       delivered.forEach((message, j) => {
-        pass.messages.push(toReceived(message, leases[j] as Lease));
+        hand(pass, toReceived(message, leases[j] as Lease));
       });
       // Fewer than asked for: the read reached the queue's end.
-      if (read.messages.length < limit) return;
+      if (read.messages.length < limit || pass.full) return;
       from = toOffset;
     }
   }

@@ -8,13 +8,14 @@ import type { SettleResultBody } from '../types.ts';
 import { receivedMessageView } from '../views.ts';
 
 /** Receive, ack, nack and change-invisible-duration. */
-export function consumeRoutes(broker: Broker): BoundRoute[] {
+export function consumeRoutes(broker: Broker, options: ApiOptions = {}): BoundRoute[] {
   return [
     implement(ROUTES.receive, async (context) => {
       // Clustering groups do not use the client id, but a malformed one is still a client error.
       if (context.body.clientId !== undefined) assertClientId(context.body.clientId);
       const messages = await broker.consumer.receive(param(context, 'group'), {
         ...context.body,
+        maxBodyBytes: options.maxReceiveBodyBytes,
         // The transport aborts this when the client disconnects: the long-poll stops at once.
         signal: context.request.signal,
       });
@@ -49,5 +50,5 @@ function settleView(result: SettleResult): SettleResultBody {
  * const response = await api.handle(request);
  */
 export function createConsumeHandler(broker: Broker, options?: ApiOptions): Api {
-  return createRouter(consumeRoutes(broker), options);
+  return createRouter(consumeRoutes(broker, options), options);
 }

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_RECEIVE_BODY_BYTES } from '../../src/lambda/http-function.ts';
+import {
+  type HttpHandlers,
+  httpEvent,
+  invoke,
+  type LambdaEnvironment,
+  startLambdaEnvironment,
+} from './lambda-harness.ts';
+
+/** Lambda's limit for a synchronous response (what API Gateway gets back), in bytes. */
+const LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024;
+
+let env: LambdaEnvironment;
+let http: HttpHandlers;
+
+beforeAll(async () => {
+  env = await startLambdaEnvironment();
+  http = {
+    send: (await import('../../functions/send.ts')).handler,
+    'consume-pull': (await import('../../functions/consume-pull.ts')).handler,
+    admin: (await import('../../functions/admin.ts')).handler,
+  };
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+const json = (body: unknown) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function call(fn: keyof HttpHandlers, method: string, url: string, body?: unknown) {
+  const result = await invoke(http[fn], httpEvent({ method, url, ...(body === undefined ? {} : json(body)) }), fn);
+  expect(result.statusCode, result.body).toBeLessThan(300);
+  return result;
+}
+
+/** One receive as the consume-pull function answers it: the whole Lambda response and its messages. */
+async function receive(
+  group: string,
+): Promise<{ bytes: number; messages: { msgId: string; deliveryAttempt: number }[] }> {
+  const result: APIGatewayProxyStructuredResultV2 = await call('consume-pull', 'POST', `/v1/groups/${group}/receive`, {
+    maxMessages: 32,
+    invisibleDurationMs: 10_000,
+  });
+  // Lambda serializes the whole result object, so the body string is escaped once more.
+  return { bytes: Buffer.byteLength(JSON.stringify(result)), messages: JSON.parse(result.body ?? '').messages };
+}
+
+describe('consume-pull response size', () => {
+  it('keeps a receive of large messages under the Lambda response limit; the rest come with the next receives', async () => {
+    await call('admin', 'PUT', '/v1/topics/scans', { queueCount: 1 });
+    await call('admin', 'PUT', '/v1/groups/ocr', { subscriptions: [{ topic: 'scans', tagExpression: '*' }] });
+    // Random bytes go out as base64: the worst case of the response encoding (4/3).
+    for (let i = 0; i < 3; i++) {
+      const body = randomBytes(4 * 1024 * 1024).toString('base64');
+      await call('send', 'POST', '/v1/topics/scans/messages', { body, bodyEncoding: 'base64' });
+    }
+    const seen = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const { bytes, messages } = await receive('ocr');
+      expect(bytes).toBeLessThan(LAMBDA_RESPONSE_LIMIT);
+      expect(messages.map((message) => message.deliveryAttempt)).toEqual([1]);
+      seen.add(messages[0]?.msgId ?? '');
+    }
+    expect(seen.size).toBe(3);
+    expect((await receive('ocr')).messages).toEqual([]);
+
+    // Unacked, all three come due together: redelivery is capped the same way, the rest stay due.
+    await new Promise((resolve) => setTimeout(resolve, 10_500));
+    const again = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const { bytes, messages } = await receive('ocr');
+      expect(bytes).toBeLessThan(LAMBDA_RESPONSE_LIMIT);
+      expect(messages.map((message) => message.deliveryAttempt)).toEqual([2]);
+      again.add(messages[0]?.msgId ?? '');
+    }
+    expect(again).toEqual(seen);
+  }, 60_000);
+
+  it('still fills a receive with small messages up to the budget', async () => {
+    await call('admin', 'PUT', '/v1/topics/notes', { queueCount: 1 });
+    await call('admin', 'PUT', '/v1/groups/readers', { subscriptions: [{ topic: 'notes', tagExpression: '*' }] });
+    const size = 1024 * 1024;
+    for (let i = 0; i < 6; i++) await call('send', 'POST', '/v1/topics/notes/messages', { body: 'n'.repeat(size) });
+    const { messages } = await receive('readers');
+    expect(messages).toHaveLength(Math.floor(MAX_RECEIVE_BODY_BYTES / size));
+  }, 60_000);
+});
