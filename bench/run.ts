@@ -32,7 +32,7 @@ async function runScenarios(endpoint: string, scale: number, e2eRate = 1_000): P
     await sequentialSends(client, n(500));
     results.push(await sequentialSends(client, n(5_000)));
     results.push(await concurrentSends(client, n(60_000), 64));
-    results.push(await batchedSends(client, n(3_000), 8));
+    results.push(await batchedSends(client, n(3_000), 16));
     results.push(await receiveAndAck(client, n(3_000), 4));
     results.push(await endToEndLatency(client, e2eRate, Math.max(2, Math.round(10 * scale))));
   } finally {
