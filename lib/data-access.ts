@@ -83,6 +83,19 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
     },
     bodies: ['s3:DeleteObject'],
   },
+  'lease-expiry': {
+    tables: {
+      // Groups, due lease items (the due-leases index), the dead-letter transaction, empty lease items.
+      state: {
+        actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        indexes: [INDEXES.dueLeases],
+      },
+      // The dead-lettered messages (still there, or expired: then the lease is dropped).
+      messages: { actions: READ },
+    },
+    // Reading a message loads its body, also from the claim check.
+    bodies: ['s3:GetObject'],
+  },
   'backlog-metrics': {
     tables: {
       // Groups, topics and cursors.

@@ -27,5 +27,6 @@ export const FUNCTION_NAMES = [
   'retention-sweep',
   'backlog-metrics',
   'push-deliver',
+  'lease-expiry',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];

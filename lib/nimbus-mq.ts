@@ -135,6 +135,14 @@ export class NimbusMq extends Construct {
       retryAttempts: 0,
     });
     this.schedule('BacklogMetricsSchedule', backlog.function, ScheduleExpression.rate(Duration.minutes(5)));
+    const leaseExpiry = this.addFunction('lease-expiry', {
+      description: 'Nimbus MQ: dead-letter messages whose last delivery attempt expired unacked',
+      timeout: Duration.minutes(1),
+      deadLetterQueue: this.deadLetterQueue('LeaseExpiryDlq'),
+      // The next run, a minute later, does the same work.
+      retryAttempts: 0,
+    });
+    this.schedule('LeaseExpirySchedule', leaseExpiry.function, ScheduleExpression.rate(Duration.minutes(1)));
   }
 
   /**

@@ -2,8 +2,9 @@ import type { Clock } from './ports/clock.ts';
 import type { BrokerStore } from './ports/store.ts';
 
 /**
- * Background work that does not belong to a request: the retention sweep. Drivers call
- * it: an in-process loop in embedded mode, a schedule on AWS. Idempotent.
+ * Background work that does not belong to a request: the retention sweep and the disposal
+ * of leases nobody received again. Drivers call it: an in-process loop in embedded mode, a
+ * schedule on AWS. Idempotent.
  */
 export class Maintenance {
   private readonly store: BrokerStore;
@@ -28,5 +29,47 @@ export class Maintenance {
       if (n === 0) break;
     }
     return removed;
+  }
+
+  /**
+   * Dead-letters messages whose last delivery attempt ran out unacked, without waiting for
+   * the next receive: a clustering group whose consumers stopped still gets them into its
+   * dead-letter queue (and its DLQ alarm) instead of losing them to retention. Leases of
+   * messages expired meanwhile are dropped. A receive or another run racing for the same
+   * lease is settled by the lease token: the message is handed out or dead-lettered once.
+   * Broadcasting lanes are left to their clients' receives. Returns the dead-lettered count.
+   * @example
+   * const deadLettered = await maintenance.deadLetterExhausted();
+   */
+  async deadLetterExhausted(leasesPerGroup = 1_000): Promise<number> {
+    let deadLettered = 0;
+    for (const group of await this.store.listGroups()) {
+      if (group.consumeMode !== 'CLUSTERING') continue;
+      const now = this.clock.now();
+      const due = await this.store.dueLeases(group.name, now, leasesPerGroup);
+      const exhausted = due.filter((lease) => lease.attempt >= group.maxDeliveryAttempts);
+      if (exhausted.length === 0) continue;
+      const messages = await this.store.getMessages(exhausted, now);
+      for (const [i, lease] of exhausted.entries()) {
+        const message = messages[i];
+        if (!message) {
+          await this.store.deleteLeases([{ key: lease, token: lease.token }]);
+          continue;
+        }
+        const moved = await this.store.deadLetter(lease, lease.token, {
+          group: group.name,
+          consumer: lease.consumer,
+          topic: lease.topic,
+          queueId: lease.queueId,
+          queueOffset: lease.queueOffset,
+          msgId: lease.msgId,
+          deliveryAttempts: lease.attempt,
+          deadAt: now,
+          reason: `not acknowledged after ${lease.attempt} delivery attempts`,
+        });
+        if (moved) deadLettered++;
+      }
+    }
+    return deadLettered;
   }
 }

@@ -193,12 +193,13 @@ describe('NimbusStack', () => {
     ]);
   });
 
-  it('schedules the retention sweep, the backlog metrics and each subscription, with a dead-letter queue', () => {
+  it('schedules the retention sweep, the backlog metrics, lease expiry and each subscription, with a dead-letter queue', () => {
     const schedules = ofType('AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
     const byTarget = (name: FunctionName) =>
       schedules.filter((s) => s.Target.Arn['Fn::GetAtt'][0] === functionId(name));
     expect(byTarget('retention-sweep').map((s) => s.ScheduleExpression)).toEqual(['rate(1 hour)']);
     expect(byTarget('backlog-metrics').map((s) => s.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+    expect(byTarget('lease-expiry').map((s) => s.ScheduleExpression)).toEqual(['rate(1 minute)']);
     const [push] = byTarget('push-deliver');
     if (!push) throw new Error('no push-deliver schedule');
     expect(push.ScheduleExpression).toBe('rate(1 minute)');
@@ -218,12 +219,14 @@ describe('NimbusStack', () => {
   });
 
   it('sends failed asynchronous invocations to encrypted, TLS-only SQS dead-letter queues', () => {
-    for (const name of ['retention-sweep', 'backlog-metrics', 'push-deliver'] as const) {
+    const background = ['retention-sweep', 'backlog-metrics', 'lease-expiry', 'push-deliver'] as const;
+    for (const name of background) {
       const fn = resources[functionId(name)]!;
       expect(fn.Properties.DeadLetterConfig.TargetArn['Fn::GetAtt'][1]).toBe('Arn');
     }
     const queues = ofType('AWS::SQS::Queue');
-    expect(queues.length).toBe(4);
+    // One per background function and the scheduler's.
+    expect(queues.length).toBe(background.length + 1);
     for (const [, queue] of queues)
       expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
     for (const [, policy] of ofType('AWS::SQS::QueuePolicy')) {
@@ -247,7 +250,9 @@ describe('NimbusStack', () => {
       expect(onFunction('Errors', name), name).toHaveLength(1);
       expect(onFunction('Throttles', name), name).toHaveLength(1);
     }
-    expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(4);
+    expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
+      ofType('AWS::SQS::Queue').length,
+    );
     expect(alarms.filter((a) => a.MetricName === 'MaxConsumerBacklog')).toEqual([
       expect.objectContaining({ Namespace: 'NimbusMQ', Threshold: 10_000, EvaluationPeriods: 3 }),
     ]);

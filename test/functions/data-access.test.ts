@@ -160,6 +160,7 @@ describe('store calls of each function vs. its IAM policy', () => {
     await invoke(push, schedule, 'push-deliver', 900_000);
     await invoke((await import('../../functions/retention-sweep.ts')).handler, {}, 'retention-sweep', 300_000);
     await invoke((await import('../../functions/backlog-metrics.ts')).handler, {}, 'backlog-metrics', 60_000);
+    await invoke((await import('../../functions/lease-expiry.ts')).handler, {}, 'lease-expiry', 60_000);
 
     await client.deleteGroup('auditors');
     await client.deleteGroup('patient');

@@ -28,6 +28,7 @@ let env: LambdaEnvironment;
 let http: HttpHandlers;
 let retentionSweep: LambdaEntry<unknown, { removed: number }>;
 let backlogMetrics: LambdaEntry<unknown, { maxLag: number; groups: number }>;
+let leaseExpiry: LambdaEntry<unknown, { deadLettered: number }>;
 let createPushDeliverHandler: typeof import('../../src/lambda/push-deliver-handler.ts').createPushDeliverHandler;
 let client: Client;
 
@@ -44,6 +45,7 @@ beforeAll(async () => {
   };
   retentionSweep = (await import('../../functions/retention-sweep.ts')).handler;
   backlogMetrics = (await import('../../functions/backlog-metrics.ts')).handler;
+  leaseExpiry = (await import('../../functions/lease-expiry.ts')).handler;
   createPushDeliverHandler = (await import('../../src/lambda/push-deliver-handler.ts')).createPushDeliverHandler;
   client = new Client({
     endpoint: `https://${API_HOST}`,
@@ -150,6 +152,28 @@ describe.concurrent('background and redelivery', () => {
     const [again] = await consumer.receive();
     expect(again).toMatchObject({ msgId: first?.msgId, deliveryAttempt: 2 });
     expect((await consumer.ack(again!))[0]?.ok).toBe(true);
+  });
+
+  it('dead-letters a message whose last attempt expired unacked, though nobody receives again', async () => {
+    await client.createTopic('alerts', { queueCount: 1 });
+    await client.createGroup('pager', { subscriptions: [{ topic: 'alerts' }], maxDeliveryAttempts: 1 });
+    await client.createGroup('pager-twice', { subscriptions: [{ topic: 'alerts' }], maxDeliveryAttempts: 2 });
+    const sent = await new Producer(client).send('alerts', 'disk full');
+    for (const group of ['pager', 'pager-twice']) {
+      expect(await new SimpleConsumer(client, { group, invisibleDurationMs: 10_000 }).receive()).toHaveLength(1);
+    }
+    expect((await invoke(leaseExpiry, scheduledEvent, 'lease-expiry', 60_000)).deadLettered).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 10_500));
+    // Other tests' groups run concurrently: count this test's letters, not the run's total.
+    await invoke(leaseExpiry, scheduledEvent, 'lease-expiry', 60_000);
+    const letters = await client.listDeadLetters('pager');
+    expect(letters.map((letter) => [letter.msgId, letter.deliveryAttempts])).toEqual([[sent.msgId, 1]]);
+    // Attempts left: that one waits for its redelivery on the next receive.
+    expect(await client.listDeadLetters('pager-twice')).toEqual([]);
+    await invoke(leaseExpiry, scheduledEvent, 'lease-expiry', 60_000);
+    expect(await client.listDeadLetters('pager')).toHaveLength(1);
+    const [again] = await new SimpleConsumer(client, { group: 'pager-twice' }).receive();
+    expect(again).toMatchObject({ msgId: sent.msgId, deliveryAttempt: 2 });
   });
 
   it('sweeps expired messages on its schedule; receivers never get them', async () => {
