@@ -63,10 +63,10 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
   'push-deliver': { tables: { state: CONSUMER_STATE, messages: CONSUMER_MESSAGES }, bodies: ['s3:GetObject'] },
   admin: {
     tables: {
-      // Topics, groups (with their cursors, leases and lanes), dead letters and redrive.
-      state: CONSUMER_STATE,
-      // Queue heads and dead letters' messages; deleting a topic deletes its queues.
-      messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] },
+      // Topics, groups (with their cursors, leases and lanes), dead letters and redrive; never due leases.
+      state: { actions: CONSUMER_STATE.actions },
+      // Queue heads and dead letters' messages (reads only); deleting a topic deletes its queues in batches.
+      messages: { actions: [...READ, 'dynamodb:BatchWriteItem'] },
     },
     bodies: ['s3:GetObject', 's3:DeleteObject'],
     listBodies: true,
