@@ -6,6 +6,7 @@ import { DATA_ACCESS } from '../../lib/data-access.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/function-bundling.ts';
 import { NimbusStack } from '../../lib/nimbus-stack.ts';
 import { tableDefinitions } from '../../src/adapters/dynamodb/table-definitions.ts';
+import { LIMITS } from '../../src/core/limits.ts';
 import { ALL_ROUTE_SPECS } from '../../src/api/routes.ts';
 import { type Json, type SynthesizedStack, synthesizeWithNag } from './synth.ts';
 
@@ -123,6 +124,9 @@ describe('NimbusStack', () => {
       },
       LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 3, Status: 'Enabled' })] },
     });
+    // A body must outlive its message: objects are written before their message's expiry is counted from.
+    const [rule] = resources[bucketId]!.Properties.LifecycleConfiguration.Rules;
+    expect(rule.ExpirationInDays * 86_400_000).toBeGreaterThanOrEqual(LIMITS.maxRetentionMs);
     const [[, policy]] = ofType('AWS::S3::BucketPolicy') as [[string, Resource]];
     expect(policy.Properties.Bucket.Ref).toBe(bucketId);
     expect(policy.Properties.PolicyDocument.Statement).toContainEqual(

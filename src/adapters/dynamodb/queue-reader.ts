@@ -10,6 +10,22 @@ import { type DynamoDbStoreHooks, RECORD_LIFETIME_MS } from './options.ts';
 import { type FoundMessage, parseQueueItem, type QueueItem, walkQueue } from './queue-items.ts';
 import type { TableNames } from './table-definitions.ts';
 
+/**
+ * Bodies from the claim check (up to 4 MiB each) one queue read loads at most: a read of
+ * 32 large messages would hold 128 MiB at once (and twice that while S3 streams are
+ * collected), more than a small Lambda function has. Readers get the rest on the next read.
+ */
+const MAX_CLAIMED_BODIES_PER_READ = 8;
+
+/** The leading messages of a read whose S3 bodies stay within MAX_CLAIMED_BODIES_PER_READ. */
+function withinClaimedBodies(found: readonly FoundMessage[]): readonly FoundMessage[] {
+  let claimed = 0;
+  for (const [i, entry] of found.entries()) {
+    if (entry.claimKey && ++claimed > MAX_CLAIMED_BODIES_PER_READ) return found.slice(0, i);
+  }
+  return found;
+}
+
 /** Pages a single read may take before it returns what it has (bounds the cost of long expired runs). */
 const MAX_PAGES = 12;
 /**
@@ -77,6 +93,13 @@ export class QueueReader {
       walk = walkQueue(items, from, limit, now, topic, queueId);
       startKey = result.lastKey;
       if (!startKey) break;
+    }
+    const loadable = withinClaimedBodies(walk.found);
+    if (loadable.length < walk.found.length) {
+      // The first message left out is where the next read starts.
+      const next = walk.found[loadable.length]?.message.queueOffset ?? walk.next;
+      this.forgetHoles(q, from, next);
+      return { messages: await this.loadBodies(loadable), nextOffset: next };
     }
     const messages = await this.loadBodies(walk.found);
     this.forgetHoles(q, from, walk.next);

@@ -84,4 +84,27 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
     });
     expect((await bucketless.queueOffsets(topic, 1))[0]?.nextOffset).toBe(0);
   });
+
+  it('loads at most 8 S3 bodies per queue read, so a reader holds at most 32 MiB of them; the rest come next', async () => {
+    const store = await aws.openStore();
+    const clock = new ManualClock(Date.now());
+    const broker = createBroker({ store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const topic = `many${randomBytes(3).toString('hex')}`;
+    await broker.catalog.putTopic(topic, { queueCount: 1 });
+    await broker.catalog.putGroup('bulk', { subscriptions: [{ topic, tagExpression: '*' }] });
+    const bodies = Array.from({ length: 12 }, (_, i) => ({ body: new Uint8Array(300_000).fill(i) }));
+    await broker.producer.send(topic, bodies);
+    const first = await store.readQueue(topic, 0, 0, 32, clock.now());
+    expect(first.messages.map((m) => m.body[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(first.nextOffset).toBe(8);
+    const rest = await store.readQueue(topic, 0, first.nextOffset, 32, clock.now());
+    expect(rest.messages.map((m) => m.body[0])).toEqual([8, 9, 10, 11]);
+    expect(rest.nextOffset).toBe(12);
+    // Through a receive: every message once, in order.
+    const received = [
+      ...(await broker.consumer.receive('bulk', { maxMessages: 32 })),
+      ...(await broker.consumer.receive('bulk', { maxMessages: 32 })),
+    ];
+    expect(received.map((m) => m.queueOffset)).toEqual([...Array(12).keys()]);
+  });
 });
