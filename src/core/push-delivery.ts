@@ -44,6 +44,11 @@ export interface PushRunOptions {
   waitMs?: number;
   /** Keep polling until the deadline even when the group is drained (default false). */
   pollUntilDeadline?: boolean;
+  /**
+   * Most body bytes of one batch (at least one message always goes); the rest waits for the
+   * next batch. Bounds the driver's memory when bodies are large. @default no limit
+   */
+  maxBatchBodyBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -113,6 +118,7 @@ export class PushDelivery {
         const waitMs = Math.max(0, Math.min(options.waitMs ?? 0, options.deadline - this.clock.now()));
         const delivered = await this.deliverBatch(subscription, settings, group.maxDeliveryAttempts, target, {
           waitMs,
+          maxBodyBytes: options.maxBatchBodyBytes,
           signal: options.signal,
           report,
         });
@@ -129,13 +135,14 @@ export class PushDelivery {
     settings: Settings,
     maxDeliveryAttempts: number,
     target: PushTarget,
-    round: { waitMs: number; signal: AbortSignal | undefined; report: PushRunReport },
+    round: { waitMs: number; maxBodyBytes?: number; signal: AbortSignal | undefined; report: PushRunReport },
   ): Promise<number> {
     const { report } = round;
     const messages = await this.consumer.receive(subscription.group, {
       maxMessages: settings.batchSize,
       invisibleDurationMs: settings.invisibleDurationMs,
       waitMs: round.waitMs,
+      maxBodyBytes: round.maxBodyBytes,
       clientId: subscription.clientId,
       signal: round.signal,
     });

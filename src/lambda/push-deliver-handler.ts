@@ -10,6 +10,12 @@ import { PushDriverEventSchema } from './push-driver-event.ts';
 const SETTLE_RESERVE_MS = 30_000;
 /** Long-poll per receive when a subscription polls continuously. */
 const CONTINUOUS_WAIT_MS = 20_000;
+/**
+ * Body bytes all batches in flight may hold together, split evenly between them: a 256 MB
+ * function holds bodies twice while it encodes them for the invocation (4 MiB bodies, 32
+ * to a batch, would otherwise be 128 MiB per batch).
+ */
+export const PUSH_BODY_BYTES_IN_FLIGHT = 48 * 1024 * 1024;
 
 /**
  * The push-deliver function: one run of one subscription, started by its schedule. Batches
@@ -35,6 +41,7 @@ export function createPushDeliverHandler(invoker: FunctionInvoker) {
         deadline: Date.now() + Math.max(0, window),
         waitMs: subscription.continuousPolling ? CONTINUOUS_WAIT_MS : 0,
         pollUntilDeadline: subscription.continuousPolling,
+        maxBatchBodyBytes: Math.floor(PUSH_BODY_BYTES_IN_FLIGHT / subscription.maxConcurrency),
         signal,
       },
     );

@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RECEIVE_BODY_BYTES } from '../../src/lambda/http-function.ts';
+import { createPushDeliverHandler, PUSH_BODY_BYTES_IN_FLIGHT } from '../../src/lambda/push-deliver-handler.ts';
+import type { PushDriverEvent } from '../../src/lambda/push-driver-event.ts';
+import { inProcessInvoker } from '../../src/push/in-process-invoker.ts';
+import type { NimbusPushEvent } from '../../src/push/push-event.ts';
 import {
   type HttpHandlers,
   httpEvent,
@@ -87,5 +91,44 @@ describe('consume-pull response size', () => {
     for (let i = 0; i < 6; i++) await call('send', 'POST', '/v1/topics/notes/messages', { body: 'n'.repeat(size) });
     const { messages } = await receive('readers');
     expect(messages).toHaveLength(Math.floor(MAX_RECEIVE_BODY_BYTES / size));
+  }, 60_000);
+});
+
+describe('push-deliver batch bodies', () => {
+  it('splits the bodies a run holds between its batches in flight', async () => {
+    await call('admin', 'PUT', '/v1/topics/videos', { queueCount: 1 });
+    await call('admin', 'PUT', '/v1/groups/encoder', { subscriptions: [{ topic: 'videos', tagExpression: '*' }] });
+    const size = 1024 * 1024;
+    for (let i = 0; i < 7; i++) await call('send', 'POST', '/v1/topics/videos/messages', { body: `${i}`.repeat(size) });
+    const batches: number[][] = [];
+    const handler = createPushDeliverHandler(
+      inProcessInvoker({
+        encoder: {
+          handler: async (event) => {
+            batches.push((event as NimbusPushEvent).messages.map((message) => message.body.length));
+            return { batchItemFailures: [] };
+          },
+        },
+      }),
+    );
+    const maxConcurrency = 16;
+    const schedule: PushDriverEvent = {
+      subscription: {
+        group: 'encoder',
+        functionName: 'encoder',
+        batchSize: 32,
+        maxConcurrency,
+        invisibleDurationMs: 60_000,
+        continuousPolling: false,
+        runWindowMs: 5_000,
+      },
+    };
+    const report = await invoke(handler, schedule, 'push-deliver', 900_000);
+    expect(report).toMatchObject({ delivered: 7, acked: 7 });
+    const perBatch = PUSH_BODY_BYTES_IN_FLIGHT / maxConcurrency;
+    for (const batch of batches) {
+      const bytes = batch.reduce((sum, n) => sum + n, 0);
+      expect(batch.length === 1 || bytes <= perBatch, `${batch.length} bodies, ${bytes} bytes`).toBe(true);
+    }
   }, 60_000);
 });
