@@ -36,6 +36,8 @@ const FILTERED_READ_PAGE = 64;
  * dead-lettered ones included), so a receive answers quickly; a long-poll goes on at once.
  */
 const SCAN_BUDGET = 2_048;
+/** Messages loaded at once where bodies may be large (up to 4 MiB each). */
+export const LARGE_BODY_PAGE = 8;
 
 /** What one pass over a lane's subscriptions found, and whether it moved any cursor. */
 interface Pass {
@@ -161,7 +163,9 @@ export class Consumer {
   private async redeliver(group: Group, lane: string, max: number, invisibleMs: number, pass: Pass): Promise<void> {
     const now = this.clock.now();
     while (pass.messages.length < max && pass.budget > 0 && !pass.full) {
-      const wanted = max - pass.messages.length;
+      // With a body budget, bodies may be large: load a few at a time, not a whole batch of 4 MiB ones.
+      const page = Number.isFinite(pass.maxBodyBytes) ? LARGE_BODY_PAGE : max;
+      const wanted = Math.min(max - pass.messages.length, page);
       const due = await this.store.dueLeases(lane, now, wanted);
       if (due.length === 0) return;
       pass.budget -= due.length;

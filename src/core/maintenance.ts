@@ -1,5 +1,7 @@
+import { LARGE_BODY_PAGE } from './consumer.ts';
+import type { Group } from './model.ts';
 import type { Clock } from './ports/clock.ts';
-import type { BrokerStore } from './ports/store.ts';
+import type { BrokerStore, Lease } from './ports/store.ts';
 
 /**
  * Background work that does not belong to a request: the retention sweep and the disposal
@@ -49,26 +51,35 @@ export class Maintenance {
       const due = await this.store.dueLeases(group.name, now, leasesPerGroup);
       const exhausted = due.filter((lease) => lease.attempt >= group.maxDeliveryAttempts);
       if (exhausted.length === 0) continue;
-      const messages = await this.store.getMessages(exhausted, now);
-      for (const [i, lease] of exhausted.entries()) {
-        const message = messages[i];
-        if (!message) {
-          await this.store.deleteLeases([{ key: lease, token: lease.token }]);
-          continue;
-        }
-        const moved = await this.store.deadLetter(lease, lease.token, {
-          group: group.name,
-          consumer: lease.consumer,
-          topic: lease.topic,
-          queueId: lease.queueId,
-          queueOffset: lease.queueOffset,
-          msgId: lease.msgId,
-          deliveryAttempts: lease.attempt,
-          deadAt: now,
-          reason: `not acknowledged after ${lease.attempt} delivery attempts`,
-        });
-        if (moved) deadLettered++;
+      // Loaded a few at a time: bodies come with them, up to 4 MiB each.
+      for (let start = 0; start < exhausted.length; start += LARGE_BODY_PAGE) {
+        deadLettered += await this.deadLetterLeases(group, exhausted.slice(start, start + LARGE_BODY_PAGE), now);
       }
+    }
+    return deadLettered;
+  }
+
+  private async deadLetterLeases(group: Group, leases: readonly Lease[], now: number): Promise<number> {
+    let deadLettered = 0;
+    const messages = await this.store.getMessages(leases, now);
+    for (const [i, lease] of leases.entries()) {
+      const message = messages[i];
+      if (!message) {
+        await this.store.deleteLeases([{ key: lease, token: lease.token }]);
+        continue;
+      }
+      const moved = await this.store.deadLetter(lease, lease.token, {
+        group: group.name,
+        consumer: lease.consumer,
+        topic: lease.topic,
+        queueId: lease.queueId,
+        queueOffset: lease.queueOffset,
+        msgId: lease.msgId,
+        deliveryAttempts: lease.attempt,
+        deadAt: now,
+        reason: `not acknowledged after ${lease.attempt} delivery attempts`,
+      });
+      if (moved) deadLettered++;
     }
     return deadLettered;
   }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomIds } from '../../../src/adapters/system/system-clock.ts';
 import { createBroker } from '../../../src/core/broker.ts';
 import { InProcessNotifier } from '../../../src/core/in-process-notifier.ts';
+import type { MessageRef } from '../../../src/core/model.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
 
@@ -106,5 +107,41 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
       ...(await broker.consumer.receive('bulk', { maxMessages: 32 })),
     ];
     expect(received.map((m) => m.queueOffset)).toEqual([...Array(12).keys()]);
+  });
+
+  it('redelivers large messages a few at a time when a receive has a body budget; expiry dead-letters them likewise', async () => {
+    const store = await aws.openStore();
+    // The real store, watched: how many messages each getMessages call loads at once.
+    const loads: number[] = [];
+    const watched = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property === 'getMessages') {
+          return (refs: readonly MessageRef[], now: number) => {
+            loads.push(refs.length);
+            return target.getMessages(refs, now);
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const clock = new ManualClock(Date.now());
+    const broker = createBroker({ store: watched, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const topic = `due${randomBytes(3).toString('hex')}`;
+    await broker.catalog.putTopic(topic, { queueCount: 1 });
+    await broker.catalog.putGroup('slow', { subscriptions: [{ topic, tagExpression: '*' }], maxDeliveryAttempts: 2 });
+    const bodies = Array.from({ length: 12 }, (_, i) => ({ body: new Uint8Array(300_000).fill(i) }));
+    await broker.producer.send(topic, bodies);
+    for (let i = 0; i < 2; i++) await broker.consumer.receive('slow', { maxMessages: 32, invisibleDurationMs: 10_000 });
+    clock.advance(10_001);
+    loads.length = 0;
+    const again = await broker.consumer.receive('slow', { maxMessages: 32, maxBodyBytes: 100_000_000 });
+    expect(again).toHaveLength(12);
+    expect(Math.max(...loads)).toBeLessThanOrEqual(8);
+    // Attempt 2 of 2 expires (default invisible duration 30 s) with nobody receiving.
+    clock.advance(30_001);
+    loads.length = 0;
+    expect(await broker.maintenance.deadLetterExhausted()).toBe(12);
+    expect(Math.max(...loads)).toBeLessThanOrEqual(8);
   });
 });
