@@ -6,8 +6,8 @@ import { DATA_ACCESS } from '../../lib/data-access.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/function-bundling.ts';
 import { NimbusStack } from '../../lib/nimbus-stack.ts';
 import { tableDefinitions } from '../../src/adapters/dynamodb/table-definitions.ts';
-import { LIMITS } from '../../src/core/limits.ts';
 import { ALL_ROUTE_SPECS } from '../../src/api/routes.ts';
+import { LIMITS } from '../../src/core/limits.ts';
 import { type Json, type SynthesizedStack, synthesizeWithNag } from './synth.ts';
 
 type Resource = { Type: string; Properties?: Json };
