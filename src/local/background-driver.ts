@@ -14,7 +14,11 @@ export interface BackgroundDriver {
 
 /** The embedded broker's background work; on AWS, schedules call the same core services. */
 export function brokerTasks(broker: Broker): BackgroundTask[] {
-  return [{ name: 'retention-sweep', run: () => broker.maintenance.sweepRetention() }];
+  return [
+    { name: 'retention-sweep', run: () => broker.maintenance.sweepRetention() },
+    // Messages whose last delivery expired unacked reach the DLQ even when nobody receives.
+    { name: 'lease-expiry', run: () => broker.maintenance.deadLetterExhausted() },
+  ];
 }
 
 /**

@@ -77,6 +77,37 @@ describe('embedded server', () => {
     expect(lines.at(-1)).toBe('Nimbus MQ stopped');
   });
 
+  it('dead-letters messages whose last delivery expired unacked, with nobody receiving', async () => {
+    const clock = new ManualClock();
+    const store = openSqliteStore({ path: ':memory:' });
+    const lines: string[] = [];
+    const server = await startEmbeddedServer({
+      store,
+      clock,
+      sweepIntervalMs: 20,
+      logger: { info: (message) => lines.push(message), error: (message) => lines.push(`error: ${message}`) },
+    });
+    try {
+      const client = new Client({ endpoint: server.url });
+      await client.createTopic('fragile', { queueCount: 1 });
+      await client.createGroup('fragile-g', { subscriptions: [{ topic: 'fragile' }], maxDeliveryAttempts: 1 });
+      await new Producer(client).send('fragile', 'never acked');
+      const consumer = new SimpleConsumer(client, { group: 'fragile-g' });
+      expect(await consumer.receive({ invisibleDurationMs: 10_000 })).toHaveLength(1);
+      clock.advance(10_001);
+      const deadline = Date.now() + 5_000;
+      while (!lines.includes('lease-expiry: 1') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const letters = await client.listDeadLetters('fragile-g');
+      expect(letters.map((letter) => letter.message?.body)).toEqual(['never acked']);
+      expect(lines.filter((line) => line.startsWith('error'))).toEqual([]);
+    } finally {
+      await server.close();
+      await store.close();
+    }
+  });
+
   it('answers CORS preflights and lets browsers on other origins read responses, errors included', async () => {
     const server = await startEmbeddedServer({ dataDir });
     try {
