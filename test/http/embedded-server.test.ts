@@ -8,6 +8,25 @@ import { startEmbeddedServer } from '../../src/local/embedded-server.ts';
 import { Client, Producer, SimpleConsumer } from '../../src/sdk/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
+/** A server on an in-memory store with a manual clock and a fast background loop, logging into `lines`. */
+async function startWithBackgroundLoop() {
+  const clock = new ManualClock();
+  const store = openSqliteStore({ path: ':memory:' });
+  const lines: string[] = [];
+  const server = await startEmbeddedServer({
+    store,
+    clock,
+    sweepIntervalMs: 20,
+    logger: { info: (message) => lines.push(message), error: (message) => lines.push(`error: ${message}`) },
+  });
+  return { clock, store, lines, server };
+}
+
+async function untilLogged(lines: string[], line: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!lines.includes(line) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 describe('embedded server', () => {
   let dataDir: string;
   beforeEach(async () => {
@@ -48,24 +67,13 @@ describe('embedded server', () => {
   });
 
   it('sweeps expired messages in the background and logs through the given logger only', async () => {
-    const clock = new ManualClock();
-    const store = openSqliteStore({ path: ':memory:' });
-    const lines: string[] = [];
-    const server = await startEmbeddedServer({
-      store,
-      clock,
-      sweepIntervalMs: 20,
-      logger: { info: (message) => lines.push(message), error: (message) => lines.push(`error: ${message}`) },
-    });
+    const { clock, store, lines, server } = await startWithBackgroundLoop();
     try {
       const client = new Client({ endpoint: server.url });
       await client.createTopic('short', { queueCount: 1, retentionHours: 1 });
       await new Producer(client).sendBatch('short', ['a', 'b', 'c']);
       clock.advance(3_600_000 + 1);
-      const deadline = Date.now() + 5_000;
-      while (!lines.includes('retention-sweep: 3') && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await untilLogged(lines, 'retention-sweep: 3');
       expect(lines).toContain('retention-sweep: 3');
       expect(await store.sweepExpired(clock.now(), 100)).toBe(0);
       expect(lines.filter((line) => line.startsWith('error'))).toEqual([]);
@@ -78,15 +86,7 @@ describe('embedded server', () => {
   });
 
   it('dead-letters messages whose last delivery expired unacked, with nobody receiving', async () => {
-    const clock = new ManualClock();
-    const store = openSqliteStore({ path: ':memory:' });
-    const lines: string[] = [];
-    const server = await startEmbeddedServer({
-      store,
-      clock,
-      sweepIntervalMs: 20,
-      logger: { info: (message) => lines.push(message), error: (message) => lines.push(`error: ${message}`) },
-    });
+    const { clock, store, lines, server } = await startWithBackgroundLoop();
     try {
       const client = new Client({ endpoint: server.url });
       await client.createTopic('fragile', { queueCount: 1 });
@@ -95,10 +95,7 @@ describe('embedded server', () => {
       const consumer = new SimpleConsumer(client, { group: 'fragile-g' });
       expect(await consumer.receive({ invisibleDurationMs: 10_000 })).toHaveLength(1);
       clock.advance(10_001);
-      const deadline = Date.now() + 5_000;
-      while (!lines.includes('lease-expiry: 1') && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await untilLogged(lines, 'lease-expiry: 1');
       const letters = await client.listDeadLetters('fragile-g');
       expect(letters.map((letter) => letter.message?.body)).toEqual(['never acked']);
       expect(lines.filter((line) => line.startsWith('error'))).toEqual([]);
