@@ -1,6 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { sharedBroker } from '../src/lambda/broker-from-env.ts';
-import { consumerLag } from '../src/lambda/consumer-lag.ts';
 import { lambdaHandler, metrics } from '../src/lambda/observability.ts';
 
 /**
@@ -8,7 +7,7 @@ import { lambdaHandler, metrics } from '../src/lambda/observability.ts';
  * and the largest one, which the consumer-backlog alarm watches.
  */
 export const handler = lambdaHandler<unknown, { maxLag: number; groups: number }>(async () => {
-  const lags = await consumerLag(await sharedBroker());
+  const lags = await (await sharedBroker()).backlog.consumerLag();
   for (const { group, topic, lag } of lags) {
     const single = metrics.singleMetric();
     single.addDimensions({ group, topic });

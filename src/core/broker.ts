@@ -1,3 +1,4 @@
+import { Backlog } from './backlog.ts';
 import { Catalog } from './catalog.ts';
 import { Consumer } from './consumer.ts';
 import { DeadLetters } from './dead-letters.ts';
@@ -25,6 +26,7 @@ export interface Broker {
   settlement: Settlement;
   deadLetters: DeadLetters;
   maintenance: Maintenance;
+  backlog: Backlog;
   store: BrokerStore;
   clock: Clock;
 }
@@ -44,6 +46,7 @@ export function createBroker(deps: BrokerDeps): Broker {
     consumer: new Consumer(store, catalog, clock, ids, notifier, deps.pollIntervalMs),
     settlement: new Settlement(store, catalog, clock, ids),
     deadLetters: new DeadLetters(store, catalog, clock, ids, notifier),
+    backlog: new Backlog(store, catalog),
     maintenance: new Maintenance(store, clock),
     store,
     clock,

@@ -1,3 +1,4 @@
+export * from './backlog.ts';
 export * from './backoff.ts';
 export * from './broker.ts';
 export * from './catalog.ts';
