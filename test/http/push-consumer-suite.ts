@@ -71,8 +71,12 @@ export function describePushConsumerSuite(label: string, start: StartServer): vo
       await new Producer(client).send(topic, 'retry me');
       await until(() => attempts.length === 1);
       await until(() => errors.length === 1);
-      clock.advance(10_000);
-      await until(() => attempts.length === 2);
+      // onError runs before the nack reaches the broker, so keep moving the clock until the
+      // nack (whenever it landed) has its backoff behind it.
+      await until(() => {
+        clock.advance(10_000);
+        return attempts.length === 2;
+      }, 10_000);
       await consumer.stop();
       expect(attempts).toEqual([1, 2]);
       expect((errors[0] as Error).message).toBe('first try fails');
