@@ -29,6 +29,7 @@ export interface Broker {
   backlog: Backlog;
   store: BrokerStore;
   clock: Clock;
+  ids: IdGenerator;
 }
 
 /**
@@ -50,5 +51,6 @@ export function createBroker(deps: BrokerDeps): Broker {
     maintenance: new Maintenance(store, clock),
     store,
     clock,
+    ids,
   };
 }

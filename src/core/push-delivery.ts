@@ -3,7 +3,9 @@ import type { Consumer } from './consumer.ts';
 import { NimbusError } from './errors.ts';
 import { LIMITS } from './limits.ts';
 import type { ReceivedMessage } from './model.ts';
-import type { Clock } from './ports/clock.ts';
+import type { Clock, IdGenerator } from './ports/clock.ts';
+import type { BrokerStore } from './ports/store.ts';
+import { PushRunLock, pushLockName } from './push-run-lock.ts';
 import type { Settlement } from './settlement.ts';
 
 /** One batch handed to a push target: messages of one consumer group. */
@@ -50,6 +52,13 @@ export interface PushRunOptions {
    */
   maxBatchBodyBytes?: number;
   signal?: AbortSignal;
+  /** Owner of the run's lock (see `PushRunLock`). @default a fresh token */
+  runId?: string;
+  /**
+   * How often (real time) the run checks whether its lock needs renewing because a batch
+   * outlives it. @default a quarter of the invisible duration, at most 10 s
+   */
+  lockCheckIntervalMs?: number;
 }
 
 export interface PushRunReport {
@@ -68,35 +77,59 @@ export interface PushRunReport {
   targetErrors: number;
   /** The last whole-batch failure, for the driver's log. */
   lastError?: string;
+  /** Set when the run received nothing because another run of the subscription still holds its lock. */
+  skipped?: 'another-run-in-progress';
+  /**
+   * The run stalled past its lock's expiry (renewals failed or came too late) and another run
+   * took the lock over, so their invocations may have overlapped.
+   */
+  lockLost?: boolean;
 }
 
 const DEFAULT_BATCH_SIZE = 10;
 const DEFAULT_CONCURRENCY = 2;
 const MAX_CONCURRENCY = 100;
 const DEFAULT_PUSH_INVISIBLE_MS = 5 * 60_000;
+const MAX_LOCK_CHECK_INTERVAL_MS = 10_000;
 
 /**
  * Push delivery: receives batches of a group through the consumer, invokes the target,
  * acks what succeeded and nacks what failed (RocketMQ backoff, then the DLQ after the
  * group's `maxDeliveryAttempts`). Safe to run twice or to crash anywhere: a batch that
  * was invoked but not settled is redelivered after its invisible duration (at-least-once).
+ * Runs of one subscription never overlap: a run holds the subscription's lock (`PushRunLock`)
+ * until its last batch is settled, and a run that finds it held is skipped, so
+ * `maxConcurrency` bounds the invocations in flight across runs.
  */
 export class PushDelivery {
   private readonly consumer: Consumer;
   private readonly settlement: Settlement;
   private readonly catalog: Catalog;
   private readonly clock: Clock;
+  private readonly store: BrokerStore;
+  private readonly ids: IdGenerator;
 
-  constructor(deps: { consumer: Consumer; settlement: Settlement; catalog: Catalog; clock: Clock }) {
+  constructor(deps: {
+    consumer: Consumer;
+    settlement: Settlement;
+    catalog: Catalog;
+    clock: Clock;
+    store: BrokerStore;
+    ids: IdGenerator;
+  }) {
     this.consumer = deps.consumer;
     this.settlement = deps.settlement;
     this.catalog = deps.catalog;
     this.clock = deps.clock;
+    this.store = deps.store;
+    this.ids = deps.ids;
   }
 
   /**
    * Delivers until the group is drained (or the deadline passes), with at most
-   * `maxConcurrency` target invocations in flight.
+   * `maxConcurrency` target invocations in flight. Returns at once with `skipped` while
+   * another run of the subscription holds its lock; frees the lock when every batch in
+   * flight is settled.
    * @example
    * const push = new PushDelivery(broker);
    * const report = await push.run({ group: 'billing', batchSize: 10 }, target, { deadline: Date.now() + 50_000 });
@@ -113,19 +146,42 @@ export class PushDelivery {
       stale: 0,
       targetErrors: 0,
     };
+    const lock = new PushRunLock({
+      store: this.store,
+      clock: this.clock,
+      name: pushLockName(subscription),
+      owner: options.runId ?? this.ids.token(),
+      batchLifetimeMs: settings.invisibleDurationMs,
+    });
+    if (!(await lock.acquire(options.deadline))) return { ...report, skipped: 'another-run-in-progress' };
+    let failed = false;
     const worker = async () => {
-      while (this.clock.now() < options.deadline && !options.signal?.aborted) {
+      while (this.clock.now() < options.deadline && !options.signal?.aborted && !failed) {
         const waitMs = Math.max(0, Math.min(options.waitMs ?? 0, options.deadline - this.clock.now()));
         const delivered = await this.deliverBatch(subscription, settings, group.maxDeliveryAttempts, target, {
           waitMs,
           maxBodyBytes: options.maxBatchBodyBytes,
           signal: options.signal,
           report,
+        }).catch((error: unknown) => {
+          // The other workers stop receiving, but their batches in flight still settle under the lock.
+          failed = true;
+          throw error;
         });
         if (delivered === 0 && !options.pollUntilDeadline) return;
       }
     };
-    await Promise.all(Array.from({ length: settings.maxConcurrency }, worker));
+    lock.keepAlive(
+      options.lockCheckIntervalMs ?? Math.min(MAX_LOCK_CHECK_INTERVAL_MS, settings.invisibleDurationMs / 4),
+    );
+    try {
+      const outcomes = await Promise.allSettled(Array.from({ length: settings.maxConcurrency }, worker));
+      const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (failure) throw failure.reason;
+    } finally {
+      await lock.release();
+    }
+    if (lock.lost) report.lockLost = true;
     return report;
   }
 
@@ -204,6 +260,18 @@ function checkedSettings(subscription: PushSubscription): Settings {
   }
   if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > MAX_CONCURRENCY) {
     throw new NimbusError('INVALID_ARGUMENT', `maxConcurrency must be an integer from 1 to ${MAX_CONCURRENCY}.`);
+  }
+  // Checked before the run takes its lock, whose lifetime it sets (receive would refuse it later).
+  const { minInvisibleMs, maxInvisibleMs } = LIMITS;
+  if (
+    !Number.isInteger(invisibleDurationMs) ||
+    invisibleDurationMs < minInvisibleMs ||
+    invisibleDurationMs > maxInvisibleMs
+  ) {
+    throw new NimbusError(
+      'INVALID_ARGUMENT',
+      `invisibleDurationMs must be an integer from ${minInvisibleMs} to ${maxInvisibleMs}.`,
+    );
   }
   return { batchSize, maxConcurrency, invisibleDurationMs };
 }

@@ -20,6 +20,7 @@ export const PUSH_BODY_BYTES_IN_FLIGHT = 48 * 1024 * 1024;
 /**
  * The push-deliver function: one run of one subscription, started by its schedule. Batches
  * go to the subscribed function through `invoker` (the Lambda Invoke API in production).
+ * While an earlier run still has batches in flight, the run is skipped (metric `PushRunSkipped`).
  * @example
  * export const handler = createPushDeliverHandler(awsLambdaInvoker());
  */
@@ -46,12 +47,20 @@ export function createPushDeliverHandler(invoker: FunctionInvoker) {
       },
     );
     metrics.addDimension('group', subscription.group);
+    // A skipped run is the previous one still settling its batches: fine now and then, a stuck target if it lasts.
+    metrics.addMetric('PushRunSkipped', MetricUnit.Count, report.skipped ? 1 : 0);
     metrics.addMetric('PushDelivered', MetricUnit.Count, report.delivered);
     metrics.addMetric('PushAcked', MetricUnit.Count, report.acked);
     metrics.addMetric('PushRetried', MetricUnit.Count, report.retried);
     metrics.addMetric('PushDeadLettered', MetricUnit.Count, report.deadLettered);
     metrics.addMetric('PushTargetErrors', MetricUnit.Count, report.targetErrors);
-    if (report.targetErrors > 0 || report.deadLettered > 0) {
+    if (report.skipped) {
+      logger.info('push run skipped: an earlier run of the subscription is still delivering', {
+        group: subscription.group,
+      });
+    } else if (report.lockLost) {
+      logger.warn('push run outlived its lock; a later run took it over', { group: subscription.group, report });
+    } else if (report.targetErrors > 0 || report.deadLettered > 0) {
       logger.warn('push delivery had failures', { group: subscription.group, report });
     } else if (report.delivered > 0) {
       logger.info('push delivery run', { group: subscription.group, report });

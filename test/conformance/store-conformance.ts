@@ -6,6 +6,7 @@ import { catalogConformance } from './catalog-conformance.ts';
 import { deadLetterConformance } from './dead-letter-conformance.ts';
 import type { ConformanceContext, OpenedStore } from './fixtures.ts';
 import { leaseConformance } from './lease-conformance.ts';
+import { lockConformance } from './lock-conformance.ts';
 import { readConformance } from './read-conformance.ts';
 
 export type { OpenedStore } from './fixtures.ts';
@@ -48,5 +49,6 @@ export function describeStoreConformance(label: string, open: () => Promise<Open
     describe('cursors and leases', () => leaseConformance(ctx));
     describe('dead letters', () => deadLetterConformance(ctx));
     describe('topics, groups and deletion', () => catalogConformance(ctx));
+    describe('locks', () => lockConformance(ctx));
   });
 }

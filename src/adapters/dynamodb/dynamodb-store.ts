@@ -21,6 +21,7 @@ import { ensureTables } from './create-tables.ts';
 import { DeadLetterRecords } from './dead-letters.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './errors.ts';
 import { DynamoGateway } from './gateway.ts';
+import { LockRecords } from './locks.ts';
 import {
   DEFAULT_HOLE_TIMEOUT_MS,
   DEFAULT_LARGE_BODY_BYTES,
@@ -85,6 +86,7 @@ export class DynamoDbStore implements BrokerStore {
   private readonly consumption: Consumption;
   private readonly deadLetters: DeadLetterRecords;
   private readonly sweeper: Sweeper;
+  private readonly locks: LockRecords;
 
   constructor(parts: DynamoDbStoreParts) {
     this.parts = parts;
@@ -108,6 +110,7 @@ export class DynamoDbStore implements BrokerStore {
     this.consumption = new Consumption(gateway, parts.tables);
     this.deadLetters = new DeadLetterRecords(gateway, parts.tables);
     this.sweeper = new Sweeper(gateway, parts.tables, parts.claimCheck);
+    this.locks = new LockRecords(gateway, parts.tables);
   }
 
   getTopic(name: string): Promise<Topic | undefined> {
@@ -183,6 +186,13 @@ export class DynamoDbStore implements BrokerStore {
 
   async sweepExpired(now: number, limit: number): Promise<number> {
     return this.sweeper.sweep(now, limit);
+  }
+
+  acquireLock(name: string, owner: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.locks.acquireLock(name, owner, expiresAt, now);
+  }
+  releaseLock(name: string, owner: string): Promise<void> {
+    return this.locks.releaseLock(name, owner);
   }
 
   async close(): Promise<void> {

@@ -62,6 +62,11 @@ export function deadLetterSortKey(entry: {
   return `${pad(entry.deadAt)}#${entry.consumer}#${entry.topic}#${entry.queueId}#${entry.queueOffset}`;
 }
 
+/** state table: a named lock (sort key `SINGLE_SORT_KEY`). */
+export function lockPartition(name: string): string {
+  return `LK#${name}`;
+}
+
 /** index table: the idempotency record of one (topic, messageId). */
 export function dedupPartition(topic: string, messageId: string): string {
   return `D#${topic}#${messageId}`;

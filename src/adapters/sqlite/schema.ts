@@ -28,6 +28,8 @@ export function applyPragmas(db: DatabaseSync, busyTimeoutMs: number, syncedExte
  * - msg_id, message_keys and (topic, queue_id, store_ts) serve query by id, by key and by
  *   time; expire_at serves the retention sweep.
  * - Leases are keyed per message; (consumer, visible_at) finds due redeliveries.
+ * - `locks` (version 2) holds named locks with an owner and an expiry; a released lock's
+ *   row is deleted, an expired one is overwritten by the next holder.
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -102,6 +104,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (consumer, topic, queue_id, queue_offset)
   ) WITHOUT ROWID;
   CREATE INDEX dead_letters_by_group ON dead_letters (group_name, dead_at);
+  `,
+  `
+  CREATE TABLE locks (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
   `,
 ];
 
