@@ -1,5 +1,6 @@
 import type { Catalog } from './catalog.ts';
 import { checkedInt } from './consumer.ts';
+import { decodeDeadLetterCursor, encodeDeadLetterCursor } from './dead-letter-cursor.ts';
 import type { DeadLetter, StoredMessage } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
@@ -14,6 +15,12 @@ export interface DeadLetterView extends DeadLetter {
   dlq: string;
   /** The message itself, while retention keeps it. */
   message?: StoredMessage;
+}
+
+export interface DeadLetterPage {
+  letters: DeadLetterView[];
+  /** Present when more letters follow: the `after` of the next page. */
+  nextToken?: string;
 }
 
 /** A group's dead-letter queue: list it, and redrive it (delivery attempts start over). */
@@ -38,11 +45,30 @@ export class DeadLetters {
    * const letters = await deadLetters.list('billing', { limit: 100 });
    */
   async list(groupName: string, options: { limit?: number } = {}): Promise<DeadLetterView[]> {
+    return (await this.page(groupName, options)).letters;
+  }
+
+  /**
+   * One page of a group's dead letters, oldest first. `nextToken` is there when more
+   * follow: pass it as `after` for the next page. Letters redriven between pages shift
+   * nothing; letters that die meanwhile come on later pages (they are newer).
+   * @example
+   * let page = await deadLetters.page('billing', { limit: 500 });
+   * while (page.nextToken) page = await deadLetters.page('billing', { limit: 500, after: page.nextToken });
+   */
+  async page(groupName: string, options: { limit?: number; after?: string } = {}): Promise<DeadLetterPage> {
     await this.catalog.getGroup(groupName);
     const limit = checkedInt(options.limit, 100, 1, 1000, 'limit');
-    const letters = await this.store.listDeadLetters(groupName, limit);
+    const after = options.after === undefined ? undefined : decodeDeadLetterCursor(options.after);
+    // One more than asked tells whether another page follows, so the last page has no token.
+    const found = await this.store.listDeadLetters(groupName, limit + 1, after ? { after } : undefined);
+    const letters = found.slice(0, limit);
     const messages = await this.store.getMessages(letters, this.clock.now());
-    return letters.map((letter, i) => ({ ...letter, dlq: deadLetterQueueName(groupName), message: messages[i] }));
+    const last = letters.at(-1);
+    return {
+      letters: letters.map((letter, i) => ({ ...letter, dlq: deadLetterQueueName(groupName), message: messages[i] })),
+      ...(found.length > limit && last ? { nextToken: encodeDeadLetterCursor(last) } : {}),
+    };
   }
 
   /**

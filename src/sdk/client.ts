@@ -139,15 +139,40 @@ export class Client {
     await this.request('DELETE', `/v1/groups/${encodeURIComponent(name)}`, undefined, call);
   }
 
-  /** The group's dead letters, oldest first (bodies as the API sends them: text or base64). */
+  /**
+   * One page of the group's dead letters, oldest first (bodies as the API sends them: text
+   * or base64). Pass `nextToken` as `after` for the next page; the last page has none.
+   * @example
+   * const { deadLetters, nextToken } = await client.listDeadLetters('billing', { limit: 100 });
+   */
   async listDeadLetters(
     group: string,
-    options: { limit?: number } = {},
+    options: { limit?: number; after?: string } = {},
     call?: CallOptions,
-  ): Promise<DeadLetterInfo[]> {
-    const query = options.limit === undefined ? '' : `?limit=${options.limit}`;
-    const path = `/v1/groups/${encodeURIComponent(group)}/dlq${query}`;
-    return (await this.request<DeadLetterList>('GET', path, undefined, call)).deadLetters;
+  ): Promise<DeadLetterList> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.after !== undefined) query.set('after', options.after);
+    const search = query.size > 0 ? `?${query}` : '';
+    return this.request<DeadLetterList>('GET', `/v1/groups/${encodeURIComponent(group)}/dlq${search}`, undefined, call);
+  }
+
+  /**
+   * Every dead letter of the group, oldest first, fetched a page at a time.
+   * @example
+   * for await (const letter of client.iterateDeadLetters('billing')) console.log(letter.msgId, letter.reason);
+   */
+  async *iterateDeadLetters(
+    group: string,
+    options: { pageSize?: number } = {},
+    call?: CallOptions,
+  ): AsyncGenerator<DeadLetterInfo> {
+    let after: string | undefined;
+    do {
+      const page = await this.listDeadLetters(group, { limit: options.pageSize ?? 500, after }, call);
+      yield* page.deadLetters;
+      after = page.nextToken;
+    } while (after !== undefined);
   }
 
   /** Puts dead letters back into delivery; all of them (up to `limit`) unless `msgIds` names some. */

@@ -10,6 +10,7 @@
 export type {
   ConsumeMode,
   DeadLetterInfo,
+  DeadLetterList as DeadLetterPage,
   ErrorCode,
   GroupInfo,
   MessageType,

@@ -128,11 +128,39 @@ describe('nimbus commands against a running broker', () => {
     const sent = (await json('send', 'cmd-dlq', 'poison')) as { msgId: string };
     const [message] = await server.broker.consumer.receive('cmd-dlq-g', {});
     await server.broker.settlement.nack('cmd-dlq-g', [message!.receiptHandle]);
-    const letters = (await json('dlq', 'list', 'cmd-dlq-g')) as { msgId: string }[];
-    expect(letters.map((l) => l.msgId)).toEqual([sent.msgId]);
+    const page = (await json('dlq', 'list', 'cmd-dlq-g')) as { deadLetters: { msgId: string }[] };
+    expect(page.deadLetters.map((l) => l.msgId)).toEqual([sent.msgId]);
     expect((await nimbus('dlq', 'list', 'cmd-dlq-g')).stdout).toContain(sent.msgId);
     expect(await json('dlq', 'redrive', 'cmd-dlq-g', '--msg-id', sent.msgId)).toEqual({ redriven: 1, expired: 0 });
-    expect(await json('dlq', 'list', 'cmd-dlq-g')).toEqual([]);
+    expect(await json('dlq', 'list', 'cmd-dlq-g')).toEqual({ deadLetters: [] });
+  });
+
+  it('pages dead letters and redrives all of them, round after round', async () => {
+    await nimbus('topic', 'create', 'cmd-dlq-many', '--queues', '1');
+    await nimbus('group', 'create', 'cmd-dlq-many-g', '--subscribe', 'cmd-dlq-many', '--max-attempts', '1');
+    await nimbus('send', 'cmd-dlq-many', 'poison', '--count', '1100');
+    for (;;) {
+      const messages = await server.broker.consumer.receive('cmd-dlq-many-g', { maxMessages: 32 });
+      if (messages.length === 0) break;
+      await server.broker.settlement.nack(
+        'cmd-dlq-many-g',
+        messages.map((m) => m.receiptHandle),
+      );
+    }
+    const first = (await json('dlq', 'list', 'cmd-dlq-many-g', '--limit', '1000')) as {
+      deadLetters: unknown[];
+      nextToken?: string;
+    };
+    expect(first.deadLetters).toHaveLength(1000);
+    const rest = (await json('dlq', 'list', 'cmd-dlq-many-g', '--after', first.nextToken!)) as {
+      deadLetters: unknown[];
+    };
+    expect(rest.deadLetters).toHaveLength(100);
+    expect(
+      ((await json('dlq', 'list', 'cmd-dlq-many-g', '--all')) as { deadLetters: unknown[] }).deadLetters,
+    ).toHaveLength(1100);
+    expect(await json('dlq', 'redrive', 'cmd-dlq-many-g')).toEqual({ redriven: 1100, expired: 0 });
+    expect(await json('dlq', 'list', 'cmd-dlq-many-g')).toEqual({ deadLetters: [] });
   });
 
   it('exits 1 on broker errors (as JSON on stderr with --json) and 2 on usage errors', async () => {

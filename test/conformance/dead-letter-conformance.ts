@@ -40,6 +40,43 @@ export function deadLetterConformance(ctx: ContextRef): void {
     expect(await store.listDeadLetters(ctx().name('grp'), 10)).toEqual([]);
   });
 
+  it('pages through the dead letters with `after`, every letter once, ties on deadAt included', async () => {
+    const { store, clock } = ctx();
+    const group = ctx().name('grp');
+    const topic = ctx().name('dlq-page');
+    const t = clock.now();
+    const lanes = [group, `${group}@a`, `${group}@a-b`, group, group, `${group}@b`, group];
+    const held = lanes.map((lane, i) => lease(ctx(), lane, topic, i % 3 === 0 ? 9 : 10, i));
+    for (const [i, lane] of lanes.entries()) await holdLeases(store, lane, topic, held[i]!.queueId, [held[i]!]);
+    // Three letters die at the same millisecond: the position decides their order.
+    const deadAt = [t + 50, t + 20, t + 20, t + 20, t + 10, t + 40, t + 30];
+    const entries = held.map((h, i) => deadLetterOf(ctx(), group, h, deadAt[i]));
+    for (const [i, h] of held.entries()) expect(await store.deadLetter(h, h.token, entries[i]!)).toBe(true);
+
+    const seen: DeadLetter[] = [];
+    let after: DeadLetter | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await store.listDeadLetters(group, 2, after ? { after } : undefined);
+      if (page.length === 0) break;
+      expect(page.length).toBeLessThanOrEqual(2);
+      seen.push(...page);
+      after = page.at(-1);
+    }
+    expect(seen.map((letter) => letter.deadAt)).toEqual([...deadAt].sort((a, b) => a - b));
+    expect(new Set(seen.map((letter) => letter.msgId)).size).toBe(entries.length);
+    expect(seen).toEqual(expect.arrayContaining(entries));
+    expect(await store.listDeadLetters(group, 10)).toEqual(seen);
+
+    // A page may start after a letter that is gone by now (redriven meanwhile).
+    const gone = seen[2]!;
+    const fresh = { ...held.find((h) => h.msgId === gone.msgId)!, batchId: 'r', attempt: 0, token: 'redriven' };
+    expect(await store.redrive(gone, fresh)).toBe(true);
+    expect(await store.listDeadLetters(group, 10, { after: gone })).toEqual(seen.slice(3));
+    // `after` narrows a msgId search too.
+    const named = [seen[1]!.msgId, seen[5]!.msgId];
+    expect(await store.listDeadLetters(group, 10, { msgIds: named, after: seen[1]! })).toEqual([seen[5]]);
+  });
+
   it('finds dead letters by msgId among all of the group, not only the first limit', async () => {
     const { store, clock } = ctx();
     const group = ctx().name('grp');

@@ -133,7 +133,7 @@ describe('store calls of each function vs. its IAM policy', () => {
     await consumer.nack(again, { delayMs: 0 });
     await sleep(500);
     await consumer.receive({ waitMs: 0 });
-    expect((await client.listDeadLetters('auditors')).length).toBeGreaterThan(0);
+    expect((await client.listDeadLetters('auditors')).deadLetters.length).toBeGreaterThan(0);
     await client.redriveDeadLetters('auditors');
     await sealing;
 

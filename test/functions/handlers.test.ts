@@ -166,12 +166,12 @@ describe.concurrent('background and redelivery', () => {
     await new Promise((resolve) => setTimeout(resolve, 10_500));
     // Other tests' groups run concurrently: count this test's letters, not the run's total.
     await invoke(leaseExpiry, scheduledEvent, 'lease-expiry', 60_000);
-    const letters = await client.listDeadLetters('pager');
+    const letters = (await client.listDeadLetters('pager')).deadLetters;
     expect(letters.map((letter) => [letter.msgId, letter.deliveryAttempts])).toEqual([[sent.msgId, 1]]);
     // Attempts left: that one waits for its redelivery on the next receive.
-    expect(await client.listDeadLetters('pager-twice')).toEqual([]);
+    expect((await client.listDeadLetters('pager-twice')).deadLetters).toEqual([]);
     await invoke(leaseExpiry, scheduledEvent, 'lease-expiry', 60_000);
-    expect(await client.listDeadLetters('pager')).toHaveLength(1);
+    expect((await client.listDeadLetters('pager')).deadLetters).toHaveLength(1);
     const [again] = await new SimpleConsumer(client, { group: 'pager-twice' }).receive();
     expect(again).toMatchObject({ msgId: sent.msgId, deliveryAttempt: 2 });
   });
@@ -241,7 +241,7 @@ describe.concurrent('background and redelivery', () => {
     expect(second).toMatchObject({ delivered: 1, acked: 0, deadLettered: 1 });
     expect(attempts['poison']).toEqual([1, 2]);
     expect(attempts['pay-1']).toEqual([1]);
-    const letters = await client.listDeadLetters('payouts');
+    const letters = (await client.listDeadLetters('payouts')).deadLetters;
     expect(letters.map((letter) => [letter.message?.body, letter.deliveryAttempts])).toEqual([['poison', 2]]);
   });
 

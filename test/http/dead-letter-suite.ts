@@ -27,7 +27,7 @@ export function describeDeadLetterSuite(label: string, start: StartServer): void
       }
       expect(await consumer.receive()).toEqual([]);
 
-      const letters = await client.listDeadLetters(group);
+      const letters = (await client.listDeadLetters(group)).deadLetters;
       expect(letters).toHaveLength(1);
       expect(letters[0]).toMatchObject({
         group,
@@ -42,7 +42,7 @@ export function describeDeadLetterSuite(label: string, start: StartServer): void
       });
 
       expect(await client.redriveDeadLetters(group)).toEqual({ redriven: 1, expired: 0 });
-      expect(await client.listDeadLetters(group)).toEqual([]);
+      expect((await client.listDeadLetters(group)).deadLetters).toEqual([]);
       const [back] = await consumer.receive();
       expect(back?.msgId).toBe(sent.msgId);
       expect(back?.deliveryAttempt).toBe(1);
@@ -64,12 +64,12 @@ export function describeDeadLetterSuite(label: string, start: StartServer): void
       clock.advance(10_000);
       expect(await consumer.receive({ maxMessages: 32 })).toEqual([]);
 
-      const letters = await client.listDeadLetters(group);
+      const letters = (await client.listDeadLetters(group)).deadLetters;
       expect(letters.map((l) => l.msgId).sort()).toEqual(sent.map((r) => r.msgId).sort());
       expect(letters.every((l) => l.deliveryAttempts === 2)).toBe(true);
       const binary = letters.find((l) => l.msgId === sent[2]?.msgId);
       expect(binary?.message).toMatchObject({ body: 'wyg=', bodyEncoding: 'base64' });
-      expect(await client.listDeadLetters(group, { limit: 2 })).toHaveLength(2);
+      expect((await client.listDeadLetters(group, { limit: 2 })).deadLetters).toHaveLength(2);
 
       // The named letter is found wherever it sits in the DLQ, not only among the first `limit`.
       const oldestFirst = letters.map((l) => l.msgId);
@@ -78,10 +78,57 @@ export function describeDeadLetterSuite(label: string, start: StartServer): void
         redriven: 1,
         expired: 0,
       });
-      expect((await client.listDeadLetters(group)).map((l) => l.msgId)).not.toContain(chosen);
+      expect((await client.listDeadLetters(group)).deadLetters.map((l) => l.msgId)).not.toContain(chosen);
       const [back] = await consumer.receive({ maxMessages: 32 });
       expect(back?.msgId).toBe(chosen);
       expect(back?.deliveryAttempt).toBe(1);
+    });
+
+    it('pages through a long DLQ with nextToken, and the last page has none', async () => {
+      const { client } = server();
+      const { topic, groups } = await topicWithGroups(client, 2, { maxDeliveryAttempts: 1 });
+      const group = groups[0]!;
+      const producer = new Producer(client);
+      const sent = [
+        ...(await producer.sendBatch(
+          topic,
+          Array.from({ length: 25 }, (_, i) => `p${i}`),
+        )),
+        ...(await producer.sendBatch(
+          topic,
+          Array.from({ length: 25 }, (_, i) => `q${i}`),
+        )),
+      ];
+      const consumer = new SimpleConsumer(client, { group });
+      for (let got = 0; got < sent.length; ) {
+        const batch = await consumer.receive({ maxMessages: 32 });
+        expect(batch.length).toBeGreaterThan(0);
+        await consumer.nack(batch);
+        got += batch.length;
+      }
+
+      const pages: number[] = [];
+      const listed: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await client.listDeadLetters(group, { limit: 20, after });
+        pages.push(page.deadLetters.length);
+        listed.push(...page.deadLetters.map((letter) => letter.msgId));
+        after = page.nextToken;
+      } while (after !== undefined);
+      expect(pages).toEqual([20, 20, 10]);
+      expect(listed.sort()).toEqual(sent.map((r) => r.msgId).sort());
+
+      const iterated: string[] = [];
+      for await (const letter of client.iterateDeadLetters(group, { pageSize: 7 })) iterated.push(letter.msgId);
+      expect(iterated.sort()).toEqual(listed);
+
+      // An exact fit leaves no token behind, and a token that was not issued is refused.
+      expect((await client.listDeadLetters(group, { limit: 50 })).nextToken).toBeUndefined();
+      await expectApiError(client.listDeadLetters(group, { after: 'not-a-token' }), {
+        code: 'INVALID_ARGUMENT',
+        status: 400,
+      });
     });
 
     it('answers 404 for the dead letters of an unknown group', async () => {

@@ -96,7 +96,7 @@ describe('embedded server', () => {
       expect(await consumer.receive({ invisibleDurationMs: 10_000 })).toHaveLength(1);
       clock.advance(10_001);
       await untilLogged(lines, 'lease-expiry: 1');
-      const letters = await client.listDeadLetters('fragile-g');
+      const letters = (await client.listDeadLetters('fragile-g')).deadLetters;
       expect(letters.map((letter) => letter.message?.body)).toEqual(['never acked']);
       expect(lines.filter((line) => line.startsWith('error'))).toEqual([]);
     } finally {

@@ -62,11 +62,11 @@ export function describeRetentionSuite(label: string, start: StartServer): void 
       clock.advance(HOUR);
       // The message expired while held: settling it at its last attempt leaves no dead letter behind.
       await consumer.nack(slow!);
-      const letters = await client.listDeadLetters(group);
+      const letters = (await client.listDeadLetters(group)).deadLetters;
       expect(letters.map((l) => l.msgId)).toEqual([poison!.msgId]);
       expect(letters[0]?.message).toBeUndefined();
       expect(await client.redriveDeadLetters(group)).toEqual({ redriven: 0, expired: 1 });
-      expect(await client.listDeadLetters(group)).toEqual([]);
+      expect((await client.listDeadLetters(group)).deadLetters).toEqual([]);
       expect(await consumer.receive({ maxMessages: 32 })).toEqual([]);
     });
 

@@ -35,14 +35,17 @@ export class DeadLetterRecords {
   }
 
   /**
-   * Oldest first. With `filter.msgIds`, the whole DLQ partition is read and filtered here:
+   * Oldest first (sort key: deadAt, then position). With `filter.msgIds`, the whole DLQ partition is read and filtered here:
    * DynamoDB's Limit counts items before a filter, and redrive-by-id is rare.
    */
   async listDeadLetters(group: string, limit: number, filter?: DeadLetterFilter): Promise<DeadLetter[]> {
     const wanted = filter?.msgIds ? new Set(filter.msgIds) : undefined;
     if (wanted?.size === 0 || limit <= 0) return [];
     const out: DeadLetter[] = [];
-    let startKey: Item | undefined;
+    // The sort key orders letters by deadAt, then position: paging starts right after `after`.
+    let startKey: Item | undefined = filter?.after
+      ? { p: S(deadLetterPartition(group)), s: S(deadLetterSortKey(filter.after)) }
+      : undefined;
     do {
       const page = await this.gateway.query('other', 'listDeadLetters', {
         TableName: this.tables.state,

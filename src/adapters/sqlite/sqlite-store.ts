@@ -7,6 +7,7 @@ import type {
   BrokerStore,
   Claim,
   DeadLetterFilter,
+  DeadLetterPosition,
   Lease,
   LeaseKey,
   LeaseUpdate,
@@ -43,6 +44,15 @@ export interface SqliteStoreOptions {
  * never a lost message. The next fsync makes them durable too.
  */
 const CONSUMPTION_STATE = { durable: false } as const;
+
+/** Sorts before every real dead letter (times and offsets are never negative). */
+const BEFORE_EVERY_DEAD_LETTER: DeadLetterPosition = {
+  deadAt: -1,
+  consumer: '',
+  topic: '',
+  queueId: -1,
+  queueOffset: -1,
+};
 
 export class SqliteStore implements BrokerStore {
   private readonly db: DatabaseSync;
@@ -181,10 +191,12 @@ export class SqliteStore implements BrokerStore {
 
   async listDeadLetters(group: string, limit: number, filter?: DeadLetterFilter): Promise<DeadLetter[]> {
     if (limit <= 0) return [];
+    const after = filter?.after ?? BEFORE_EVERY_DEAD_LETTER;
+    const position = [after.deadAt, after.consumer, after.topic, after.queueId, after.queueOffset];
     const rows =
       filter?.msgIds === undefined
-        ? this.sql.listDeadLetters.all(group, limit)
-        : this.sql.listDeadLettersOf.all(group, JSON.stringify(filter.msgIds), limit);
+        ? this.sql.listDeadLetters.all(group, ...position, limit)
+        : this.sql.listDeadLettersOf.all(group, JSON.stringify(filter.msgIds), ...position, limit);
     return (rows as Row[]).map(toDeadLetter);
   }
 
@@ -194,6 +206,23 @@ export class SqliteStore implements BrokerStore {
 
   sweepExpired(now: number, limit: number): Promise<number> {
     return this.writer.submit(() => writes.sweepExpired(this.sql, now, limit), CONSUMPTION_STATE);
+  }
+
+  /**
+   * Settles without waiting for the fsync, like consumption state: a lock lost in a crash
+   * only lets one overlapping holder in, never loses or duplicates a message.
+   */
+  acquireLock(name: string, owner: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.writer.submit(
+      () => this.sql.acquireLock.run(name, owner, expiresAt, now).changes > 0,
+      CONSUMPTION_STATE,
+    );
+  }
+
+  releaseLock(name: string, owner: string): Promise<void> {
+    return this.writer.submit(() => {
+      this.sql.releaseLock.run(name, owner);
+    }, CONSUMPTION_STATE);
   }
 
   /** Flushes queued writes (their promises settle), then closes the file. Idempotent. */

@@ -26,6 +26,10 @@ const LEASE_KEY = 'consumer = ? AND topic = ? AND queue_id = ? AND queue_offset 
 /** A lane of group `g` is `g` itself or `g@<clientId>`: the range ['g@', 'gA') holds exactly the latter. */
 const LANES_OF_GROUP = 'consumer = ? OR (consumer >= ? AND consumer < ?)';
 
+/** Dead letters after a position; the store passes a position before every letter for the first page. */
+const AFTER_DEAD_LETTER = '(dead_at, consumer, topic, queue_id, queue_offset) > (?, ?, ?, ?, ?)';
+const DEAD_LETTER_ORDER = 'ORDER BY dead_at, consumer, topic, queue_id, queue_offset';
+
 const SQL = {
   begin: 'BEGIN IMMEDIATE',
   commit: 'COMMIT',
@@ -87,16 +91,25 @@ const SQL = {
     'INSERT OR REPLACE INTO dead_letters ' +
     '(consumer, topic, queue_id, queue_offset, group_name, msg_id, delivery_attempts, dead_at, reason) ' +
     'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  listDeadLetters: 'SELECT * FROM dead_letters WHERE group_name = ? ORDER BY dead_at LIMIT ?',
+  // Paged by position: rows after (dead_at, consumer, topic, queue_id, queue_offset), in that order.
+  listDeadLetters: `SELECT * FROM dead_letters WHERE group_name = ? AND ${AFTER_DEAD_LETTER} ${DEAD_LETTER_ORDER} LIMIT ?`,
   // The msgIds arrive as one JSON array, so the statement stays prepared whatever their number.
   listDeadLettersOf:
     'SELECT * FROM dead_letters WHERE group_name = ? AND msg_id IN (SELECT value FROM json_each(?)) ' +
-    'ORDER BY dead_at LIMIT ?',
+    `AND ${AFTER_DEAD_LETTER} ${DEAD_LETTER_ORDER} LIMIT ?`,
   deleteDeadLetter: `DELETE FROM dead_letters WHERE ${LEASE_KEY}`,
 
   deleteGroupCursors: `DELETE FROM cursors WHERE ${LANES_OF_GROUP}`,
   deleteGroupLeases: `DELETE FROM leases WHERE ${LANES_OF_GROUP}`,
   deleteGroupDeadLetters: `DELETE FROM dead_letters WHERE group_name = ? OR ${LANES_OF_GROUP}`,
+
+  // Binds (name, owner, expiresAt, now). The upsert's WHERE is the lock's condition: a row
+  // held by another owner and unexpired at `now` is left alone, and `changes` is then 0.
+  acquireLock:
+    'INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?) ' +
+    'ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at ' +
+    'WHERE locks.owner = excluded.owner OR locks.expires_at <= ?',
+  releaseLock: 'DELETE FROM locks WHERE name = ? AND owner = ?',
 } as const;
 
 export type Statements = { readonly [name in keyof typeof SQL]: StatementSync };

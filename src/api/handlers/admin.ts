@@ -30,8 +30,12 @@ export function adminRoutes(broker: Broker): BoundRoute[] {
     }),
     implement(ROUTES.listGroups, async () => ({ groups: (await catalog.listGroups()).map(groupView) })),
     implement(ROUTES.listDeadLetters, async (context) => {
-      const letters = await deadLetters.list(param(context, 'group'), { limit: context.query.limit });
-      return { deadLetters: letters.map(deadLetterView) };
+      const { limit, after } = context.query;
+      const page = await deadLetters.page(param(context, 'group'), { limit, after });
+      return {
+        deadLetters: page.letters.map(deadLetterView),
+        ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }),
+      };
     }),
     implement(ROUTES.redriveDeadLetters, async (context) => deadLetters.redrive(param(context, 'group'), context.body)),
   ];

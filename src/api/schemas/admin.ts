@@ -105,7 +105,13 @@ export const DeadLetterSchema = named(
   }),
 );
 
-export const DeadLetterListSchema = named('DeadLetterList', z.object({ deadLetters: z.array(DeadLetterSchema) }));
+export const DeadLetterListSchema = named(
+  'DeadLetterList',
+  z.object({
+    deadLetters: z.array(DeadLetterSchema),
+    nextToken: z.string().optional().describe('Present when more dead letters follow: pass it as `after`.'),
+  }),
+);
 
 /** Query of `GET /v1/groups/{group}/dlq`; query values arrive as strings. */
 export const DeadLetterQuerySchema = z.object({
@@ -116,6 +122,12 @@ export const DeadLetterQuerySchema = z.object({
     .pipe(z.int().min(1).max(1000))
     .optional()
     .describe('At most this many dead letters, oldest first (1-1000, default 100).'),
+  after: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .describe('The `nextToken` of the previous page: list the dead letters after it.'),
 });
 
 export const RedriveRequestSchema = named(

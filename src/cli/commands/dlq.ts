@@ -1,9 +1,14 @@
-import type { Client } from '../../sdk/index.ts';
+import type { Client, DeadLetterInfo, RedriveResult } from '../../sdk/index.ts';
 import { intFlag, parseCommand, requirePositional, stringList, UsageError } from '../args.ts';
-import { printResult, table } from '../output.ts';
+import { counter, printResult, table } from '../output.ts';
 
-export const DLQ_HELP = `nimbus dlq list <group> [--limit 100]
-nimbus dlq redrive <group> [--msg-id ID]...   (all dead letters unless --msg-id names some)`;
+export const DLQ_HELP = `nimbus dlq list <group> [--limit 100] [--after TOKEN] [--all]
+  One page of dead letters, oldest first; --all fetches every page.
+nimbus dlq redrive <group> [--msg-id ID]... [--limit N]
+  Puts dead letters back into delivery: those named by --msg-id, the oldest N, or all of them.`;
+
+/** What one redrive call handles at most (the API's limit). */
+const REDRIVE_ROUND = 1000;
 
 export async function dlqCommand(argv: string[], client: (endpoint: string) => Client): Promise<void> {
   const [action, ...rest] = argv;
@@ -11,26 +16,55 @@ export async function dlqCommand(argv: string[], client: (endpoint: string) => C
     throw new UsageError(`unknown dlq action "${action ?? ''}"\n${DLQ_HELP}`);
   const { values, positionals, flags } = parseCommand(rest, {
     limit: { type: 'string' },
+    after: { type: 'string' },
+    all: { type: 'boolean' },
     'msg-id': { type: 'string', multiple: true },
   });
   const group = requirePositional(positionals, 0, 'group');
   const api = client(flags.endpoint);
+  const limit = intFlag(values.limit, 'limit');
   if (action === 'list') {
-    const letters = await api.listDeadLetters(group, { limit: intFlag(values.limit, 'limit') });
-    return printResult(flags.json, letters, () =>
-      table(letters as unknown as Record<string, unknown>[], [
+    if (values.all && (values.after !== undefined || limit !== undefined))
+      throw new UsageError('--all lists every page; drop --limit and --after');
+    const page = values.all
+      ? { deadLetters: await collect(api.iterateDeadLetters(group)) }
+      : await api.listDeadLetters(group, { limit, after: typeof values.after === 'string' ? values.after : undefined });
+    return printResult(flags.json, page, () => {
+      const rows = table(page.deadLetters as unknown as Record<string, unknown>[], [
         'msgId',
         'topic',
         'deliveryAttempts',
         'consumer',
         'reason',
-      ]),
-    );
+      ]);
+      return 'nextToken' in page && page.nextToken ? `${rows}\nmore follow: --after ${page.nextToken}` : rows;
+    });
   }
   const msgIds = stringList(values['msg-id']);
-  const result = await api.redriveDeadLetters(group, {
-    msgIds: msgIds.length > 0 ? msgIds : undefined,
-    limit: intFlag(values.limit, 'limit'),
-  });
+  const result =
+    msgIds.length > 0 || limit !== undefined
+      ? await api.redriveDeadLetters(group, { msgIds: msgIds.length > 0 ? msgIds : undefined, limit })
+      : await redriveAll(api, group);
   printResult(flags.json, result, () => `redriven ${result.redriven}, dropped as expired ${result.expired}`);
+}
+
+/** Redrives round after round until a round finds less than a full one: the DLQ is drained. */
+async function redriveAll(api: Client, group: string): Promise<RedriveResult> {
+  const total = { redriven: 0, expired: 0 };
+  const shown = counter(`redriving ${group}`);
+  for (;;) {
+    const round = await api.redriveDeadLetters(group, { limit: REDRIVE_ROUND });
+    total.redriven += round.redriven;
+    total.expired += round.expired;
+    shown.tick(round.redriven + round.expired);
+    if (round.redriven + round.expired < REDRIVE_ROUND) break;
+  }
+  shown.done();
+  return total;
+}
+
+async function collect(letters: AsyncIterable<DeadLetterInfo>): Promise<DeadLetterInfo[]> {
+  const all: DeadLetterInfo[] = [];
+  for await (const letter of letters) all.push(letter);
+  return all;
 }

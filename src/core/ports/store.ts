@@ -60,9 +60,14 @@ export interface LeaseUpdate {
   token: string;
 }
 
-/** Narrows `listDeadLetters` to the letters of some messages. */
+/** Where a dead letter sits in its group's dead-letter queue: the page cursor of `listDeadLetters`. */
+export type DeadLetterPosition = Pick<DeadLetter, 'deadAt' | 'consumer' | 'topic' | 'queueId' | 'queueOffset'>;
+
+/** Narrows `listDeadLetters`: to the letters of some messages, or to those after a position. */
 export interface DeadLetterFilter {
   msgIds?: readonly string[];
+  /** Only letters after this one in the store's order (the letter itself may be gone). */
+  after?: DeadLetterPosition;
 }
 
 /**
@@ -127,9 +132,12 @@ export interface BrokerStore {
   /** Atomically deletes the lease (if its token matches) and records the dead letter. */
   deadLetter(key: LeaseKey, expectedToken: string, entry: DeadLetter): Promise<boolean>;
   /**
-   * The group's dead letters (of all its lanes), oldest first, at most `limit`. With
-   * `filter.msgIds`, only the letters of those messages, searched among ALL of the group's
-   * letters (a named letter far back in a long DLQ is found); an empty list finds none.
+   * The group's dead letters (of all its lanes), oldest first, at most `limit`. The order
+   * is by `deadAt`, then by a fixed order of the position that each store chooses, so that
+   * paging with `filter.after` (the last letter of the previous page) visits every letter
+   * once. With `filter.msgIds`, only the letters of those messages, searched among ALL of
+   * the group's letters (a named letter far back in a long DLQ is found); an empty list
+   * finds none.
    */
   listDeadLetters(group: string, limit: number, filter?: DeadLetterFilter): Promise<DeadLetter[]>;
   /** Atomically deletes the dead letter and stores `lease` so the lane gets the message again. */
@@ -137,5 +145,19 @@ export interface BrokerStore {
 
   /** Physically removes up to `limit` expired messages (and their index entries). */
   sweepExpired(now: number, limit: number): Promise<number>;
+
+  /**
+   * Takes the named lock for `owner` until `expiresAt` (epoch ms), atomically. Succeeds
+   * when nobody holds the lock, when the holder's expiry is at or before `now`, or when
+   * `owner` holds it already (then its expiry becomes `expiresAt`: a renewal). Otherwise
+   * returns false and changes nothing. Of any number of concurrent acquirers, at most one
+   * holds an unexpired lock at a time. `now` comes from the caller, so holders must share
+   * a clock (up to a skew far below the lock's lifetime). Locks are advisory and need not
+   * be durable: a lock lost in a crash only lets one other holder in early.
+   */
+  acquireLock(name: string, owner: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Frees the named lock if `owner` holds it; a lock held by another owner (or none) stays as it is. */
+  releaseLock(name: string, owner: string): Promise<void>;
+
   close(): Promise<void>;
 }
