@@ -127,7 +127,8 @@ describe('push runs of one subscription never overlap', () => {
     await vi.waitFor(() => expect(probe.inFlight).toBe(1));
     // Past half of the lock's life (deadline + 60 s): the run renews it for another 60 s.
     clock.set(deadline + 45_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Many 5 ms ticks, so the renewal gets through even on a loaded machine.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     // The first lock and the batch's lease are both over, but the renewed lock keeps the next run out.
     clock.set(deadline + 90_000);
     const second = await new PushDelivery(broker).run(subscription, quick(), { deadline: clock.now() + 50_000 });
@@ -149,7 +150,8 @@ describe('push runs of one subscription never overlap', () => {
     expect(await store.acquireLock(pushLockName(subscription), 'later-run', clock.now() + 60_000, clock.now())).toBe(
       true,
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Many 5 ms ticks, so the renewal gets through even on a loaded machine.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     open();
     expect(await first).toMatchObject({ lockLost: true, delivered: 4 });
     // The stalled run leaves the other run's lock alone when it ends.
