@@ -1,54 +1,102 @@
-import http from 'node:http';
+import net from 'node:net';
+
+interface Response {
+  status: number;
+  body: string;
+}
 
 /**
- * A lean keep-alive JSON client for load generation: the benchmark measures the broker,
- * so the client side stays as cheap as node:http allows.
+ * One keep-alive HTTP/1.1 connection, one request at a time. It speaks only what the
+ * broker answers (a `content-length` body on every response), which keeps the client's own
+ * cost per request far below node:http's: on this 2-core machine the client shares the CPU
+ * with the server, so a heavy client would be measured as a slow broker.
  */
-export class BenchClient {
-  private readonly agent: http.Agent;
-  private readonly host: string;
-  private readonly port: number;
+class Connection {
+  private readonly socket: net.Socket;
+  private buffer: Buffer = Buffer.alloc(0);
+  private pending: { resolve: (response: Response) => void; reject: (error: Error) => void } | undefined;
+  broken = false;
 
-  constructor(endpoint: string, maxSockets = 128) {
-    const url = new URL(endpoint);
-    this.host = url.hostname;
-    this.port = Number(url.port);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets });
+  constructor(host: string, port: number) {
+    this.socket = net.connect(port, host);
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      this.parse();
+    });
+    const fail = (error: Error) => {
+      this.broken = true;
+      this.pending?.reject(error);
+      this.pending = undefined;
+    };
+    this.socket.on('error', fail);
+    this.socket.on('close', () => fail(new Error('connection closed')));
   }
 
-  request<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+  send(head: string, payload: Buffer | undefined): Promise<Response> {
     return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: this.host,
-          port: this.port,
-          method,
-          path,
-          agent: this.agent,
-          headers: payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : undefined,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            if (status >= 400) reject(new Error(`${method} ${path} -> ${status} ${text.slice(0, 300)}`));
-            else resolve({ status, json: (text ? JSON.parse(text) : undefined) as T });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
+      this.pending = { resolve, reject };
+      this.socket.write(payload ? Buffer.concat([Buffer.from(head, 'latin1'), payload]) : head);
     });
   }
 
   close(): void {
-    this.agent.destroy();
+    this.socket.destroy();
+  }
+
+  private parse(): void {
+    const end = this.buffer.indexOf('\r\n\r\n');
+    if (end === -1) return;
+    const head = this.buffer.subarray(0, end).toString('latin1');
+    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.buffer.length < end + 4 + length) return;
+    const body = this.buffer.subarray(end + 4, end + 4 + length).toString('utf8');
+    this.buffer = this.buffer.subarray(end + 4 + length);
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.resolve({ status: Number(head.slice(9, 12)), body });
+  }
+}
+
+/** A lean keep-alive JSON client for load generation: one connection per request in flight. */
+export class BenchClient {
+  private readonly host: string;
+  private readonly port: number;
+  private readonly idle: Connection[] = [];
+  private readonly all = new Set<Connection>();
+
+  constructor(endpoint: string) {
+    const url = new URL(endpoint);
+    this.host = url.hostname;
+    this.port = Number(url.port);
+  }
+
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
+    const head =
+      `${method} ${path} HTTP/1.1\r\nhost: ${this.host}:${this.port}\r\n` +
+      (payload ? `content-type: application/json\r\ncontent-length: ${payload.byteLength}\r\n\r\n` : '\r\n');
+    const connection = this.idle.pop() ?? this.open();
+    try {
+      const { status, body: text } = await connection.send(head, payload);
+      if (status >= 400) throw new Error(`${method} ${path} -> ${status} ${text.slice(0, 300)}`);
+      return { status, json: (text ? JSON.parse(text) : undefined) as T };
+    } finally {
+      if (connection.broken) this.all.delete(connection);
+      else this.idle.push(connection);
+    }
+  }
+
+  close(): void {
+    for (const connection of this.all) connection.close();
+    this.all.clear();
+    this.idle.length = 0;
+  }
+
+  private open(): Connection {
+    const connection = new Connection(this.host, this.port);
+    this.all.add(connection);
+    return connection;
   }
 }
 
