@@ -8,15 +8,15 @@ import { tableDefinitions } from '../../src/adapters/dynamodb/table-definitions.
 import type { PushDriverEvent } from '../../src/lambda/push-driver-event.ts';
 import { inProcessInvoker } from '../../src/push/in-process-invoker.ts';
 import type { NimbusPushEvent } from '../../src/push/push-event.ts';
-import { Client } from '../../src/sdk/client.ts';
+import type { Client } from '../../src/sdk/client.ts';
 import { Producer } from '../../src/sdk/producer.ts';
 import { SimpleConsumer } from '../../src/sdk/simple-consumer.ts';
 import {
-  API_HOST,
-  apiGatewayFetch,
+  apiGatewayClient,
   type HttpHandlers,
   invoke,
   type LambdaEnvironment,
+  loadHttpHandlers,
   REGION,
   startLambdaEnvironment,
 } from './lambda-harness.ts';
@@ -33,20 +33,8 @@ let client: Client;
 
 beforeAll(async () => {
   env = await startLambdaEnvironment();
-  http = {
-    send: (await import('../../functions/send.ts')).handler,
-    'consume-pull': (await import('../../functions/consume-pull.ts')).handler,
-    admin: (await import('../../functions/admin.ts')).handler,
-  };
-  // API Gateway refuses unsigned requests; any SigV4-shaped header passes the harness.
-  client = new Client({
-    endpoint: `https://${API_HOST}`,
-    fetch: (input, init) =>
-      apiGatewayFetch(http)(input, {
-        ...init,
-        headers: { ...(init?.headers as Record<string, string>), authorization: 'AWS4-HMAC-SHA256 test' },
-      }),
-  });
+  http = await loadHttpHandlers();
+  client = apiGatewayClient(http);
 });
 
 afterAll(async () => {

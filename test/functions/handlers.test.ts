@@ -7,19 +7,19 @@ import type { PushRunReport } from '../../src/core/push-delivery.ts';
 import type { PushDriverEvent } from '../../src/lambda/push-driver-event.ts';
 import { inProcessInvoker } from '../../src/push/in-process-invoker.ts';
 import type { NimbusPushEvent, NimbusPushResponse } from '../../src/push/push-event.ts';
-import { Client } from '../../src/sdk/client.ts';
+import type { Client } from '../../src/sdk/client.ts';
 import { Producer } from '../../src/sdk/producer.ts';
 import { SimpleConsumer } from '../../src/sdk/simple-consumer.ts';
 import { awsSigV4Signer } from '../../src/signer/aws-sigv4-signer.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import {
-  API_HOST,
-  apiGatewayFetch,
+  apiGatewayClient,
   type HttpHandlers,
   httpEvent,
   invoke,
   type LambdaEntry,
   type LambdaEnvironment,
+  loadHttpHandlers,
   startLambdaEnvironment,
 } from './lambda-harness.ts';
 import { recordedCalls, uncoveredCalls } from './store-calls.ts';
@@ -38,20 +38,15 @@ const scheduledEvent = {};
 beforeAll(async () => {
   env = await startLambdaEnvironment();
   // Imported after the environment is set, as Lambda loads a function in a configured container.
-  http = {
-    send: (await import('../../functions/send.ts')).handler,
-    'consume-pull': (await import('../../functions/consume-pull.ts')).handler,
-    admin: (await import('../../functions/admin.ts')).handler,
-  };
+  http = await loadHttpHandlers();
   retentionSweep = (await import('../../functions/retention-sweep.ts')).handler;
   backlogMetrics = (await import('../../functions/backlog-metrics.ts')).handler;
   leaseExpiry = (await import('../../functions/lease-expiry.ts')).handler;
   createPushDeliverHandler = (await import('../../src/lambda/push-deliver-handler.ts')).createPushDeliverHandler;
-  client = new Client({
-    endpoint: `https://${API_HOST}`,
-    fetch: apiGatewayFetch(http),
-    signer: awsSigV4Signer({ credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' } }),
-  });
+  client = apiGatewayClient(
+    http,
+    awsSigV4Signer({ credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' } }),
+  );
 });
 
 afterAll(async () => {

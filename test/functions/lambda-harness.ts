@@ -6,6 +6,7 @@ import { HTTP_ROUTES, type HttpFunctionName } from '../../lib/api-routes.ts';
 import type { FunctionName } from '../../lib/function-bundling.ts';
 import { ensureTables, tableDefinitions } from '../../src/adapters/dynamodb/index.ts';
 import { lambdaContext } from '../../src/push/in-process-invoker.ts';
+import { Client, type RequestSigner } from '../../src/sdk/index.ts';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { asFunction, recordStoreCalls } from './store-calls.ts';
 
@@ -195,4 +196,35 @@ function matchTemplate(template: string, path: string): Record<string, string> |
     else if (part !== value) return undefined;
   }
   return params;
+}
+
+/**
+ * The HTTP functions as Lambda loads them. Call it after `startLambdaEnvironment()`: like a
+ * configured container, each function reads its environment when its module loads.
+ */
+export async function loadHttpHandlers(): Promise<HttpHandlers> {
+  return {
+    send: (await import('../../functions/send.ts')).handler,
+    'consume-pull': (await import('../../functions/consume-pull.ts')).handler,
+    admin: (await import('../../functions/admin.ts')).handler,
+  };
+}
+
+/**
+ * An SDK client that reaches the functions through `apiGatewayFetch`. Without a signer its
+ * requests carry a SigV4-shaped authorization header: the harness checks the shape only.
+ */
+export function apiGatewayClient(handlers: HttpHandlers, signer?: RequestSigner): Client {
+  const fetchThroughGateway = apiGatewayFetch(handlers);
+  return new Client({
+    endpoint: `https://${API_HOST}`,
+    signer,
+    fetch: signer
+      ? fetchThroughGateway
+      : (input, init) =>
+          fetchThroughGateway(input, {
+            ...init,
+            headers: { ...(init?.headers as Record<string, string>), authorization: 'AWS4-HMAC-SHA256 test' },
+          }),
+  });
 }

@@ -3,14 +3,13 @@ import type { PushRunReport } from '../../src/core/push-delivery.ts';
 import type { PushDriverEvent } from '../../src/lambda/push-driver-event.ts';
 import { inProcessInvoker } from '../../src/push/in-process-invoker.ts';
 import type { NimbusPushEvent, NimbusPushResponse } from '../../src/push/push-event.ts';
-import { Client } from '../../src/sdk/client.ts';
+import type { Client } from '../../src/sdk/client.ts';
 import { Producer } from '../../src/sdk/producer.ts';
 import {
-  API_HOST,
-  apiGatewayFetch,
-  type HttpHandlers,
+  apiGatewayClient,
   invoke,
   type LambdaEnvironment,
+  loadHttpHandlers,
   startLambdaEnvironment,
 } from './lambda-harness.ts';
 import { uncoveredCalls } from './store-calls.ts';
@@ -25,19 +24,7 @@ let client: Client;
 
 beforeAll(async () => {
   env = await startLambdaEnvironment();
-  const http: HttpHandlers = {
-    send: (await import('../../functions/send.ts')).handler,
-    'consume-pull': (await import('../../functions/consume-pull.ts')).handler,
-    admin: (await import('../../functions/admin.ts')).handler,
-  };
-  client = new Client({
-    endpoint: `https://${API_HOST}`,
-    fetch: (input, init) =>
-      apiGatewayFetch(http)(input, {
-        ...init,
-        headers: { ...(init?.headers as Record<string, string>), authorization: 'AWS4-HMAC-SHA256 test' },
-      }),
-  });
+  client = apiGatewayClient(await loadHttpHandlers());
 });
 
 afterAll(async () => {

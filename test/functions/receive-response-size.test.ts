@@ -11,6 +11,7 @@ import {
   httpEvent,
   invoke,
   type LambdaEnvironment,
+  loadHttpHandlers,
   startLambdaEnvironment,
 } from './lambda-harness.ts';
 
@@ -22,11 +23,7 @@ let http: HttpHandlers;
 
 beforeAll(async () => {
   env = await startLambdaEnvironment();
-  http = {
-    send: (await import('../../functions/send.ts')).handler,
-    'consume-pull': (await import('../../functions/consume-pull.ts')).handler,
-    admin: (await import('../../functions/admin.ts')).handler,
-  };
+  http = await loadHttpHandlers();
 });
 
 afterAll(async () => {
