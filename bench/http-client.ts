@@ -34,6 +34,7 @@ class Connection {
   }
 
   send(head: string, payload: Buffer | undefined): Promise<Response> {
+    if (this.broken) return Promise.reject(new Error('connection closed'));
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
       this.socket.write(payload ? Buffer.concat([Buffer.from(head, 'latin1'), payload]) : head);
@@ -76,7 +77,13 @@ export class BenchClient {
     const head =
       `${method} ${path} HTTP/1.1\r\nhost: ${this.host}:${this.port}\r\n` +
       (payload ? `content-type: application/json\r\ncontent-length: ${payload.byteLength}\r\n\r\n` : '\r\n');
-    const connection = this.idle.pop() ?? this.open();
+    // The server may have closed an idle connection (keep-alive timeout): those are dropped.
+    let connection = this.idle.pop();
+    while (connection?.broken) {
+      this.all.delete(connection);
+      connection = this.idle.pop();
+    }
+    connection ??= this.open();
     try {
       const { status, body: text } = await connection.send(head, payload);
       if (status >= 400) throw new Error(`${method} ${path} -> ${status} ${text.slice(0, 300)}`);

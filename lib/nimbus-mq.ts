@@ -65,6 +65,8 @@ export class NimbusMq extends Construct {
   readonly apiUrl: string;
 
   private readonly props: Required<Omit<NimbusMqProps, 'apiThrottle'>>;
+  /** Subscription ids by the group lane they deliver. */
+  private readonly subscribedLanes = new Map<string, string>();
   private readonly environment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: NimbusMqProps = {}) {
@@ -148,19 +150,31 @@ export class NimbusMq extends Construct {
   /**
    * Delivers a consumer group's messages to a Lambda function in batches: ack on success,
    * retry with RocketMQ's backoff and the group's dead-letter queue on failure, failures
-   * reported per message (`batchItemFailures`, as for SQS). Create the group first.
+   * reported per message (`batchItemFailures`, as for SQS). Create the group first. One
+   * subscription per group (per client id for broadcasting groups): its runs hold the
+   * group's push lock, so a second one on the same group would only take turns with it.
    * @example
    * mq.subscribeLambda('Billing', billingFn, { group: 'billing', batchSize: 10, maxConcurrency: 4 });
    */
   subscribeLambda(id: string, target: IFunction, options: LambdaSubscriptionOptions): LambdaSubscription {
+    const lane = options.clientId === undefined ? options.group : `${options.group}@${options.clientId}`;
+    const existing = this.subscribedLanes.get(lane);
+    if (existing !== undefined) {
+      throw new Error(
+        `Group "${lane}" already has the Lambda subscription "${existing}": a group delivers to one ` +
+          'function (a broadcasting group to one per clientId).',
+      );
+    }
     const driver = this.functions['push-deliver'] ?? this.addPushDriver();
-    return new LambdaSubscription(this, id, {
+    const subscription = new LambdaSubscription(this, id, {
       ...options,
       target,
       driver: driver.function,
       schedulerDeadLetterQueue: this.schedulerDeadLetterQueue,
       monitoring: this.monitoring,
     });
+    this.subscribedLanes.set(lane, id);
+    return subscription;
   }
 
   /**

@@ -15,7 +15,7 @@ import { type Api, type ApiOptions, createRouter } from './router.ts';
  */
 export function createApi(broker: Broker, options?: ApiOptions): Api {
   return createRouter(
-    [...messageRoutes(broker), ...consumeRoutes(broker), ...adminRoutes(broker), ...metaRoutes()],
+    [...messageRoutes(broker), ...consumeRoutes(broker, options), ...adminRoutes(broker, options), ...metaRoutes()],
     options,
   );
 }

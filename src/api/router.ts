@@ -10,10 +10,12 @@ export interface ApiOptions {
   /** Checks every response against its schema (tests use it to keep /openapi.json honest). */
   validateResponses?: boolean;
   /**
-   * Most body bytes one receive response carries (at least one message always goes out); the
-   * rest stays for the next receive. Set by transports with a response limit. @default no limit
+   * Most message body bytes one response carries: a receive (the rest stays for the next
+   * receive) or a page of dead letters (the rest comes on the next page). At least one message
+   * always goes out. Set by transports with a response limit. @default no limit for receive,
+   * 16 MiB for a dead-letter page
    */
-  maxReceiveBodyBytes?: number;
+  maxResponseMessageBytes?: number;
 }
 
 /** A request handler over a set of routes. */

@@ -40,18 +40,3 @@ export function progress(label: string, total: number): { tick(n?: number): void
     },
   };
 }
-
-/** Progress of a long operation whose total is unknown: a running count on stderr (only on a terminal). */
-export function counter(label: string): { tick(n?: number): void; done(): void } {
-  let count = 0;
-  const tty = process.stderr.isTTY;
-  return {
-    tick(n = 1) {
-      count += n;
-      if (tty) process.stderr.write(`\r${label}: ${count}`);
-    },
-    done() {
-      if (tty) process.stderr.write('\n');
-    },
-  };
-}

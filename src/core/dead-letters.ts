@@ -17,7 +17,12 @@ export interface DeadLetterView extends DeadLetter {
   message?: StoredMessage;
 }
 
-export interface DeadLetterPage {
+/** Message bodies one page of dead letters carries at most, unless the caller sets less. */
+const PAGE_BODY_BYTES = 16 * 1024 * 1024;
+/** Letters whose messages are loaded at once. */
+const LOAD_CHUNK = 8;
+
+export interface DeadLetterViewPage {
   letters: DeadLetterView[];
   /** Present when more letters follow: the `after` of the next page. */
   nextToken?: string;
@@ -51,24 +56,40 @@ export class DeadLetters {
   /**
    * One page of a group's dead letters, oldest first. `nextToken` is there when more
    * follow: pass it as `after` for the next page. Letters redriven between pages shift
-   * nothing; letters that die meanwhile come on later pages (they are newer).
+   * nothing. A page ends early once its messages' bodies reach `maxBodyBytes` (at least one
+   * letter always comes), so a response stays within what its transport can carry.
    * @example
    * let page = await deadLetters.page('billing', { limit: 500 });
    * while (page.nextToken) page = await deadLetters.page('billing', { limit: 500, after: page.nextToken });
    */
-  async page(groupName: string, options: { limit?: number; after?: string } = {}): Promise<DeadLetterPage> {
+  async page(
+    groupName: string,
+    options: { limit?: number; after?: string; maxBodyBytes?: number } = {},
+  ): Promise<DeadLetterViewPage> {
     await this.catalog.getGroup(groupName);
     const limit = checkedInt(options.limit, 100, 1, 1000, 'limit');
     const after = options.after === undefined ? undefined : decodeDeadLetterCursor(options.after);
+    const maxBodyBytes = options.maxBodyBytes ?? PAGE_BODY_BYTES;
     // One more than asked tells whether another page follows, so the last page has no token.
     const found = await this.store.listDeadLetters(groupName, limit + 1, after ? { after } : undefined);
-    const letters = found.slice(0, limit);
-    const messages = await this.store.getMessages(letters, this.clock.now());
+    const candidates = found.slice(0, limit);
+    const letters: DeadLetterView[] = [];
+    let bodyBytes = 0;
+    const now = this.clock.now();
+    // Bodies are loaded a few at a time: a page of 4 MiB bodies must not all sit in memory.
+    for (let i = 0; i < candidates.length && letters.length === i; i += LOAD_CHUNK) {
+      const chunk = candidates.slice(i, i + LOAD_CHUNK);
+      const messages = await this.store.getMessages(chunk, now);
+      for (const [j, letter] of chunk.entries()) {
+        const size = messages[j]?.body.byteLength ?? 0;
+        if (letters.length > 0 && bodyBytes + size > maxBodyBytes) break;
+        bodyBytes += size;
+        letters.push({ ...letter, dlq: deadLetterQueueName(groupName), message: messages[j] });
+      }
+    }
     const last = letters.at(-1);
-    return {
-      letters: letters.map((letter, i) => ({ ...letter, dlq: deadLetterQueueName(groupName), message: messages[i] })),
-      ...(found.length > limit && last ? { nextToken: encodeDeadLetterCursor(last) } : {}),
-    };
+    const more = letters.length < candidates.length || found.length > limit;
+    return { letters, ...(more && last ? { nextToken: encodeDeadLetterCursor(last) } : {}) };
   }
 
   /**

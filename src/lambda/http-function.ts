@@ -6,12 +6,12 @@ import { toApiRequest, toHttpResult } from './http-event.ts';
 import { apiLogger, lambdaHandler } from './observability.ts';
 
 /**
- * Most body bytes one receive response carries. Lambda returns at most 6 MB to API Gateway;
+ * Most message body bytes one response carries (a receive, a page of dead letters). Lambda returns at most 6 MB to API Gateway;
  * bodies go out as text or base64 (4/3 of the bytes), so 3.5 MiB of bodies is at most ~4.7 MiB
  * encoded, with room for the other fields. One message always goes out (a 4 MiB body as
- * base64 is ~5.3 MiB); the rest stays for the next receive.
+ * base64 is ~5.3 MiB); the rest comes with the next receive or page.
  */
-export const MAX_RECEIVE_BODY_BYTES = 3.5 * 1024 * 1024;
+export const MAX_RESPONSE_MESSAGE_BYTES = 3.5 * 1024 * 1024;
 
 /** One of the API's per-area handler factories (createMessagesHandler, createConsumeHandler, ...). */
 export type ApiFactory = (broker: Broker, options?: ApiOptions) => Api;
@@ -28,7 +28,7 @@ export function httpFunction(factory: ApiFactory) {
   let api: Promise<Api> | undefined;
   const apiOnce = () => {
     api ??= sharedBroker()
-      .then((broker) => factory(broker, { logger: apiLogger, maxReceiveBodyBytes: MAX_RECEIVE_BODY_BYTES }))
+      .then((broker) => factory(broker, { logger: apiLogger, maxResponseMessageBytes: MAX_RESPONSE_MESSAGE_BYTES }))
       .catch((error: unknown) => {
         api = undefined;
         throw error;

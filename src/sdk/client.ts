@@ -153,7 +153,8 @@ export class Client {
     const query = new URLSearchParams();
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     if (options.after !== undefined) query.set('after', options.after);
-    const search = query.size > 0 ? `?${query}` : '';
+    // toString, not `size`: older browsers lack URLSearchParams.size.
+    const search = query.toString() === '' ? '' : `?${query}`;
     return this.request<DeadLetterList>('GET', `/v1/groups/${encodeURIComponent(group)}/dlq${search}`, undefined, call);
   }
 
@@ -164,12 +165,13 @@ export class Client {
    */
   async *iterateDeadLetters(
     group: string,
+    /** Letters per request (1-1000; default the broker's, 100). Pages also end early at a body budget. */
     options: { pageSize?: number } = {},
     call?: CallOptions,
   ): AsyncGenerator<DeadLetterInfo> {
     let after: string | undefined;
     do {
-      const page = await this.listDeadLetters(group, { limit: options.pageSize ?? 500, after }, call);
+      const page = await this.listDeadLetters(group, { limit: options.pageSize, after }, call);
       yield* page.deadLetters;
       after = page.nextToken;
     } while (after !== undefined);

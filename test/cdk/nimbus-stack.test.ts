@@ -296,6 +296,16 @@ describe('NimbusStack', () => {
     });
     expect(() => stack.mq.subscribeLambda('A', target, { group: 'g', batchSize: 33 })).toThrow(/batchSize/);
     expect(() => stack.mq.subscribeLambda('B', target, { group: 'bad group' })).toThrow(/Group name/);
+    // One subscription per group lane: a second would only take turns with the first on its push lock.
+    stack.mq.subscribeLambda('C', target, { group: 'g' });
+    expect(() => stack.mq.subscribeLambda('D', target, { group: 'g' })).toThrow(
+      /already has the Lambda subscription "C"/,
+    );
+    stack.mq.subscribeLambda('E', target, { group: 'screens', clientId: 'wall-1' });
+    stack.mq.subscribeLambda('F', target, { group: 'screens', clientId: 'wall-2' });
+    expect(() => stack.mq.subscribeLambda('G', target, { group: 'screens', clientId: 'wall-1' })).toThrow(
+      /screens@wall-1/,
+    );
   });
 
   it('logs API access and prints the API URL', () => {

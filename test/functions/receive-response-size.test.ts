@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_RECEIVE_BODY_BYTES } from '../../src/lambda/http-function.ts';
+import { MAX_RESPONSE_MESSAGE_BYTES } from '../../src/lambda/http-function.ts';
 import { createPushDeliverHandler, PUSH_BODY_BYTES_IN_FLIGHT } from '../../src/lambda/push-deliver-handler.ts';
 import type { PushDriverEvent } from '../../src/lambda/push-driver-event.ts';
 import { inProcessInvoker } from '../../src/push/in-process-invoker.ts';
@@ -87,7 +87,44 @@ describe('consume-pull response size', () => {
     const size = 1024 * 1024;
     for (let i = 0; i < 6; i++) await call('send', 'POST', '/v1/topics/notes/messages', { body: 'n'.repeat(size) });
     const { messages } = await receive('readers');
-    expect(messages).toHaveLength(Math.floor(MAX_RECEIVE_BODY_BYTES / size));
+    expect(messages).toHaveLength(Math.floor(MAX_RESPONSE_MESSAGE_BYTES / size));
+  }, 60_000);
+});
+
+describe('admin dead-letter pages', () => {
+  it('end a page of large dead letters under the Lambda response limit; nextToken leads to the rest', async () => {
+    await call('admin', 'PUT', '/v1/topics/faxes', { queueCount: 1 });
+    await call('admin', 'PUT', '/v1/groups/fax-in', {
+      subscriptions: [{ topic: 'faxes', tagExpression: '*' }],
+      maxDeliveryAttempts: 1,
+    });
+    for (let i = 0; i < 3; i++) {
+      const body = randomBytes(2 * 1024 * 1024).toString('base64');
+      await call('send', 'POST', '/v1/topics/faxes/messages', { body, bodyEncoding: 'base64' });
+    }
+    for (let dead = 0; dead < 3; ) {
+      const result = await call('consume-pull', 'POST', '/v1/groups/fax-in/receive', { maxMessages: 32 });
+      const handles = (JSON.parse(result.body ?? '') as { messages: { receiptHandle: string }[] }).messages.map(
+        (message) => message.receiptHandle,
+      );
+      // At its last attempt, a nack moves the message to the dead-letter queue.
+      await call('consume-pull', 'POST', '/v1/groups/fax-in/nack', { receiptHandles: handles });
+      dead += handles.length;
+    }
+    const listed: string[] = [];
+    let after: string | undefined;
+    for (let pages = 1; ; pages++) {
+      const query = after === undefined ? '' : `?after=${encodeURIComponent(after)}`;
+      const result = await call('admin', 'GET', `/v1/groups/fax-in/dlq${query}`);
+      expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThan(LAMBDA_RESPONSE_LIMIT);
+      const page = JSON.parse(result.body ?? '') as { deadLetters: { msgId: string }[]; nextToken?: string };
+      expect(page.deadLetters.length).toBeGreaterThan(0);
+      listed.push(...page.deadLetters.map((letter) => letter.msgId));
+      after = page.nextToken;
+      if (after === undefined) break;
+      expect(pages).toBeLessThan(3);
+    }
+    expect(new Set(listed).size).toBe(3);
   }, 60_000);
 });
 

@@ -6,7 +6,7 @@ import { ROUTES } from '../routes.ts';
 import { deadLetterView, groupView, topicView } from '../views.ts';
 
 /** Topics, groups and dead-letter queues. */
-export function adminRoutes(broker: Broker): BoundRoute[] {
+export function adminRoutes(broker: Broker, options: ApiOptions = {}): BoundRoute[] {
   const { catalog, deadLetters } = broker;
   return [
     implement(ROUTES.putTopic, async (context) =>
@@ -31,7 +31,11 @@ export function adminRoutes(broker: Broker): BoundRoute[] {
     implement(ROUTES.listGroups, async () => ({ groups: (await catalog.listGroups()).map(groupView) })),
     implement(ROUTES.listDeadLetters, async (context) => {
       const { limit, after } = context.query;
-      const page = await deadLetters.page(param(context, 'group'), { limit, after });
+      const page = await deadLetters.page(param(context, 'group'), {
+        limit,
+        after,
+        maxBodyBytes: options.maxResponseMessageBytes,
+      });
       return {
         deadLetters: page.letters.map(deadLetterView),
         ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }),
@@ -56,5 +60,5 @@ export function metaRoutes(): BoundRoute[] {
  * const response = await api.handle(request);
  */
 export function createAdminHandler(broker: Broker, options?: ApiOptions): Api {
-  return createRouter([...adminRoutes(broker), ...metaRoutes()], options);
+  return createRouter([...adminRoutes(broker, options), ...metaRoutes()], options);
 }

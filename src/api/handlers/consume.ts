@@ -15,7 +15,7 @@ export function consumeRoutes(broker: Broker, options: ApiOptions = {}): BoundRo
       if (context.body.clientId !== undefined) assertClientId(context.body.clientId);
       const messages = await broker.consumer.receive(param(context, 'group'), {
         ...context.body,
-        maxBodyBytes: options.maxReceiveBodyBytes,
+        maxBodyBytes: options.maxResponseMessageBytes,
         // The transport aborts this when the client disconnects: the long-poll stops at once.
         signal: context.request.signal,
       });

@@ -1,11 +1,12 @@
 import type { Client, DeadLetterInfo, RedriveResult } from '../../sdk/index.ts';
 import { intFlag, parseCommand, requirePositional, stringList, UsageError } from '../args.ts';
-import { counter, printResult, table } from '../output.ts';
+import { printResult, progress, table } from '../output.ts';
 
 export const DLQ_HELP = `nimbus dlq list <group> [--limit 100] [--after TOKEN] [--all]
-  One page of dead letters, oldest first; --all fetches every page.
+  One page of dead letters, oldest first; --all fetches every page (--limit letters each).
 nimbus dlq redrive <group> [--msg-id ID]... [--limit N]
-  Puts dead letters back into delivery: those named by --msg-id, the oldest N, or all of them.`;
+  Puts dead letters back into delivery: those named by --msg-id, the oldest N, or all of them
+  (all: as many as the DLQ held when the command started, with progress).`;
 
 /** What one redrive call handles at most (the API's limit). */
 const REDRIVE_ROUND = 1000;
@@ -24,10 +25,9 @@ export async function dlqCommand(argv: string[], client: (endpoint: string) => C
   const api = client(flags.endpoint);
   const limit = intFlag(values.limit, 'limit');
   if (action === 'list') {
-    if (values.all && (values.after !== undefined || limit !== undefined))
-      throw new UsageError('--all lists every page; drop --limit and --after');
+    if (values.all && values.after !== undefined) throw new UsageError('--all lists every page; drop --after');
     const page = values.all
-      ? { deadLetters: await collect(api.iterateDeadLetters(group)) }
+      ? { deadLetters: await collect(api.iterateDeadLetters(group, { pageSize: limit })) }
       : await api.listDeadLetters(group, { limit, after: typeof values.after === 'string' ? values.after : undefined });
     return printResult(flags.json, page, () => {
       const rows = table(page.deadLetters as unknown as Record<string, unknown>[], [
@@ -48,16 +48,25 @@ export async function dlqCommand(argv: string[], client: (endpoint: string) => C
   printResult(flags.json, result, () => `redriven ${result.redriven}, dropped as expired ${result.expired}`);
 }
 
-/** Redrives round after round until a round finds less than a full one: the DLQ is drained. */
+/**
+ * Redrives the whole DLQ as it was when the command started: it counts the letters first,
+ * then redrives round after round until that many are done or a round finds none. Letters
+ * that die again meanwhile (a consumer still failing) are not chased forever.
+ */
 async function redriveAll(api: Client, group: string): Promise<RedriveResult> {
+  let letters = 0;
+  for await (const _ of api.iterateDeadLetters(group, { pageSize: REDRIVE_ROUND })) letters++;
   const total = { redriven: 0, expired: 0 };
-  const shown = counter(`redriving ${group}`);
-  for (;;) {
-    const round = await api.redriveDeadLetters(group, { limit: REDRIVE_ROUND });
+  const shown = progress(`redriving ${group}`, Math.max(1, letters));
+  while (total.redriven + total.expired < letters) {
+    const round = await api.redriveDeadLetters(group, {
+      limit: Math.min(REDRIVE_ROUND, letters - total.redriven - total.expired),
+    });
+    const moved = round.redriven + round.expired;
+    if (moved === 0) break;
     total.redriven += round.redriven;
     total.expired += round.expired;
-    shown.tick(round.redriven + round.expired);
-    if (round.redriven + round.expired < REDRIVE_ROUND) break;
+    shown.tick(moved);
   }
   shown.done();
   return total;

@@ -135,7 +135,8 @@ export interface BrokerStore {
    * The group's dead letters (of all its lanes), oldest first, at most `limit`. The order
    * is by `deadAt`, then by a fixed order of the position that each store chooses, so that
    * paging with `filter.after` (the last letter of the previous page) visits every letter
-   * once. With `filter.msgIds`, only the letters of those messages, searched among ALL of
+   * that was there when the walk began, once. (A letter recorded during the walk with an
+   * older `deadAt`, from a writer whose clock lags, can sort behind the walk's position.) With `filter.msgIds`, only the letters of those messages, searched among ALL of
    * the group's letters (a named letter far back in a long DLQ is found); an empty list
    * finds none.
    */
