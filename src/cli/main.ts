@@ -49,9 +49,30 @@ function lazySigner(endpoint: string): RequestSigner | undefined {
   };
 }
 
+const COMMAND_HELP: Record<string, string> = {
+  start: START_HELP,
+  topic: TOPIC_HELP,
+  group: GROUP_HELP,
+  send: SEND_HELP,
+  receive: RECEIVE_HELP,
+  dlq: DLQ_HELP,
+};
+
+/** `--help` or `-h` among a command's flags (not after `--`, where everything is positional). */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
 /** Runs one CLI invocation; exit code 2 for usage errors, 1 for broker and network errors. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // A command asked for help prints it and does nothing else: `start --help` must not start a broker.
+  const commandHelp = command === undefined ? undefined : COMMAND_HELP[command];
+  if (commandHelp !== undefined && asksForHelp(rest)) {
+    console.log(`${commandHelp}\n\n${command === 'start' ? '' : 'Also: --endpoint URL, --json.'}`.trimEnd());
+    return 0;
+  }
   try {
     switch (command) {
       case 'start':

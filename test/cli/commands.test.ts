@@ -163,6 +163,23 @@ describe('nimbus commands against a running broker', () => {
     expect(await json('dlq', 'list', 'cmd-dlq-many-g')).toEqual({ deadLetters: [] });
   });
 
+  it("prints a command's help for --help and does nothing else", async () => {
+    await nimbus('topic', 'create', 'cmd-help', '--queues', '1');
+    const send = await nimbus('send', 'cmd-help', 'not sent', '--help');
+    expect(send).toMatchObject({ code: 0, stderr: '' });
+    expect(send.stdout).toContain('nimbus send <topic>');
+    // `start --help` prints and returns: it would otherwise run a broker until interrupted.
+    const start = await nimbus('start', '--port', '1', '--help');
+    expect(start).toMatchObject({ code: 0, stderr: '' });
+    expect(start.stdout).toContain('nimbus start');
+    expect((await nimbus('dlq', '-h')).stdout).toContain('nimbus dlq redrive');
+    // After `--` a "--help" is the message body, sent as given; the runs above sent nothing.
+    const literal = await nimbus('send', 'cmd-help', '--endpoint', server.url, '--json', '--', '--help');
+    expect(literal, literal.stderr).toMatchObject({ code: 0, stderr: '' });
+    const [queue] = await server.broker.store.queueOffsets('cmd-help', 1);
+    expect(queue?.nextOffset).toBe(1);
+  });
+
   it('exits 1 on broker errors (as JSON on stderr with --json) and 2 on usage errors', async () => {
     const human = await nimbus('send', 'cmd-missing', 'x');
     expect(human).toMatchObject({ code: 1, stdout: '' });
