@@ -55,7 +55,13 @@ export async function dlqCommand(argv: string[], client: (endpoint: string) => C
  */
 async function redriveAll(api: Client, group: string): Promise<RedriveResult> {
   let letters = 0;
-  for await (const _ of api.iterateDeadLetters(group, { pageSize: REDRIVE_ROUND })) letters++;
+  const counting = process.stderr.isTTY;
+  for await (const _ of api.iterateDeadLetters(group, { pageSize: REDRIVE_ROUND })) {
+    letters++;
+    if (counting && letters % REDRIVE_ROUND === 0)
+      process.stderr.write(`\rcounting dead letters of ${group}: ${letters}`);
+  }
+  if (counting && letters >= REDRIVE_ROUND) process.stderr.write('\n');
   const total = { redriven: 0, expired: 0 };
   const shown = progress(`redriving ${group}`, Math.max(1, letters));
   while (total.redriven + total.expired < letters) {
