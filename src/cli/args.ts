@@ -19,7 +19,7 @@ export function parseCommand(argv: string[], options: OptionSpec) {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { ...options, endpoint: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+      options: { ...options, endpoint: { type: 'string' }, json: { type: 'boolean' } },
       allowPositionals: true,
       strict: true,
     });

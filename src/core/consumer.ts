@@ -1,4 +1,5 @@
 import type { Catalog } from './catalog.ts';
+import { deadLetterFor, unacknowledged } from './dead-letter-entry.ts';
 import { NimbusError } from './errors.ts';
 import { assertClientId, LIMITS } from './limits.ts';
 import type { Group, ReceivedMessage, StoredMessage } from './model.ts';
@@ -178,17 +179,11 @@ export class Consumer {
           continue;
         }
         if (lease.attempt >= group.maxDeliveryAttempts) {
-          await this.store.deadLetter(lease, lease.token, {
-            group: group.name,
-            consumer: lane,
-            topic: lease.topic,
-            queueId: lease.queueId,
-            queueOffset: lease.queueOffset,
-            msgId: lease.msgId,
-            deliveryAttempts: lease.attempt,
-            deadAt: now,
-            reason: `not acknowledged after ${lease.attempt} delivery attempts`,
-          });
+          await this.store.deadLetter(
+            lease,
+            lease.token,
+            deadLetterFor(group.name, lease, now, unacknowledged(lease.attempt)),
+          );
           continue;
         }
         if (!fits(pass, 0, 0, message.body)) {

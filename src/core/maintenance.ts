@@ -1,4 +1,5 @@
 import { LARGE_BODY_PAGE } from './consumer.ts';
+import { deadLetterFor, unacknowledged } from './dead-letter-entry.ts';
 import type { Group } from './model.ts';
 import type { Clock } from './ports/clock.ts';
 import type { BrokerStore, Lease } from './ports/store.ts';
@@ -68,17 +69,11 @@ export class Maintenance {
         await this.store.deleteLeases([{ key: lease, token: lease.token }]);
         continue;
       }
-      const moved = await this.store.deadLetter(lease, lease.token, {
-        group: group.name,
-        consumer: lease.consumer,
-        topic: lease.topic,
-        queueId: lease.queueId,
-        queueOffset: lease.queueOffset,
-        msgId: lease.msgId,
-        deliveryAttempts: lease.attempt,
-        deadAt: now,
-        reason: `not acknowledged after ${lease.attempt} delivery attempts`,
-      });
+      const moved = await this.store.deadLetter(
+        lease,
+        lease.token,
+        deadLetterFor(group.name, lease, now, unacknowledged(lease.attempt)),
+      );
       if (moved) deadLettered++;
     }
     return deadLettered;

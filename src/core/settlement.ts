@@ -1,6 +1,7 @@
 import { retryDelayMs } from './backoff.ts';
 import type { Catalog } from './catalog.ts';
 import { checkedInt } from './consumer.ts';
+import { deadLetterFor } from './dead-letter-entry.ts';
 import { type ErrorCode, isNimbusError, NimbusError } from './errors.ts';
 import { LIMITS } from './limits.ts';
 import type { Group } from './model.ts';
@@ -89,17 +90,12 @@ export class Settlement {
       const [message] = await this.store.getMessages([handle], now);
       // Expired while held: it is never delivered again, so it is done, not dead.
       if (!message) return (await this.store.deleteLeases([{ key: handle, token: handle.token }]))[0] === true;
-      return this.store.deadLetter(handle, handle.token, {
-        group: group.name,
-        consumer: handle.consumer,
-        topic: handle.topic,
-        queueId: handle.queueId,
-        queueOffset: handle.queueOffset,
-        msgId: message.msgId,
-        deliveryAttempts: handle.attempt,
-        deadAt: now,
-        reason: `negatively acknowledged at delivery attempt ${handle.attempt} of ${group.maxDeliveryAttempts}`,
-      });
+      const reason = `negatively acknowledged at delivery attempt ${handle.attempt} of ${group.maxDeliveryAttempts}`;
+      return this.store.deadLetter(
+        handle,
+        handle.token,
+        deadLetterFor(group.name, { ...handle, msgId: message.msgId }, now, reason),
+      );
     }
     const visibleAt = now + (delay ?? retryDelayMs(handle.attempt));
     return this.store.updateLease(handle, handle.token, { attempt: handle.attempt, visibleAt, token: handle.token });

@@ -24,19 +24,25 @@ const FLAG_META = 4;
 const FLAG_CLAIM = 8;
 const HEX_ID = /^[0-9A-F]{32}$/;
 
-interface Meta {
-  tag?: string;
-  keys?: string[];
-  properties?: Record<string, string>;
-  messageId?: string;
-  messageGroup?: string;
-  deliverAt?: number;
-  producerGroup?: string;
-  bornHost?: string;
-  /** Present only when different from the segment's store time / expiry. */
-  bornTimestamp?: number;
-  expireAt?: number;
-}
+/**
+ * A slot's metadata as stored: the message's optional fields, with `bornTimestamp` and
+ * `expireAt` present only when different from the segment's store time / expiry.
+ */
+type Meta = Partial<
+  Pick<
+    StoredMessage,
+    | 'tag'
+    | 'keys'
+    | 'properties'
+    | 'messageId'
+    | 'messageGroup'
+    | 'deliverAt'
+    | 'producerGroup'
+    | 'bornHost'
+    | 'bornTimestamp'
+    | 'expireAt'
+  >
+>;
 
 /** Segment-level values every slot shares unless its header says otherwise. */
 export interface SegmentFrame {
