@@ -8,6 +8,8 @@ export const LIMITS = {
   maxProperties: 128,
   maxMetaBytes: 16 * 1024,
   maxTagLength: 128,
+  /** A subscription's tag expression, in characters (each tag in it follows the tag rules). */
+  maxTagExpressionLength: 1024,
   maxKeyLength: 128,
   maxMessageIdLength: 128,
   maxBatchMessages: 32,
@@ -56,11 +58,20 @@ export function assertClientId(clientId: string): void {
   }
 }
 
-/** Tags are single tokens: no whitespace and no `|`, which tag expressions use as separator. */
-const TAG = /^[^\s|*]{1,128}$/u;
+/**
+ * Tags are single tokens: no whitespace, no control characters, no `|` (the separator of
+ * tag expressions) and no `*`. Subscriptions' tag expressions use the same rule per tag.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+const TAG = /^[^\s|*\u0000-\u001f\u007f]{1,128}$/u;
+
+/** True when `tag` is a valid tag: the one rule for message tags and the tags of expressions. */
+export function isValidTag(tag: string): boolean {
+  return TAG.test(tag) && tag.isWellFormed();
+}
 
 export function assertTag(tag: string): void {
-  if (!TAG.test(tag) || !tag.isWellFormed()) {
+  if (!isValidTag(tag)) {
     throw new NimbusError(
       'INVALID_TAG',
       'A tag is 1-128 characters without whitespace, "|" or "*"; one tag per message.',

@@ -1,4 +1,5 @@
 import { NimbusError } from './errors.ts';
+import { isValidTag, LIMITS } from './limits.ts';
 
 /**
  * A parsed server-side tag filter: `*` matches everything (also untagged messages),
@@ -17,14 +18,20 @@ const MATCH_ALL: TagFilter = { expression: '*', matches: () => true };
  * parseTagExpression('TagA || TagB').matches('TagB') // true
  */
 export function parseTagExpression(expression: string): TagFilter {
+  if (expression.length > LIMITS.maxTagExpressionLength) {
+    throw new NimbusError(
+      'INVALID_TAG_EXPRESSION',
+      `A tag expression is at most ${LIMITS.maxTagExpressionLength} characters (got ${expression.length}).`,
+    );
+  }
   const trimmed = expression.trim();
   if (trimmed === '*' || trimmed === '') return MATCH_ALL;
   const tags = trimmed.split('||').map((part) => part.trim());
   for (const tag of tags) {
-    if (!/^[^\s|*]{1,128}$/u.test(tag)) {
+    if (!isValidTag(tag)) {
       throw new NimbusError(
         'INVALID_TAG_EXPRESSION',
-        `Tag expression "${expression.slice(0, 200)}" must be "*" or tags joined by "||".`,
+        `Tag expression "${expression.slice(0, 200).toWellFormed()}" must be "*" or tags joined by "||".`,
       );
     }
   }
