@@ -30,6 +30,12 @@ const MAX_CLAIM_CONFLICTS = 8;
 
 /** Upper bound on a long-poll sleep between store checks when no signal arrives. */
 const POLL_INTERVAL_MS = 1_000;
+/**
+ * A quiet long-poll doubles its sleep between store checks up to this: on a store shared by
+ * many processes (DynamoDB, where sends elsewhere cannot wake it) an idle 20 s poll then
+ * checks about 11 times instead of 40, and a message still arrives within 2 s.
+ */
+const MAX_POLL_INTERVAL_MS = 2_000;
 /** Messages read at once from a queue when a tag filter may skip most of them. */
 const FILTERED_READ_PAGE = 64;
 /**
@@ -69,7 +75,13 @@ function hand(pass: Pass, message: ReceivedMessage): void {
  * broadcasting) first gets its due redeliveries, then new messages from its cursors.
  */
 export class Consumer {
-  private rotation = 0;
+  /** Which subscription a lane's next receive looks at first. */
+  private readonly subscriptionTurn = new Map<string, number>();
+  /**
+   * Which queue a lane's next receive of a topic starts at: one step on per receive, so
+   * every non-empty queue is served in turn whatever the number of queues and subscriptions.
+   */
+  private readonly queueTurn = new Map<string, number>();
 
   private readonly store: BrokerStore;
   private readonly catalog: Catalog;
@@ -112,6 +124,7 @@ export class Consumer {
     const waitMs = checkedInt(options.waitMs, 0, 0, LIMITS.maxWaitMs, 'waitMs');
     const lane = laneOf(group, options.clientId);
     const deadline = this.clock.now() + waitMs;
+    let pollMs = this.pollIntervalMs;
     for (;;) {
       // The caller went away: what we claimed now would stay hidden from everyone for nothing.
       if (options.signal?.aborted) return [];
@@ -123,7 +136,8 @@ export class Consumer {
       const nextDue = await this.store.nextLeaseVisibleAt(lane);
       const untilDue = nextDue === undefined ? remaining : Math.max(nextDue - this.clock.now(), 1);
       const topics = group.subscriptions.map((sub) => sub.topic);
-      await this.notifier.wait(topics, Math.min(remaining, untilDue, this.pollIntervalMs), options.signal);
+      await this.notifier.wait(topics, Math.min(remaining, untilDue, pollMs), options.signal);
+      pollMs = Math.min(pollMs * 2, Math.max(this.pollIntervalMs, MAX_POLL_INTERVAL_MS));
       // Read the group again: a deleted group ends the poll (instead of consuming for nobody),
       // and subscriptions changed meanwhile apply at once.
       group = await this.catalog.getGroup(groupName);
@@ -147,7 +161,7 @@ export class Consumer {
     };
     await this.redeliver(group, lane, max, invisibleMs, pass);
     const subs = group.subscriptions;
-    const start = this.rotation++;
+    const start = nextTurn(this.subscriptionTurn, lane);
     for (let i = 0; i < subs.length && pass.messages.length < max && pass.budget > 0 && !pass.full; i++) {
       const sub = subs[(start + i) % subs.length];
       if (!sub) continue;
@@ -212,11 +226,17 @@ export class Consumer {
   ): Promise<void> {
     const topic = await this.catalog.findTopic(topicName);
     if (!topic) return;
-    const cursors = await this.cursorsFor(group, lane, topic.name, topic.queueCount);
-    const start = this.rotation++;
+    // Cursors and queue heads in one round: queues with nothing past the cursor are not read.
+    const [cursors, heads] = await Promise.all([
+      this.cursorsFor(group, lane, topic.name, topic.queueCount),
+      this.store.queueHeads(topic.name, topic.queueCount),
+    ]);
+    const start = nextTurn(this.queueTurn, `${lane}\u0000${topic.name}`);
     for (let i = 0; i < topic.queueCount && pass.messages.length < max && pass.budget > 0 && !pass.full; i++) {
       const queueId = (start + i) % topic.queueCount;
-      await this.receiveFromQueue(lane, topic.name, queueId, cursors.get(queueId) ?? 0, filter, max, invisibleMs, pass);
+      const cursor = cursors.get(queueId) ?? 0;
+      if (cursor >= (heads[queueId] ?? 0)) continue;
+      await this.receiveFromQueue(lane, topic.name, queueId, cursor, filter, max, invisibleMs, pass);
     }
   }
 
@@ -328,6 +348,14 @@ export class Consumer {
     await this.store.initCursors(lane, topic, missing);
     return this.store.getCursors(lane, topic);
   }
+}
+
+/** The current turn of `key` (0 at first), moving it one step on. Bounded: a map of many lanes starts over. */
+function nextTurn(turns: Map<string, number>, key: string): number {
+  const turn = turns.get(key) ?? 0;
+  if (turns.size > 10_000) turns.clear();
+  turns.set(key, turn + 1);
+  return turn;
 }
 
 /** The lane of a receive: the group itself, or one broadcasting client's own lane. */

@@ -47,7 +47,13 @@ export class Producer {
    * @example
    * const [result] = await producer.send('orders', [{ body: new TextEncoder().encode('hi'), tag: 'created' }]);
    */
-  async send(topicName: string, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
+  async send(topicName: string, outgoing: readonly OutgoingMessage[]): Promise<SendResult[]> {
+    // A key named twice indexes the message once, on every store alike.
+    const messages = outgoing.map((message) =>
+      message.keys && new Set(message.keys).size < message.keys.length
+        ? { ...message, keys: [...new Set(message.keys)] }
+        : message,
+    );
     assertTopicName(topicName);
     if (messages.length === 0) throw new NimbusError('INVALID_ARGUMENT', 'A send carries at least one message.');
     if (messages.length > LIMITS.maxBatchMessages) {

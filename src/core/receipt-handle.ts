@@ -2,19 +2,22 @@ import { NimbusError } from './errors.ts';
 import { decodeToken, encodeToken, INTEGER_FIELD } from './opaque-token.ts';
 import type { LeaseKey } from './ports/store.ts';
 
-/** What a receipt handle carries: the lease it settles, the delivery token and attempt. */
+/**
+ * What a receipt handle carries: the lease it settles and the delivery token. Nothing in
+ * it decides anything: the token must match the stored lease (an edited handle settles
+ * nothing), and the delivery attempt is read from the store, never from the handle.
+ */
 export interface ReceiptHandle extends LeaseKey {
   token: string;
-  attempt: number;
 }
 
-const VERSION = 'h2';
+const VERSION = 'h3';
 /** Topic names here are the user's, never system names with `%`. */
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const LANE = /^[A-Za-z0-9_-]{1,64}(@[A-Za-z0-9_.:@-]{1,128})?$/;
 const BATCH = /^[A-Za-z0-9_.-]{1,64}$/;
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
-const FIELDS = [LANE, NAME, INTEGER_FIELD, INTEGER_FIELD, BATCH, TOKEN, INTEGER_FIELD];
+const FIELDS = [LANE, NAME, INTEGER_FIELD, INTEGER_FIELD, BATCH, TOKEN];
 
 /**
  * Encodes a lease as an opaque, URL-safe receipt handle. Handles are self-describing so
@@ -28,14 +31,13 @@ export function encodeReceiptHandle(handle: ReceiptHandle): string {
     handle.queueOffset,
     handle.batchId,
     handle.token,
-    handle.attempt,
   ]);
 }
 
 export function decodeReceiptHandle(text: string): ReceiptHandle {
   const fields = decodeToken(text, VERSION, FIELDS);
   if (!fields) throw new NimbusError('INVALID_RECEIPT_HANDLE', 'The receipt handle is malformed.');
-  const [consumer = '', topic = '', queueId, queueOffset, batchId = '', token = '', attempt] = fields;
+  const [consumer = '', topic = '', queueId, queueOffset, batchId = '', token = ''] = fields;
   return {
     consumer,
     topic,
@@ -43,7 +45,6 @@ export function decodeReceiptHandle(text: string): ReceiptHandle {
     queueOffset: Number(queueOffset),
     batchId,
     token,
-    attempt: Number(attempt),
   };
 }
 

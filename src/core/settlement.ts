@@ -84,21 +84,25 @@ export class Settlement {
     return results;
   }
 
+  /**
+   * The attempt that decides between backoff and the DLQ is the stored one: a client that
+   * edits its handle can neither keep a message alive past its last attempt nor kill a
+   * fresh one. Every write below is conditional on the handle's token, so a redelivery
+   * racing this nack (new token) makes it stale instead of settling the new delivery.
+   */
   private async nackOne(group: Group, handle: ReceiptHandle, delay: number | undefined): Promise<boolean> {
     const now = this.clock.now();
-    if (handle.attempt >= group.maxDeliveryAttempts) {
-      const [message] = await this.store.getMessages([handle], now);
+    const lease = await this.store.getLease(handle);
+    if (!lease || lease.token !== handle.token) return false;
+    if (lease.attempt >= group.maxDeliveryAttempts) {
+      const [message] = await this.store.getMessages([lease], now);
       // Expired while held: it is never delivered again, so it is done, not dead.
-      if (!message) return (await this.store.deleteLeases([{ key: handle, token: handle.token }]))[0] === true;
-      const reason = `negatively acknowledged at delivery attempt ${handle.attempt} of ${group.maxDeliveryAttempts}`;
-      return this.store.deadLetter(
-        handle,
-        handle.token,
-        deadLetterFor(group.name, { ...handle, msgId: message.msgId }, now, reason),
-      );
+      if (!message) return (await this.store.deleteLeases([{ key: lease, token: lease.token }]))[0] === true;
+      const reason = `negatively acknowledged at delivery attempt ${lease.attempt} of ${group.maxDeliveryAttempts}`;
+      return this.store.deadLetter(lease, lease.token, deadLetterFor(group.name, lease, now, reason));
     }
-    const visibleAt = now + (delay ?? retryDelayMs(handle.attempt));
-    return this.store.updateLease(handle, handle.token, { attempt: handle.attempt, visibleAt, token: handle.token });
+    const visibleAt = now + (delay ?? retryDelayMs(lease.attempt));
+    return this.store.updateLease(lease, lease.token, { visibleAt, token: lease.token });
   }
 
   /**
@@ -125,11 +129,8 @@ export class Settlement {
     const handle = decoded.handle;
     const invisibleUntil = this.clock.now() + duration;
     const token = this.ids.token();
-    const ok = await this.store.updateLease(handle, handle.token, {
-      attempt: handle.attempt,
-      visibleAt: invisibleUntil,
-      token,
-    });
+    // The stored attempt stays as it is (no attempt in the update).
+    const ok = await this.store.updateLease(handle, handle.token, { visibleAt: invisibleUntil, token });
     if (!ok) throw new NimbusError('RECEIPT_HANDLE_EXPIRED', STALE);
     return { receiptHandle: encodeReceiptHandle({ ...handle, token }), invisibleUntil };
   }

@@ -117,6 +117,22 @@ export function leaseConformance(ctx: ContextRef): void {
     expect(await allLeases(store, lane)).toHaveLength(1);
   });
 
+  it('reads one lease back as stored, and keeps the stored attempt when an update names none', async () => {
+    const { store, clock } = ctx();
+    const lane = ctx().name('lane');
+    const topic = ctx().name('get');
+    const held = lease(ctx(), lane, topic, 2, 5, { attempt: 4 });
+    const other = lease(ctx(), lane, topic, 2, 6, { attempt: 1 });
+    await holdLeases(store, lane, topic, 2, [held, other]);
+    expect(await store.getLease(held)).toEqual(held);
+    expect(await store.getLease(lease(ctx(), lane, topic, 2, 7))).toBeUndefined();
+    expect(await store.getLease(lease(ctx(), ctx().name('lane-other'), topic, 2, 5))).toBeUndefined();
+    const update = { visibleAt: clock.now() + 90_000, token: 'token-3' };
+    expect(await store.updateLease(held, held.token, update)).toBe(true);
+    expect(await store.getLease(held)).toEqual({ ...held, ...update, attempt: 4 });
+    expect(await store.getLease(other)).toEqual(other);
+  });
+
   it('deletes leases whose tokens match and reports each item', async () => {
     const { store } = ctx();
     const lane = ctx().name('lane');

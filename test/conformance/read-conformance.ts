@@ -79,6 +79,9 @@ export function readConformance(ctx: ContextRef): void {
       { queueId: 1, minOffset: 0, nextOffset: 0 },
       { queueId: 2, minOffset: 0, nextOffset: 1 },
     ]);
+    // The cheap view a receive uses to skip empty queues: the next offset per queueId.
+    expect(await store.queueHeads(topic, 3)).toEqual([2, 0, 1]);
+    expect(await store.queueHeads(ctx().name('never-written'), 2)).toEqual([0, 0]);
   });
 
   it('sweeps expired messages in pages of at most limit; min offset and reads move past them', async () => {

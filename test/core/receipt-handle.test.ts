@@ -8,7 +8,6 @@ const handle = {
   queueOffset: 123_456_789,
   batchId: 'r1764000000000.42',
   token: 'aB3_-xYz012345678901234',
-  attempt: 16,
 };
 
 describe('receipt handles', () => {
@@ -20,12 +19,13 @@ describe('receipt handles', () => {
   it.each([
     ['empty', ''],
     ['garbage', 'not-a-handle'],
-    ['wrong version', encodeReceiptHandle(handle).replace('h2', 'h1')],
-    ['a field missing', encodeReceiptHandle(handle).split('~').slice(0, 7).join('~')],
+    ['wrong version', encodeReceiptHandle(handle).replace('h3', 'h2')],
+    ['a field missing', encodeReceiptHandle(handle).split('~').slice(0, 6).join('~')],
     ['a negative offset', encodeReceiptHandle({ ...handle, queueOffset: -1 })],
     ['a non-numeric queue', encodeReceiptHandle(handle).replace('~3~', '~x~')],
     ['a bad topic name', encodeReceiptHandle({ ...handle, topic: 'or ders' })],
-    ['too long', `h2~${'a'.repeat(600)}`],
+    ['too long', `h3~${'a'.repeat(600)}`],
+    ['an extra field (the attempt of older handles)', `${encodeReceiptHandle(handle)}~16`],
   ])('reject %s as INVALID_RECEIPT_HANDLE', (_, text) => {
     expect(() => decodeReceiptHandle(text)).toThrow(expect.objectContaining({ code: 'INVALID_RECEIPT_HANDLE' }));
   });

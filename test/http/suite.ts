@@ -3,6 +3,7 @@ import { describeAdminSuite } from './admin-suite.ts';
 import { describeClusteringSuite } from './clustering-suite.ts';
 import { describeDeadLetterSuite } from './dead-letter-suite.ts';
 import { describeDeliverySuite } from './delivery-suite.ts';
+import { describeIntegritySuite } from './integrity-suite.ts';
 import { describeLimitsSuite } from './limits-suite.ts';
 import { describeLongPollSuite } from './long-poll-suite.ts';
 import { describeMalformedSuite } from './malformed-suite.ts';
@@ -17,6 +18,7 @@ export function describeHttpSuite(label: string, start: StartServer): void {
   describeAdminSuite(label, start);
   describeDeliverySuite(label, start);
   describeClusteringSuite(label, start);
+  describeIntegritySuite(label, start);
   describeDeadLetterSuite(label, start);
   describeLimitsSuite(label, start);
   describeMalformedSuite(label, start);

@@ -117,7 +117,9 @@ export function updateLeaseEntry(
   update: LeaseUpdate,
   keepEarliest: boolean,
 ): UpdateItemCommandInput {
-  const set = 'SET l.#o.a = :a, l.#o.v = :v, l.#o.t = :t';
+  // Without an attempt the stored one stays: nack and extensions never take it from a client's handle.
+  const set =
+    update.attempt === undefined ? 'SET l.#o.v = :v, l.#o.t = :t' : 'SET l.#o.a = :a, l.#o.v = :v, l.#o.t = :t';
   return {
     TableName: tables.state,
     Key: key,
@@ -125,7 +127,7 @@ export function updateLeaseEntry(
     ConditionExpression: keepEarliest ? 'l.#o.t = :expected AND mv <= :v' : 'l.#o.t = :expected',
     ExpressionAttributeNames: { '#o': String(offset) },
     ExpressionAttributeValues: {
-      ':a': N(update.attempt),
+      ...(update.attempt === undefined ? {} : { ':a': N(update.attempt) }),
       ':v': N(update.visibleAt),
       ':t': compactText(update.token),
       ':expected': compactText(expectedToken),

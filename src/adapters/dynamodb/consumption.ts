@@ -155,6 +155,17 @@ export class Consumption {
     return num(first.items[0], 'mv');
   }
 
+  /** Strongly consistent: settlement decides on the attempt stored here, so it must be the latest. */
+  async getLease(key: LeaseKey): Promise<Lease | undefined> {
+    const item = await this.gateway.get('receive', 'getLease', {
+      TableName: this.tables.state,
+      Key: leaseItemKey(key),
+      ConsistentRead: true,
+    });
+    if (!item) return undefined;
+    return leasesOf(item).find((lease) => lease.queueOffset === key.queueOffset);
+  }
+
   async updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {
     const itemKey = leaseItemKey(key);
     const raising = await this.gateway.update(

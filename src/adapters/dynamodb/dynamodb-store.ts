@@ -28,6 +28,7 @@ import {
   type DynamoDbStoreHooks,
   type DynamoDbStoreOptions,
 } from './options.ts';
+import { readQueueHeads } from './queue-heads.ts';
 import { QueueReader } from './queue-reader.ts';
 import { Sweeper } from './sweeper.ts';
 import { DEFAULT_TABLE_PREFIX, type TableNames, tableDefinitions, tableNames } from './table-definitions.ts';
@@ -87,6 +88,7 @@ export class DynamoDbStore implements BrokerStore {
   private readonly deadLetters: DeadLetterRecords;
   private readonly sweeper: Sweeper;
   private readonly locks: LockRecords;
+  private readonly gateway: DynamoGateway;
 
   constructor(parts: DynamoDbStoreParts) {
     this.parts = parts;
@@ -94,6 +96,7 @@ export class DynamoDbStore implements BrokerStore {
     const meter = new CapacityMeter();
     this.capacity = meter;
     const gateway = new DynamoGateway(parts.client, meter, { ...DEFAULT_RETRY, ...parts.retry });
+    this.gateway = gateway;
     const hooks = parts.hooks ?? {};
     this.catalog = new CatalogRecords(gateway, parts.tables, parts.claimCheck);
     this.reader = new QueueReader(
@@ -151,6 +154,10 @@ export class DynamoDbStore implements BrokerStore {
     return this.reader.queueOffsets(topic, queueCount);
   }
 
+  queueHeads(topic: string, queueCount: number): Promise<number[]> {
+    return readQueueHeads(this.gateway, this.tables, topic, queueCount);
+  }
+
   getCursors(consumer: string, topic: string): Promise<Map<number, number>> {
     return this.consumption.getCursors(consumer, topic);
   }
@@ -166,6 +173,10 @@ export class DynamoDbStore implements BrokerStore {
   nextLeaseVisibleAt(consumer: string): Promise<number | undefined> {
     return this.consumption.nextLeaseVisibleAt(consumer);
   }
+  getLease(key: LeaseKey): Promise<Lease | undefined> {
+    return this.consumption.getLease(key);
+  }
+
   updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {
     return this.consumption.updateLease(key, expectedToken, update);
   }

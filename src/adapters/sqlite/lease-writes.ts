@@ -39,7 +39,7 @@ export function claim(sql: Statements, request: Claim): boolean {
 /** Token-fenced: a receipt handle from an earlier delivery cannot touch the current one. */
 export function updateLease(sql: Statements, key: LeaseKey, expectedToken: string, update: LeaseUpdate): boolean {
   const result = sql.updateLease.run(
-    update.attempt,
+    update.attempt ?? null,
     update.visibleAt,
     update.token,
     ...leaseKeyValues(key),

@@ -152,6 +152,10 @@ export class SqliteStore implements BrokerStore {
     return reads.queueOffsets(this.sql, topic, queueCount);
   }
 
+  async queueHeads(topic: string, queueCount: number): Promise<number[]> {
+    return Array.from({ length: queueCount }, (_, queueId) => reads.queueHead(this.sql, topic, queueId));
+  }
+
   async getCursors(consumer: string, topic: string): Promise<Map<number, number>> {
     const rows = this.sql.getCursors.all(consumer, topic) as Row[];
     return new Map(rows.map((row) => [row['queue_id'] as number, row['next_offset'] as number]));
@@ -174,6 +178,11 @@ export class SqliteStore implements BrokerStore {
   async nextLeaseVisibleAt(consumer: string): Promise<number | undefined> {
     const next = (this.sql.nextLeaseVisibleAt.get(consumer) as Row | undefined)?.['next_visible_at'];
     return typeof next === 'number' ? next : undefined;
+  }
+
+  async getLease(key: LeaseKey): Promise<Lease | undefined> {
+    const row = this.sql.getLease.get(key.consumer, key.topic, key.queueId, key.queueOffset) as Row | undefined;
+    return row ? toLease(row) : undefined;
   }
 
   updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {

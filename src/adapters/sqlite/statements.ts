@@ -84,7 +84,9 @@ const SQL = {
     'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   dueLeases: 'SELECT * FROM leases WHERE consumer = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?',
   nextLeaseVisibleAt: 'SELECT MIN(visible_at) AS next_visible_at FROM leases WHERE consumer = ?',
-  updateLease: `UPDATE leases SET attempt = ?, visible_at = ?, token = ? WHERE ${LEASE_KEY} AND token = ?`,
+  getLease: `SELECT * FROM leases WHERE ${LEASE_KEY}`,
+  // A NULL attempt keeps the stored one: nack and extensions never take it from a client's handle.
+  updateLease: `UPDATE leases SET attempt = COALESCE(?, attempt), visible_at = ?, token = ? WHERE ${LEASE_KEY} AND token = ?`,
   deleteLease: `DELETE FROM leases WHERE ${LEASE_KEY} AND token = ?`,
 
   putDeadLetter:

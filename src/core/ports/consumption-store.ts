@@ -1,0 +1,71 @@
+/**
+ * One consumption lane's lease on one delivered message. A lane is the consumer group
+ * (clustering) or `group@clientId` (one broadcasting instance). `batchId` names the
+ * received batch the lease belongs to, so stores can keep one lease item per batch.
+ */
+export interface LeaseKey {
+  consumer: string;
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  batchId: string;
+}
+
+export interface Lease extends LeaseKey {
+  msgId: string;
+  /** Deliveries so far. */
+  attempt: number;
+  /** Epoch ms when the message becomes deliverable again if not acked. */
+  visibleAt: number;
+  /** Changes on every delivery; fences stale receipt handles. */
+  token: string;
+}
+
+/** Advance a lane's cursor over [fromOffset, toOffset) and lease what was handed out. */
+export interface Claim {
+  consumer: string;
+  topic: string;
+  queueId: number;
+  fromOffset: number;
+  toOffset: number;
+  leases: Lease[];
+}
+
+export interface LeaseUpdate {
+  /** The new delivery count; absent keeps the stored one (nack and extensions never take it from a client). */
+  attempt?: number;
+  visibleAt: number;
+  token: string;
+}
+
+/**
+ * Cursors and leases: what consumers claim, extend and ack. Consumption state may trail
+ * by one sync (losing it in a crash only causes redelivery). Conformance:
+ * test/conformance/lease-conformance.ts.
+ */
+export interface ConsumptionStore {
+  /** The lane's next offset per queueId; queues the lane never consumed are absent. */
+  getCursors(consumer: string, topic: string): Promise<Map<number, number>>;
+  /** Sets cursors only where the lane has none yet (idempotent). */
+  initCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void>;
+  /**
+   * Atomically: if the lane's cursor for the queue is still `fromOffset`, moves it to
+   * `toOffset` and stores `leases` (replacing a lease at the same position). Returns
+   * false (and changes nothing) when another receiver moved the cursor first or the lane
+   * has no cursor for the queue.
+   */
+  claim(claim: Claim): Promise<boolean>;
+  /** Leases of the lane whose `visibleAt` <= now, oldest first. */
+  dueLeases(consumer: string, now: number, limit: number): Promise<Lease[]>;
+  /** The earliest `visibleAt` among the lane's leases, if any. */
+  nextLeaseVisibleAt(consumer: string): Promise<number | undefined>;
+  /**
+   * The lease stored at `key` (its current attempt, visible time and token), read
+   * strongly; `undefined` when there is none. Settlement trusts this, never a client's copy.
+   */
+  getLease(key: LeaseKey): Promise<Lease | undefined>;
+  /** Updates a lease if its token is still `expectedToken`; false when stale or gone. */
+  updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean>;
+  /** Deletes leases whose tokens still match (ack); one result per item. */
+  deleteLeases(items: readonly { key: LeaseKey; token: string }[]): Promise<boolean[]>;
+}
