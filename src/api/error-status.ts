@@ -27,6 +27,9 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   BATCH_TOO_LARGE: 413,
   MESSAGE_TYPE_MISMATCH: 400,
   MESSAGE_TYPE_NOT_SUPPORTED: 422,
+  DELAY_TOO_LONG: 400,
+  MESSAGE_NOT_FOUND: 404,
+  ALREADY_DELIVERED: 409,
   INVALID_RECEIPT_HANDLE: 400,
   // The delivery moved on (acked, redelivered, expired): a conflict with the lease's current state.
   RECEIPT_HANDLE_EXPIRED: 409,

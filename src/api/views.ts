@@ -28,8 +28,9 @@ export function sendResultView(result: SendResult): SendResultBody {
   return {
     msgId: result.msgId,
     topic: result.topic,
-    queueId: result.queueId,
-    queueOffset: result.queueOffset,
+    ...(result.queueId === undefined ? {} : { queueId: result.queueId }),
+    ...(result.queueOffset === undefined ? {} : { queueOffset: result.queueOffset }),
+    ...(result.deliverAt === undefined ? {} : { deliverAt: result.deliverAt }),
     duplicate: result.duplicate,
   };
 }

@@ -5,6 +5,8 @@ export const LIMITS = {
   nameMaxLength: 64,
   maxBodyBytes: 4 * 1024 * 1024,
   maxDelayedBodyBytes: 64 * 1024,
+  /** How far ahead a delayed/scheduled message may be due: 40 days. */
+  maxDelayMs: 40 * 24 * 3_600_000,
   maxProperties: 128,
   maxMetaBytes: 16 * 1024,
   maxTagLength: 128,

@@ -63,11 +63,17 @@ export interface MessageRef {
   queueOffset: number;
 }
 
+/**
+ * What a send answers. A message appended at once has its queue position; a delayed one is
+ * held and gets it when it becomes visible, so it answers its `deliverAt` instead.
+ */
 export interface SendResult {
   msgId: string;
   topic: string;
-  queueId: number;
-  queueOffset: number;
+  queueId?: number;
+  queueOffset?: number;
+  /** Delayed messages: when the message becomes visible (epoch ms). */
+  deliverAt?: number;
   /** True when an earlier send with the same messageId was returned instead of storing anew. */
   duplicate: boolean;
 }

@@ -1,10 +1,12 @@
 import type { Catalog } from './catalog.ts';
+import { dueTime } from './delay.ts';
 import { NimbusError } from './errors.ts';
 import { assertBody, assertMessageMeta, assertTopicName, LIMITS } from './limits.ts';
 import type { MessageToAppend, SendResult, Topic } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore } from './ports/store.ts';
+import type { ScheduledMessages } from './scheduled-messages.ts';
 
 /** One message as a producer hands it over (the body already decoded to bytes). */
 export interface OutgoingMessage {
@@ -33,13 +35,22 @@ export class Producer {
   private readonly clock: Clock;
   private readonly ids: IdGenerator;
   private readonly notifier: Notifier;
+  private readonly scheduled: ScheduledMessages;
 
-  constructor(store: BrokerStore, catalog: Catalog, clock: Clock, ids: IdGenerator, notifier: Notifier) {
-    this.store = store;
-    this.catalog = catalog;
-    this.clock = clock;
-    this.ids = ids;
-    this.notifier = notifier;
+  constructor(deps: {
+    store: BrokerStore;
+    catalog: Catalog;
+    clock: Clock;
+    ids: IdGenerator;
+    notifier: Notifier;
+    scheduled: ScheduledMessages;
+  }) {
+    this.store = deps.store;
+    this.catalog = deps.catalog;
+    this.clock = deps.clock;
+    this.ids = deps.ids;
+    this.notifier = deps.notifier;
+    this.scheduled = deps.scheduled;
   }
 
   /**
@@ -63,18 +74,20 @@ export class Producer {
       );
     }
     const topic = await this.catalog.getTopic(topicName);
+    const now = this.clock.now();
     let total = 0;
+    const dueTimes: (number | undefined)[] = [];
     for (const message of messages) {
-      this.validate(topic, message);
+      dueTimes.push(this.validate(topic, message, now));
       total += message.body.byteLength;
     }
     if (total > LIMITS.maxBatchBytes) {
       throw new NimbusError('BATCH_TOO_LARGE', `A batch's bodies total at most ${LIMITS.maxBatchBytes} bytes.`);
     }
-    const now = this.clock.now();
     // A batch goes to one queue, as in RocketMQ: it lands as one write with one offset reservation.
     const queueId = this.pickQueue(topic);
-    const records = messages.map((message) => this.toRecord(topic, message, now, queueId));
+    const records = messages.map((message, i) => this.toRecord(topic, message, now, queueId, dueTimes[i]));
+    if (topic.messageType === 'DELAY') return this.scheduled.hold(records);
     const appended = await this.store.append(records);
     this.notifier.publish(topic.name);
     return appended.map(({ message, duplicate }) => ({
@@ -86,8 +99,9 @@ export class Producer {
     }));
   }
 
-  private validate(topic: Topic, message: OutgoingMessage): void {
-    assertBody(message.body, LIMITS.maxBodyBytes);
+  /** Checks one message against its topic's type; for a DELAY topic, returns when it is due. */
+  private validate(topic: Topic, message: OutgoingMessage, now: number): number | undefined {
+    assertBody(message.body, topic.messageType === 'DELAY' ? LIMITS.maxDelayedBodyBytes : LIMITS.maxBodyBytes);
     assertMessageMeta({
       tag: message.tag,
       keys: message.keys ?? [],
@@ -95,14 +109,23 @@ export class Producer {
       messageId: message.messageId,
     });
     const delayed = message.deliverAt !== undefined || message.delayMs !== undefined;
-    if (topic.messageType === 'NORMAL') {
-      if (delayed || message.messageGroup !== undefined) {
-        throw new NimbusError(
-          'MESSAGE_TYPE_MISMATCH',
-          `Topic "${topic.name}" is NORMAL: ${delayed ? 'delayed messages need a DELAY topic' : 'messageGroup needs a FIFO topic'}.`,
-        );
+    if (topic.messageType === 'DELAY') {
+      if (message.messageGroup !== undefined) {
+        throw new NimbusError('MESSAGE_TYPE_MISMATCH', `Topic "${topic.name}" is DELAY: messageGroup needs a FIFO topic.`);
       }
-      return;
+      return dueTime(message, now);
+    }
+    if (delayed) {
+      throw new NimbusError(
+        'MESSAGE_TYPE_MISMATCH',
+        `Topic "${topic.name}" is ${topic.messageType}: deliverAt and delayMs need a DELAY topic.`,
+      );
+    }
+    if (topic.messageType === 'NORMAL') {
+      if (message.messageGroup !== undefined) {
+        throw new NimbusError('MESSAGE_TYPE_MISMATCH', `Topic "${topic.name}" is NORMAL: messageGroup needs a FIFO topic.`);
+      }
+      return undefined;
     }
     throw new NimbusError(
       'MESSAGE_TYPE_NOT_SUPPORTED',
@@ -110,7 +133,13 @@ export class Producer {
     );
   }
 
-  private toRecord(topic: Topic, message: OutgoingMessage, now: number, queueId: number): MessageToAppend {
+  private toRecord(
+    topic: Topic,
+    message: OutgoingMessage,
+    now: number,
+    queueId: number,
+    deliverAt: number | undefined,
+  ): MessageToAppend {
     return {
       msgId: this.ids.messageId(now),
       topic: topic.name,
@@ -121,7 +150,9 @@ export class Producer {
       properties: message.properties ?? {},
       bornTimestamp: message.bornTimestamp ?? now,
       storeTimestamp: now,
-      expireAt: now + topic.retentionMs,
+      // Retention counts from when the message becomes visible.
+      expireAt: (deliverAt ?? now) + topic.retentionMs,
+      ...(deliverAt === undefined ? {} : { deliverAt }),
       messageId: message.messageId,
       producerGroup: message.producerGroup,
       bornHost: message.bornHost,

@@ -5,6 +5,7 @@ import { LIMITS } from './limits.ts';
 import type { ReceivedMessage } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { BrokerStore } from './ports/store.ts';
+import type { Timers } from './ports/timers.ts';
 import { PushRunLock, pushLockName } from './push-run-lock.ts';
 import type { Settlement } from './settlement.ts';
 
@@ -108,6 +109,7 @@ export class PushDelivery {
   private readonly clock: Clock;
   private readonly store: BrokerStore;
   private readonly ids: IdGenerator;
+  private readonly timers: Timers;
 
   constructor(deps: {
     consumer: Consumer;
@@ -116,6 +118,7 @@ export class PushDelivery {
     clock: Clock;
     store: BrokerStore;
     ids: IdGenerator;
+    timers: Timers;
   }) {
     this.consumer = deps.consumer;
     this.settlement = deps.settlement;
@@ -123,6 +126,7 @@ export class PushDelivery {
     this.clock = deps.clock;
     this.store = deps.store;
     this.ids = deps.ids;
+    this.timers = deps.timers;
   }
 
   /**
@@ -149,6 +153,7 @@ export class PushDelivery {
     const lock = new PushRunLock({
       store: this.store,
       clock: this.clock,
+      timers: this.timers,
       name: pushLockName(subscription),
       owner: options.runId ?? this.ids.token(),
       batchLifetimeMs: settings.invisibleDurationMs,

@@ -1,4 +1,5 @@
 import type { Clock } from './ports/clock.ts';
+import type { TimerHandle, Timers } from './ports/timers.ts';
 import type { BrokerStore } from './ports/store.ts';
 
 /** The lock of a push subscription: one per lane (`group`, or `group@clientId` for a broadcasting instance). */
@@ -17,7 +18,7 @@ export function pushLockName(subscription: { group: string; clientId?: string })
  * add invocations beside it. A driver that dies holds the lock until it expires; its
  * batches stay invisible about as long.
  * @example
- * const lock = new PushRunLock({ store, clock, name: pushLockName({ group: 'billing' }), owner: ids.token(), batchLifetimeMs: 300_000 });
+ * const lock = new PushRunLock({ store, clock, timers, name: pushLockName({ group: 'billing' }), owner: ids.token(), batchLifetimeMs: 300_000 });
  * if (await lock.acquire(deadline)) {
  *   lock.keepAlive(10_000);
  *   try { await deliver(); } finally { await lock.release(); }
@@ -32,9 +33,18 @@ export class PushRunLock {
   private heldUntil = 0;
   private lostToAnotherRun = false;
   private renewal: Promise<void> | undefined;
-  private ticker: ReturnType<typeof setInterval> | undefined;
+  private ticker: TimerHandle | undefined;
+  private readonly timers: Timers;
 
-  constructor(deps: { store: BrokerStore; clock: Clock; name: string; owner: string; batchLifetimeMs: number }) {
+  constructor(deps: {
+    store: BrokerStore;
+    clock: Clock;
+    timers: Timers;
+    name: string;
+    owner: string;
+    batchLifetimeMs: number;
+  }) {
+    this.timers = deps.timers;
     this.store = deps.store;
     this.clock = deps.clock;
     this.name = deps.name;
@@ -55,8 +65,7 @@ export class PushRunLock {
    * once less than half of one is left. Normal runs end long before that and write nothing.
    */
   keepAlive(intervalMs: number): void {
-    this.ticker = setInterval(() => this.renewIfDue(), intervalMs);
-    this.ticker.unref?.();
+    this.ticker = this.timers.setInterval(() => this.renewIfDue(), intervalMs);
   }
 
   /** True once a renewal found another run holding the lock: this run stalled past its expiry. */
@@ -66,7 +75,7 @@ export class PushRunLock {
 
   /** Stops renewing and frees the lock (if still this run's). Never throws: an unreleased lock expires. */
   async release(): Promise<void> {
-    clearInterval(this.ticker);
+    this.timers.clear(this.ticker);
     // A renewal still on its way would take the lock again after the release.
     await this.renewal;
     try {

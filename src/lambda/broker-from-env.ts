@@ -1,7 +1,8 @@
+import { systemTimers } from '../adapters/system/system-timers.ts';
 import { openDynamoDbStore } from '../adapters/dynamodb/index.ts';
 import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
-import { InProcessNotifier } from '../core/in-process-notifier.ts';
+import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 
 /** What the stack tells every function through its environment. */
 export interface LambdaSettings {
@@ -33,7 +34,7 @@ export function lambdaSettings(env: Readonly<Record<string, string | undefined>>
  */
 export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker> {
   const store = await openDynamoDbStore({ tablePrefix: settings.tablePrefix, s3: { bucket: settings.bodyBucket } });
-  return createBroker({
+  return createBroker({ timers: systemTimers,
     store,
     clock: systemClock,
     ids: randomIds(),

@@ -1,8 +1,9 @@
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
 import { randomIds } from '../../src/adapters/system/system-clock.ts';
 import { type Broker, createBroker } from '../../src/core/broker.ts';
-import { InProcessNotifier } from '../../src/core/in-process-notifier.ts';
+import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 import { type PushBatch, PushDelivery, type PushTarget } from '../../src/core/push-delivery.ts';
 
@@ -37,7 +38,7 @@ describe('PushDelivery', () => {
   beforeEach(async () => {
     clock = manualClock();
     store = openSqliteStore({ path: ':memory:' });
-    broker = createBroker({ store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    broker = createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
     push = new PushDelivery(broker);
     await broker.catalog.putTopic('orders', { queueCount: 4 });
     await broker.catalog.putGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: '*' }] });
@@ -159,7 +160,7 @@ describe('PushDelivery', () => {
     await send('x', 'y');
     const { target, calls } = recordingTarget();
     // The driver dies after the target processed the batch, before the ack reached the store.
-    const crashing = createBroker({
+    const crashing = createBroker({ timers: systemTimers,
       store: failingDeletes(store),
       clock,
       ids: randomIds(),

@@ -1,8 +1,9 @@
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
 import { randomIds } from '../../src/adapters/system/system-clock.ts';
 import { type Broker, createBroker } from '../../src/core/broker.ts';
-import { InProcessNotifier } from '../../src/core/in-process-notifier.ts';
+import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 import { PushDelivery, type PushTarget } from '../../src/core/push-delivery.ts';
 import { pushLockName } from '../../src/core/push-run-lock.ts';
@@ -49,7 +50,7 @@ describe('push runs of one subscription never overlap', () => {
   beforeEach(async () => {
     clock = new ManualClock();
     store = openSqliteStore({ path: ':memory:' });
-    broker = createBroker({ store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    broker = createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
     await broker.catalog.putTopic('orders', { queueCount: 4 });
     for (const group of ['billing', 'audit']) {
       await broker.catalog.putGroup(group, { subscriptions: [{ topic: 'orders', tagExpression: '*' }] });
@@ -171,7 +172,7 @@ describe('push runs of one subscription never overlap', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const crashing = createBroker({ store: firstAckFails, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const crashing = createBroker({ timers: systemTimers, store: firstAckFails, clock, ids: randomIds(), notifier: new InProcessNotifier() });
     // The first batch returns at once (its ack fails); the second is still with the slow function.
     let invocations = 0;
     const target: PushTarget = { invoke: (batch) => (invocations++ === 0 ? quick() : holding()).invoke(batch) };

@@ -30,8 +30,8 @@ export function describeIntegritySuite(label: string, start: StartServer): void 
       const served = [0, 0, 0, 0];
       for (let i = 0; i < 12; i++) {
         const [message] = await consumer.receive({ maxMessages: 1 });
-        expect(message).toBeDefined();
-        served[message?.queueId ?? -1]++;
+        if (!message) throw new Error(`receive ${i} got nothing`);
+        served[message.queueId] = (served[message.queueId] ?? 0) + 1;
       }
       expect(served).toEqual([3, 3, 3, 3]);
     });

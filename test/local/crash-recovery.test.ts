@@ -39,7 +39,7 @@ describe('embedded broker killed with SIGKILL during concurrent sends', () => {
       for (let i = 0; !stop; i++) {
         try {
           const result = await producer.send('crash', `writer ${w} message ${i}`);
-          confirmed.set(result.msgId, { queueId: result.queueId, queueOffset: result.queueOffset });
+          confirmed.set(result.msgId, { queueId: result.queueId ?? -1, queueOffset: result.queueOffset ?? -1 });
         } catch {
           return; // the broker died: this send is unconfirmed, which is allowed to be lost
         }

@@ -39,7 +39,7 @@ import { DEFAULT_TABLE_PREFIX, type TableNames, tableDefinitions, tableNames } f
  * the environment, dummy credentials (and region us-east-1 unless given) are used.
  * @example
  * const store = await openDynamoDbStore({ endpoint: 'http://127.0.0.1:8000', tablePrefix: 'dev', createTables: true });
- * const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+ * const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier(), timers: systemTimers });
  */
 export async function openDynamoDbStore(options: DynamoDbStoreOptions = {}): Promise<DynamoDbStore> {
   const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;

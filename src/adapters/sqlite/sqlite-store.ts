@@ -247,7 +247,7 @@ export class SqliteStore implements BrokerStore {
  * Opens (creating if needed) the embedded store.
  * @example
  * const store = openSqliteStore({ path: '.nimbus/store.db' });
- * const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+ * const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier(), timers: systemTimers });
  */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options);

@@ -1,9 +1,10 @@
+import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
 import { randomBytes } from 'node:crypto';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomIds } from '../../../src/adapters/system/system-clock.ts';
 import { createBroker } from '../../../src/core/broker.ts';
-import { InProcessNotifier } from '../../../src/core/in-process-notifier.ts';
+import { InProcessNotifier } from '../../../src/adapters/system/in-process-notifier.ts';
 import type { MessageRef } from '../../../src/core/model.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
@@ -25,7 +26,7 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
   it('stores bodies above 256 KiB in S3 and hands them out transparently, up to 4 MiB', async () => {
     const store = await aws.openStore();
     const clock = new ManualClock(Date.now());
-    const broker = createBroker({ store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const broker = createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
     const topic = `big${randomBytes(3).toString('hex')}`;
     await broker.catalog.putTopic(topic, { queueCount: 1, retentionHours: 1 });
     await broker.catalog.putGroup('readers', { subscriptions: [{ topic, tagExpression: '*' }] });
@@ -55,7 +56,7 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
 
   it('deleting a topic removes its bodies, and a store without a bucket refuses them with a clear error', async () => {
     const store = await aws.openStore();
-    const broker = createBroker({
+    const broker = createBroker({ timers: systemTimers,
       store,
       clock: new ManualClock(Date.now()),
       ids: randomIds(),
@@ -72,7 +73,7 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
       s3: undefined,
       tablePrefix: store.tables.messages.replace(/-messages$/, ''),
     });
-    const plain = createBroker({
+    const plain = createBroker({ timers: systemTimers,
       store: bucketless,
       clock: new ManualClock(Date.now()),
       ids: randomIds(),
@@ -89,7 +90,7 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
   it('loads at most 8 S3 bodies per queue read, so a reader holds at most 32 MiB of them; the rest come next', async () => {
     const store = await aws.openStore();
     const clock = new ManualClock(Date.now());
-    const broker = createBroker({ store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const broker = createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
     const topic = `many${randomBytes(3).toString('hex')}`;
     await broker.catalog.putTopic(topic, { queueCount: 1 });
     await broker.catalog.putGroup('bulk', { subscriptions: [{ topic, tagExpression: '*' }] });
@@ -126,7 +127,7 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
       },
     });
     const clock = new ManualClock(Date.now());
-    const broker = createBroker({ store: watched, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const broker = createBroker({ timers: systemTimers, store: watched, clock, ids: randomIds(), notifier: new InProcessNotifier() });
     const topic = `due${randomBytes(3).toString('hex')}`;
     await broker.catalog.putTopic(topic, { queueCount: 1 });
     await broker.catalog.putGroup('slow', { subscriptions: [{ topic, tagExpression: '*' }], maxDeliveryAttempts: 2 });

@@ -1,9 +1,10 @@
+import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDbStore } from '../../../src/adapters/dynamodb/index.ts';
 import { randomIds, systemClock } from '../../../src/adapters/system/system-clock.ts';
 import { type Broker, createBroker } from '../../../src/core/broker.ts';
-import { InProcessNotifier } from '../../../src/core/in-process-notifier.ts';
+import { InProcessNotifier } from '../../../src/adapters/system/in-process-notifier.ts';
 import type { SendResult } from '../../../src/core/model.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
 
@@ -27,7 +28,7 @@ async function brokers(count: number, prefix: string, onSeal: () => void): Promi
   return Promise.all(
     Array.from({ length: count }, async () => {
       const store: DynamoDbStore = await aws.openStore({ tablePrefix: prefix, hooks: { onSeal } });
-      return createBroker({
+      return createBroker({ timers: systemTimers,
         store,
         clock: systemClock,
         ids: randomIds(),
@@ -100,7 +101,7 @@ describe('DynamoDB store under concurrency', () => {
     for (const queueId of [0, 1]) {
       const offsets = results
         .filter((r) => r.queueId === queueId)
-        .map((r) => r.queueOffset)
+        .map((r) => r.queueOffset ?? -1)
         .sort((a, b) => a - b);
       expect(offsets).toEqual(offsets.map((_, i) => i));
     }
@@ -111,7 +112,7 @@ describe('DynamoDB store under concurrency', () => {
           .filter((batch) => batch.producer === producer)
           .flatMap((batch) => batch.results)
           .filter((r) => r.queueId === queueId)
-          .map((r) => r.queueOffset);
+          .map((r) => r.queueOffset ?? -1);
         expect(mine).toEqual([...mine].sort((a, b) => a - b));
       }
     }

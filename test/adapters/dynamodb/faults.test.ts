@@ -1,3 +1,4 @@
+import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import type { DynamoDbStoreOptions } from '../../../src/adapters/dynamodb/index.
 import { randomIds } from '../../../src/adapters/system/system-clock.ts';
 import { type Broker, createBroker } from '../../../src/core/broker.ts';
 import { NimbusError } from '../../../src/core/errors.ts';
-import { InProcessNotifier } from '../../../src/core/in-process-notifier.ts';
+import { InProcessNotifier } from '../../../src/adapters/system/in-process-notifier.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
 
@@ -33,7 +34,7 @@ async function world(queueCount = 1) {
       ...options,
       hooks: { onSeal: (_topic, _queue, from, to) => seals.push([from, to]), ...options.hooks },
     });
-    return createBroker({ store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    return createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
   };
   const admin = await open();
   await admin.catalog.putTopic('orders', { queueCount });

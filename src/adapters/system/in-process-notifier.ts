@@ -1,4 +1,4 @@
-import type { Notifier } from './ports/notifier.ts';
+import type { Notifier } from '../../core/ports/notifier.ts';
 
 /**
  * Wakes receivers waiting in this process. Stores shared by several processes still work

@@ -1,0 +1,184 @@
+import type { Catalog } from './catalog.ts';
+import { checkedInt } from './consumer.ts';
+import { NimbusError } from './errors.ts';
+import { decodeHeldCursor, encodeHeldCursor } from './held-cursor.ts';
+import { assertTopicName } from './limits.ts';
+import type { MessageToAppend, SendResult } from './model.ts';
+import type { Clock } from './ports/clock.ts';
+import type { Notifier } from './ports/notifier.ts';
+import type { BrokerStore, HeldMessage } from './ports/store.ts';
+import type { ReleaseScheduler } from './ports/timers.ts';
+
+/** A pending delayed message as listings show it: no body, only its size. */
+export interface ScheduledView {
+  msgId: string;
+  deliverAt: number;
+  tag?: string;
+  keys: string[];
+  bodySize: number;
+}
+
+export interface ScheduledPage {
+  scheduled: ScheduledView[];
+  nextToken?: string;
+}
+
+export interface ReleaseReport {
+  released: number;
+  /** When the next held message falls due, if any: a driver's next run. */
+  nextDueAt?: number;
+}
+
+/** Due messages released per round, several at a time so a burst shares commits. */
+const RELEASE_PAGE = 256;
+const RELEASE_PARALLEL = 32;
+
+/**
+ * Delayed and scheduled messages (RocketMQ 5 timer messages, up to 40 days): held out of
+ * every queue until due, then released into their queue exactly once, where they get their
+ * offset. Releases are driven by `releaseDue`, which drivers call on time: an in-process
+ * timer in embedded mode, SQS delays and EventBridge Scheduler on AWS.
+ */
+export class ScheduledMessages {
+  private readonly store: BrokerStore;
+  private readonly catalog: Catalog;
+  private readonly clock: Clock;
+  private readonly notifier: Notifier;
+  private readonly scheduler: ReleaseScheduler | undefined;
+
+  constructor(deps: {
+    store: BrokerStore;
+    catalog: Catalog;
+    clock: Clock;
+    notifier: Notifier;
+    scheduler?: ReleaseScheduler;
+  }) {
+    this.store = deps.store;
+    this.catalog = deps.catalog;
+    this.clock = deps.clock;
+    this.notifier = deps.notifier;
+    this.scheduler = deps.scheduler;
+  }
+
+  /**
+   * Holds validated messages of a DELAY topic until their `deliverAt`; those already due
+   * are released before this resolves, so they are visible when the send answers.
+   * @example
+   * const [result] = await scheduled.hold([{ ...record, deliverAt: Date.now() + 60_000 }]);
+   */
+  async hold(records: readonly MessageToAppend[]): Promise<SendResult[]> {
+    const now = this.clock.now();
+    const results = await this.store.hold(
+      records.map((message) => ({ kind: 'DELAY', message, dueAt: message.deliverAt ?? now })),
+    );
+    const fresh = results.filter((result) => !result.duplicate && result.held.state === 'HELD');
+    const due = fresh.filter((result) => result.held.dueAt <= now);
+    const later = fresh.filter((result) => result.held.dueAt > now);
+    if (due.length > 0) await this.releaseAll(due.map((result) => result.held));
+    if (later.length > 0 && this.scheduler) {
+      const wake = later.map(({ held }) => ({ topic: held.message.topic, msgId: held.message.msgId, dueAt: held.dueAt }));
+      // Held durably already: if the wake-up cannot be arranged now, the driver's sweep still finds them.
+      await this.scheduler.schedule(wake).catch(() => undefined);
+    }
+    return results.map(({ held, duplicate }) => ({
+      msgId: held.message.msgId,
+      topic: held.message.topic,
+      deliverAt: held.dueAt,
+      duplicate,
+    }));
+  }
+
+  /**
+   * Releases every delayed message that is due now into its queue (once, however often
+   * this runs) and wakes receivers waiting on their topics.
+   * @example
+   * const { released, nextDueAt } = await scheduled.releaseDue();
+   */
+  async releaseDue(maxMessages = 10_000): Promise<ReleaseReport> {
+    let released = 0;
+    while (released < maxMessages) {
+      const due = await this.store.listDueHeld('DELAY', this.clock.now(), Math.min(RELEASE_PAGE, maxMessages - released));
+      if (due.length === 0) break;
+      released += await this.releaseAll(due);
+      if (due.length < RELEASE_PAGE) break;
+    }
+    return { released, nextDueAt: await this.store.nextHeldDueAt('DELAY') };
+  }
+
+  /** Releases one message now (an SQS-delayed wake-up names the message it is for). */
+  async releaseOne(topic: string, msgId: string): Promise<boolean> {
+    const outcome = await this.store.release(topic, msgId, this.clock.now());
+    if (outcome.state === 'RELEASED') this.notifier.publish(topic);
+    return outcome.state === 'RELEASED';
+  }
+
+  /**
+   * A topic's pending delayed messages, by due time, a page at a time.
+   * @example
+   * const { scheduled, nextToken } = await scheduled.list('reminders', { limit: 100 });
+   */
+  async list(topicName: string, options: { limit?: number; after?: string } = {}): Promise<ScheduledPage> {
+    const topic = await this.catalog.getTopic(topicName);
+    const limit = checkedInt(options.limit, 100, 1, 1000, 'limit');
+    const after = options.after === undefined ? undefined : decodeHeldCursor(options.after);
+    const found = await this.store.listHeld(topic.name, 'DELAY', limit + 1, after);
+    const page = found.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      scheduled: page.map(scheduledView),
+      ...(found.length > limit && last ? { nextToken: encodeHeldCursor({ dueAt: last.dueAt, msgId: last.message.msgId }) } : {}),
+    };
+  }
+
+  /**
+   * Cancels a pending delayed message: it is never delivered. One of a cancel and a
+   * release racing for the same message wins; the other sees it.
+   * @example
+   * await scheduled.cancel('reminders', msgId); // ALREADY_DELIVERED once it was released
+   */
+  async cancel(topicName: string, msgId: string): Promise<void> {
+    assertTopicName(topicName);
+    const topic = await this.catalog.getTopic(topicName);
+    const held = await this.store.getHeld(topic.name, msgId, this.clock.now());
+    if (!held || held.kind !== 'DELAY') throw notFound(topic.name, msgId);
+    const outcome = await this.store.cancelHeld(topic.name, msgId, 'cancelled by request', this.clock.now());
+    if (outcome.state === 'NOT_FOUND') throw notFound(topic.name, msgId);
+    if (outcome.state === 'RELEASED') {
+      throw new NimbusError('ALREADY_DELIVERED', `Message ${msgId} was already delivered to topic "${topic.name}".`);
+    }
+  }
+
+  private async releaseAll(held: readonly HeldMessage[]): Promise<number> {
+    const now = this.clock.now();
+    const topics = new Set<string>();
+    let released = 0;
+    for (let start = 0; start < held.length; start += RELEASE_PARALLEL) {
+      const chunk = held.slice(start, start + RELEASE_PARALLEL);
+      const outcomes = await Promise.all(
+        chunk.map((entry) => this.store.release(entry.message.topic, entry.message.msgId, now)),
+      );
+      outcomes.forEach((outcome, i) => {
+        if (outcome.state !== 'RELEASED') return;
+        released++;
+        topics.add(chunk[i]?.message.topic ?? '');
+      });
+    }
+    for (const topic of topics) this.notifier.publish(topic);
+    return released;
+  }
+}
+
+function scheduledView(held: HeldMessage): ScheduledView {
+  const { message } = held;
+  return {
+    msgId: message.msgId,
+    deliverAt: held.dueAt,
+    ...(message.tag === undefined ? {} : { tag: message.tag }),
+    keys: message.keys,
+    bodySize: message.body.byteLength,
+  };
+}
+
+function notFound(topic: string, msgId: string): NimbusError {
+  return new NimbusError('MESSAGE_NOT_FOUND', `Topic "${topic}" has no scheduled message ${msgId}.`);
+}
