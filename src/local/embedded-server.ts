@@ -1,10 +1,10 @@
-import { systemTimers } from '../adapters/system/system-timers.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
+import { systemTimers } from '../adapters/system/system-timers.ts';
 import { createApi } from '../api/create-api.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
-import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 import type { Clock, IdGenerator } from '../core/ports/clock.ts';
 import type { BrokerStore } from '../core/ports/store.ts';
 import { brokerTasks, startBackgroundDriver } from './background-driver.ts';
@@ -59,7 +59,8 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   const logger = options.logger ?? silentLogger;
   const ownsStore = options.store === undefined;
   const store = options.store ?? (await createStore({ kind: 'sqlite', dataDir: options.dataDir ?? './.nimbus' }));
-  const broker = createBroker({ timers: systemTimers,
+  const broker = createBroker({
+    timers: systemTimers,
     store,
     clock: options.clock ?? systemClock,
     ids: options.ids ?? randomIds(),
