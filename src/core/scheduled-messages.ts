@@ -29,6 +29,9 @@ export interface ReleaseReport {
   nextDueAt?: number;
 }
 
+/** What a msgId can look like; anything else names no message (and never reaches a store key). */
+const MSG_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** Due messages released per round, several at a time so a burst shares commits. */
 const RELEASE_PAGE = 256;
 const RELEASE_PARALLEL = 32;
@@ -149,6 +152,7 @@ export class ScheduledMessages {
   async cancel(topicName: string, msgId: string): Promise<void> {
     assertTopicName(topicName);
     const topic = await this.catalog.getTopic(topicName);
+    if (!MSG_ID.test(msgId)) throw notFound(topic.name, msgId.slice(0, 80));
     const held = await this.store.getHeld(topic.name, msgId, this.clock.now());
     if (!held || held.kind !== 'DELAY') throw notFound(topic.name, msgId);
     const outcome = await this.store.cancelHeld(topic.name, msgId, 'cancelled by request', this.clock.now());
