@@ -154,7 +154,7 @@ export class ScheduledMessages {
     const topic = await this.catalog.getTopic(topicName);
     if (!MSG_ID.test(msgId)) throw notFound(topic.name, msgId.slice(0, 80));
     const held = await this.store.getHeld(topic.name, msgId, this.clock.now());
-    if (!held || held.kind !== 'DELAY') throw notFound(topic.name, msgId);
+    if (held?.kind !== 'DELAY') throw notFound(topic.name, msgId);
     const outcome = await this.store.cancelHeld(topic.name, msgId, 'cancelled by request', this.clock.now());
     if (outcome.state === 'NOT_FOUND') throw notFound(topic.name, msgId);
     if (outcome.state === 'RELEASED') {
