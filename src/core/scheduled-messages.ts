@@ -124,7 +124,7 @@ export class ScheduledMessages {
    */
   async releaseOne(topic: string, msgId: string): Promise<boolean> {
     const held = await this.store.getHeld(topic, msgId, this.clock.now());
-    if (!held || held.kind !== 'DELAY') return false;
+    if (held?.kind !== 'DELAY') return false;
     if (held.state === 'HELD' && held.dueAt > this.clock.now()) return false;
     return (await this.releaseAll([held])) > 0 || held.state === 'RELEASED';
   }
@@ -209,7 +209,7 @@ export class ScheduledMessages {
     const { topic: name, msgId, storeTimestamp } = held.message;
     const topic = await this.catalog.findTopic(name);
     const now = this.clock.now();
-    if (!topic || topic.messageType !== 'DELAY' || topic.createdAt > storeTimestamp) {
+    if (topic?.messageType !== 'DELAY' || topic.createdAt > storeTimestamp) {
       await this.store.cancelHeld(name, msgId, 'the topic was deleted', now);
       return false;
     }
