@@ -101,7 +101,7 @@ export class CatalogRecords {
    * incarnation and gives up (reservation.ts).
    */
   private async fenceQueue(q: string): Promise<void> {
-    await this.deletePartition(this.tables.messages, 'q', q, 'o', (item) => item['o']?.N !== String(HEAD_OFFSET));
+    await this.deletePartition(this.tables.messages, 'q', q, 'o', (item) => item['o']?.N === String(HEAD_OFFSET));
     const head = await this.gateway.update('other', 'catalog.delete', fenceQueueHead(this.tables, q));
     const reserved = head.ok ? (num(head.attributes, 'n') ?? 0) : 0;
     if (reserved > 0) await this.gateway.put('other', 'catalog.delete', putDeletedTopicFloor(this.tables, q, reserved));

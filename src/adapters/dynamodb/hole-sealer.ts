@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoGateway } from './gateway.ts';
 import { queueKey } from './keys.ts';
-import { putTombstone, tombstoneTransactItem } from './message-requests.ts';
+import { putTombstone, tombstoneTransactItem, widenTombstone } from './message-requests.ts';
 import { type DynamoDbStoreHooks, RECORD_LIFETIME_MS } from './options.ts';
 import type { TableNames } from './table-definitions.ts';
 
@@ -74,6 +74,15 @@ export class HoleSealer {
     const sealedTo = old
       ? await this.sealRange(q, gap, now)
       : await this.sealUpward(q, gap.from, Math.min(gap.to, gap.from + MAX_SEAL_PER_READ), now);
+    if (!old && sealedTo - gap.from > 1) {
+      // Best effort: without it readers only read one tombstone per offset of the run.
+      const span = sealedTo - gap.from;
+      await this.gateway.put(
+        'receive',
+        'seal',
+        widenTombstone(this.tables, q, gap.from, now + RECORD_LIFETIME_MS, span),
+      );
+    }
     if (sealedTo > gap.from) this.hooks.onSeal?.(topic, queueId, gap.from, sealedTo);
     return true;
   }

@@ -197,6 +197,28 @@ export function tombstoneTransactItem(
 }
 
 /**
+ * Widens the tombstone at `offset` over [offset, offset + span) once every offset in that
+ * run holds its own tombstone, so readers step over the run with one item instead of one
+ * per offset. Sound because the run's own tombstones still block every late put in it.
+ * Race prevented: two readers widening one run; the wider span wins, and a segment is
+ * never replaced (`m` absent).
+ */
+export function widenTombstone(
+  tables: TableNames,
+  q: string,
+  offset: number,
+  expireAt: number,
+  span: number,
+): PutItemCommandInput {
+  return {
+    TableName: tables.messages,
+    Item: { q: S(q), o: N(offset), n: N(span), e: N(expireAt), ttl: N(ttlSeconds(expireAt)) },
+    ConditionExpression: 'attribute_exists(o) AND attribute_not_exists(m) AND n < :span',
+    ExpressionAttributeValues: { ':span': N(span) },
+  };
+}
+
+/**
  * The floor of a queue: one tombstone covering everything the retention sweep removed,
  * so readers far behind skip it instead of waiting. It replaces the queue's first item,
  * which the sweep has just read: a segment (`previousSpan` undefined) or the floor with
