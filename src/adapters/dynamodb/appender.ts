@@ -164,7 +164,14 @@ export class Appender {
       for (const [d, draft] of drafts.entries()) {
         trying = draft.entries.length;
         const marker = reservation.firstInSecond && d === 0;
-        const outcome = await this.writeDraft(draft, offset, marker, results, state, startedAt);
+        const outcome = await this.writeDraft(
+          draft,
+          offset,
+          { marker, reservedAt: reservation.at },
+          results,
+          state,
+          startedAt,
+        );
         if (outcome === 'sealed') {
           // A reader's tombstone holds the first offset (one offset; or a range, under which a void is harmless).
           offset += 1;
@@ -176,7 +183,9 @@ export class Appender {
         stored.push(...outcome);
       }
     } finally {
-      if (!state.died && offset < end) await this.voidRest(topic, queueId, offset, trying, end, drafts);
+      if (!state.died && offset < end) {
+        await this.voidRest({ topic, queueId, reservedAt: reservation.at }, offset, trying, end, drafts);
+      }
     }
     return stored;
   }
@@ -222,7 +231,7 @@ export class Appender {
   private async writeDraft(
     draft: SegmentDraft,
     firstOffset: number,
-    timeMarker: boolean,
+    stamp: { marker: boolean; reservedAt: number },
     results: (AppendResult | undefined)[],
     state: WriterState,
     startedAt: number,
@@ -239,7 +248,8 @@ export class Appender {
         data,
         storeTimestamp: live.length > 0 ? draft.storeTimestamp : undefined,
         expireAt,
-        timeMarker,
+        timeMarker: stamp.marker,
+        reservedAt: stamp.reservedAt,
       });
       await this.hook(state, () =>
         this.hooks.beforePut?.({ topic, queueId, firstOffset, count: draft.entries.length }),
@@ -296,14 +306,14 @@ export class Appender {
    * seal the hole after the hole timeout; the error that ended the append is the one reported.
    */
   private async voidRest(
-    topic: string,
-    queueId: number,
+    range: { topic: string; queueId: number; reservedAt: number },
     start: number,
     landed: number,
     end: number,
     near: readonly SegmentDraft[],
   ): Promise<void> {
     const expireAt = Math.max(...near.flatMap((draft) => draft.entries.map((entry) => entry.message.expireAt)));
+    const { topic, queueId, reservedAt } = range;
     const put = async (from: number) => {
       const data = encodeSegment(new Array(end - from).fill(null), {
         topic,
@@ -312,7 +322,8 @@ export class Appender {
         storeTimestamp: 0,
         expireAt,
       });
-      const item = segmentItem({ q: queueKey(topic, queueId), firstOffset: from, count: end - from, data, expireAt });
+      const q = queueKey(topic, queueId);
+      const item = segmentItem({ q, firstOffset: from, count: end - from, data, expireAt, reservedAt });
       return this.gateway.put('send', 'append.void', putSegment(this.tables, item));
     };
     try {

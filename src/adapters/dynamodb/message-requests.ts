@@ -121,6 +121,8 @@ export interface SegmentAttributes {
   expireAt: number;
   /** Set on the first segment of a queue in a new second: the sparse time index entry. */
   timeMarker?: boolean;
+  /** When its range was reserved (the writer's `rt`): bounds the age of any hole below it. */
+  reservedAt?: number;
 }
 
 export function segmentItem(segment: SegmentAttributes): Item {
@@ -132,6 +134,7 @@ export function segmentItem(segment: SegmentAttributes): Item {
     e: N(segment.expireAt),
     ttl: N(ttlSeconds(segment.expireAt)),
   };
+  if (segment.reservedAt !== undefined) item['rt'] = N(segment.reservedAt);
   if (segment.storeTimestamp !== undefined) {
     item['st'] = N(segment.storeTimestamp);
     if (segment.timeMarker) item['ts'] = N(segment.storeTimestamp);

@@ -12,7 +12,16 @@ import { decodeSegment, type SegmentFrame, type Slot } from './segment-codec.ts'
  */
 
 export type QueueItem =
-  | { kind: 'segment'; offset: number; count: number; storeTimestamp: number; expireAt: number; data: Uint8Array }
+  | {
+      kind: 'segment';
+      offset: number;
+      count: number;
+      storeTimestamp: number;
+      expireAt: number;
+      data: Uint8Array;
+      /** When its range was reserved (absent on segments of older writers and sweep remainders). */
+      reservedAt?: number;
+    }
   | { kind: 'tombstone'; offset: number; count: number }
   | { kind: 'head'; nextOffset: number; reservedAt?: number };
 
@@ -33,6 +42,7 @@ export function parseQueueItem(item: Item): QueueItem {
     storeTimestamp: num(item, 'st') ?? 0,
     expireAt: requireNum(item, 'e'),
     data,
+    ...(num(item, 'rt') === undefined ? {} : { reservedAt: num(item, 'rt') }),
   };
 }
 
@@ -102,8 +112,8 @@ export function walkQueue(
     }
     if (item.offset + spanOf(item) <= next) continue;
     if (item.offset > next) {
-      // Void-only segments and tombstones carry no store time.
-      const by = item.kind === 'segment' && item.storeTimestamp > 0 ? item.storeTimestamp : undefined;
+      // Its reservation time, else its store time (stamped just before its append); tombstones carry neither.
+      const by = item.kind !== 'segment' ? undefined : (item.reservedAt ?? (item.storeTimestamp || undefined));
       return { found, next, stop: 'gap', gapEnd: item.offset, gapReservedBy: by };
     }
     if (item.kind === 'tombstone' || item.expireAt <= now) {

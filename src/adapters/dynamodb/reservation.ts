@@ -14,6 +14,8 @@ export interface Reservation {
   incarnation: number;
   /** The first reservation of the queue in this second: its first segment marks the time index. */
   firstInSecond: boolean;
+  /** The writer's clock when it reserved (recorded on the head and on the range's segments). */
+  at: number;
 }
 
 /**
@@ -56,6 +58,7 @@ export class Reserver {
         count,
         incarnation: num(old, 'ic') ?? 0,
         firstInSecond: num(old, 'tb') !== bucket,
+        at: request.at,
       };
     }
     const old = outcome.old;
@@ -63,7 +66,8 @@ export class Reserver {
       if (str(old, `r${slot}`) !== id) continue;
       // Our own earlier attempt got through and its response was lost. The time marker may be
       // missing for this second; an extra one is harmless.
-      return { base: num(old, `b${slot}`) ?? 0, count, incarnation: num(old, 'ic') ?? 0, firstInSecond: true };
+      const base = num(old, `b${slot}`) ?? 0;
+      return { base, count, incarnation: num(old, 'ic') ?? 0, firstInSecond: true, at: request.at };
     }
     throw new NimbusError(
       'TOPIC_NOT_FOUND',
