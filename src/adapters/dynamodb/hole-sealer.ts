@@ -10,7 +10,8 @@ import type { TableNames } from './table-definitions.ts';
  * A writer puts nothing once WRITER_LIFETIME_MS (1 min) has passed since its append began
  * (appender.ts), its retries end within seconds, and DynamoDB refuses a request signed
  * more than 15 minutes earlier; an hour leaves room for clock skew between containers.
- * Such gaps are items DynamoDB TTL deleted before the retention sweep got there.
+ * The age is that of the reservation above the gap, made after every one in it. Such gaps
+ * are items DynamoDB TTL deleted before the retention sweep got there.
  */
 export const RANGE_SEAL_AGE_MS = 3_600_000;
 /** Tombstones per transaction (DynamoDB's limit). */
