@@ -14,8 +14,9 @@ import {
   TOPICS_PARTITION,
   topicLanesPartition,
 } from './keys.ts';
-import { fenceQueueHead, putDeletedTopicFloor } from './message-requests.ts';
+import { fenceQueueHead } from './message-requests.ts';
 import type { TableNames } from './table-definitions.ts';
+import { putDeletedTopicFloor } from './tombstone-requests.ts';
 
 /**
  * Topics and groups (one small item each, JSON in `d`), and their complete removal:

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoGateway } from './gateway.ts';
 import { queueKey } from './keys.ts';
-import { putTombstone, tombstoneTransactItem, widenTombstone } from './message-requests.ts';
 import { type DynamoDbStoreHooks, RECORD_LIFETIME_MS } from './options.ts';
 import type { TableNames } from './table-definitions.ts';
+import { putTombstone, tombstoneTransactItem, widenTombstone } from './tombstone-requests.ts';
 
 /**
  * A gap whose every reservation is older than this is sealed with one range tombstone.

@@ -4,11 +4,12 @@ import { N, S } from './attributes.ts';
 import type { ClaimCheck } from './claim-check.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
 import { keyIndexPartition, keyIndexSortKey, parseQueueKey, QUEUES_INDEX_KEY, queueKey } from './keys.ts';
-import { dedupKey, putFloor, putSegmentRemainder, queryForward, segmentItem } from './message-requests.ts';
+import { dedupKey, putSegmentRemainder, queryForward, segmentItem } from './message-requests.ts';
 import type { DynamoDbStoreHooks } from './options.ts';
 import { decodeItemSlots, parseQueueItem, type QueueItem } from './queue-items.ts';
 import { encodeSegment, type Slot } from './segment-codec.ts';
 import { INDEXES, type TableNames } from './table-definitions.ts';
+import { putFloor } from './tombstone-requests.ts';
 
 const PAGE = 25;
 
