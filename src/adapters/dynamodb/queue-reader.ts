@@ -29,6 +29,12 @@ function withinClaimedBodies(found: readonly FoundMessage[]): readonly FoundMess
 
 /** Pages a single read may take before it returns what it has (bounds the cost of long expired runs). */
 const MAX_PAGES = 12;
+/**
+ * Seal steps one read takes before it returns what it has (a step seals up to 2,000 offsets,
+ * or finds the missing offset written after all; an eventually consistent read may then
+ * still miss that writer for a moment, so the next step is left to the next read).
+ */
+const MAX_SEALS_PER_READ = 4;
 /** Refs further apart than this are looked up with separate queries. */
 const CLUSTER_SPAN = 256;
 
@@ -59,7 +65,15 @@ export class QueueReader {
     this.sealer = new HoleSealer(gateway, tables, holeTimeoutMs, hooks);
   }
 
-  async readQueue(topic: string, queueId: number, from: number, limit: number, now: number): Promise<QueueRead> {
+  /** `seals`: how many seal steps this read already took (it reads on after each, up to MAX_SEALS_PER_READ). */
+  async readQueue(
+    topic: string,
+    queueId: number,
+    from: number,
+    limit: number,
+    now: number,
+    seals = 0,
+  ): Promise<QueueRead> {
     const q = queueKey(topic, queueId);
     if (limit <= 0) return { messages: [], nextOffset: from };
     const items: QueueItem[] = [];
@@ -104,8 +118,8 @@ export class QueueReader {
     const sealed = await this.sealer.sealIfDue(topic, queueId, gap, now, async () =>
       Boolean(await this.coveringItem(q, gap.from, true)),
     );
-    if (!sealed || messages.length >= limit) return { messages, nextOffset: walk.next };
-    const rest = await this.readQueue(topic, queueId, walk.next, limit - messages.length, now);
+    if (!sealed || messages.length >= limit || seals >= MAX_SEALS_PER_READ) return { messages, nextOffset: walk.next };
+    const rest = await this.readQueue(topic, queueId, walk.next, limit - messages.length, now, seals + 1);
     return { messages: [...messages, ...rest.messages], nextOffset: rest.nextOffset };
   }
 
