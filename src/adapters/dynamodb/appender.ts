@@ -5,7 +5,7 @@ import type { AppendResult } from '../../core/ports/store.ts';
 import type { ClaimCheck } from './claim-check.ts';
 import type { DynamoGateway } from './gateway.ts';
 import { Idempotency } from './idempotency.ts';
-import { queueKey } from './keys.ts';
+import { keyIndexPartition, queueKey } from './keys.ts';
 import {
   completeDedupTransactItem,
   putKeyIndex,
@@ -81,6 +81,7 @@ export class Appender {
       index,
       message: { ...message, keys: [...new Set(message.keys)] },
     }));
+    for (const { message } of entries) assertIndexableKeys(message);
     for (const { index, message } of entries) {
       if (message.messageId === undefined) continue;
       const key = `${message.topic}\u0000${message.messageId}`;
@@ -353,6 +354,15 @@ function encodeDraft(draft: SegmentDraft, firstOffset: number) {
     throw new NimbusError('BODY_TOO_LARGE', `A segment of ${data.byteLength} bytes does not fit a DynamoDB item.`);
   }
   return { live, data };
+}
+
+/** A key index entry's partition key (`K#topic#key`) must fit DynamoDB's 2,048 bytes: refused before any write. */
+function assertIndexableKeys(message: MessageToAppend): void {
+  for (const key of message.keys) {
+    if (Buffer.byteLength(keyIndexPartition(message.topic, key)) > 2_048) {
+      throw new NimbusError('INVALID_KEY', `Message key "${key.slice(0, 32)}..." is too long to index.`);
+    }
+  }
 }
 
 /** DynamoDB items hold 400 KB; the rest of a segment item's attributes take well under 1 KB. */

@@ -82,6 +82,11 @@ describe('a failing writer does not stall the queue', () => {
     expect(await w.readAll(w.admin.store)).toEqual(['dup', 'next']);
     const [read] = (await w.admin.store.readQueue('orders', 0, 0, 1, w.clock.now())).messages;
     expect(read?.keys).toEqual(['a', 'b']);
+    // A key DynamoDB could not index is refused before an offset is taken.
+    await expect(w.admin.store.append(w.messages(1, 'x', { keys: ['k'.repeat(3_000)] }))).rejects.toMatchObject({
+      code: 'INVALID_KEY',
+    });
+    expect((await w.admin.store.queueOffsets('orders', 1))[0]?.nextOffset).toBe(2);
     expect(w.seals).toEqual([]);
   });
 });
