@@ -65,8 +65,9 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
     tables: {
       // Topics, groups (with their cursors, leases and lanes), dead letters and redrive; never due leases.
       state: { actions: CONSUMER_STATE.actions },
-      // Queue heads and dead letters' messages (reads only); deleting a topic deletes its queues in batches.
-      messages: { actions: [...READ, 'dynamodb:BatchWriteItem'] },
+      // Queue heads and dead letters' messages; deleting a topic deletes its queues in batches and
+      // fences each head (UpdateItem) under a floor (PutItem) against late writers.
+      messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'] },
     },
     bodies: ['s3:GetObject', 's3:DeleteObject'],
     listBodies: true,

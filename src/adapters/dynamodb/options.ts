@@ -24,6 +24,8 @@ export interface DynamoDbStoreHooks {
   throttle?(commandName: string): boolean;
   /** Runs after a reader sealed offsets [from, to) of a queue with tombstones. */
   onSeal?(topic: string, queueId: number, from: number, to: number): void;
+  /** Runs between the sweep's remainder write and its floor write. Throwing simulates a sweep that dies there. */
+  betweenSweepWrites?(topic: string, queueId: number): Promise<void> | void;
 }
 
 export interface DynamoDbStoreOptions {
@@ -39,6 +41,12 @@ export interface DynamoDbStoreOptions {
   /** Create missing tables and turn TTL on (tests, local use). The CDK stacks create them on AWS. */
   createTables?: boolean;
   hooks?: DynamoDbStoreHooks;
+  /**
+   * The store's own clock, for the times it records (reservations, idempotency claims) and
+   * the writer lifetime; default `Date.now`. Tests that drive the broker with a manual
+   * clock pass the same clock here.
+   */
+  now?: () => number;
   /** How long a reader waits on a missing offset below the tail before sealing it (default 10 s). */
   holeTimeoutMs?: number;
   /** Bodies larger than this go to S3 (default 256 KiB). */
