@@ -29,7 +29,7 @@ export const PUSH_METRICS = [
   'PushTargetErrors',
 ] as const;
 
-/** Published by src/lambda/sealed-offsets.ts. */
+/** Published by src/lambda/observability.ts (named in src/lambda/sealed-offsets.ts; test/cdk checks they agree). */
 export const SEALED_OFFSETS_METRIC = 'SealedOffsets';
 /** Taken from the API's access log by a metric filter. */
 export const API_LATENCY_METRIC = 'ApiLatencyWithoutLongPolls';

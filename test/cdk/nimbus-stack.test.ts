@@ -10,6 +10,7 @@ import { NimbusStack } from '../../lib/nimbus-stack.ts';
 import { tableDefinitions } from '../../src/adapters/dynamodb/table-definitions.ts';
 import { ALL_ROUTE_SPECS } from '../../src/api/routes.ts';
 import { LIMITS } from '../../src/core/limits.ts';
+import { SEALED_OFFSETS_METRIC } from '../../src/lambda/sealed-offsets.ts';
 import { type Json, type SynthesizedStack, synthesizeWithNag } from './synth.ts';
 
 type Resource = { Type: string; Properties?: Json };
@@ -301,7 +302,7 @@ describe('NimbusStack', () => {
         Dimensions: expect.arrayContaining([{ Name: 'group', Value: 'billing' }]),
       }),
     ]);
-    expect(alarms.filter((a) => a.MetricName === 'SealedOffsets')).toEqual([
+    expect(alarms.filter((a) => a.MetricName === SEALED_OFFSETS_METRIC)).toEqual([
       expect.objectContaining({ Namespace: 'NimbusMQ', Statistic: 'Sum', Threshold: 1 }),
     ]);
     expect(ofType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
