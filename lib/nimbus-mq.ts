@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { RECEIVE_ROUTE } from './api-routes.ts';
 import { grantDataAccess } from './data-access.ts';
 import type { FunctionName } from './function-bundling.ts';
+import { FUNCTION_MEMORY_MB } from './function-memory.ts';
 import { NimbusHttpApi } from './http-api.ts';
 import { InvokeLatest } from './invoke-latest.ts';
 import { LambdaSubscription, type LambdaSubscriptionOptions } from './lambda-subscription.ts';
@@ -48,6 +49,8 @@ export interface NimbusMqProps {
   reservedConcurrency?: ReservedConcurrency | 'unreserved';
   /** p95 latency of the API (every route but the long-poll) that fires the latency alarm. @default 1,500 ms */
   apiLatencyAlarmMs?: number;
+  /** Memory (MB) per function, to override the measured defaults. @default FUNCTION_MEMORY_MB */
+  memorySize?: Partial<Record<FunctionName, number>>;
 }
 
 export interface ReservedConcurrency {
@@ -89,7 +92,8 @@ export class NimbusMq extends Construct {
   /** The HTTPS endpoint of the API. */
   readonly apiUrl: string;
 
-  private readonly props: Required<Omit<NimbusMqProps, 'apiThrottle' | 'reservedConcurrency'>>;
+  private readonly props: Required<Omit<NimbusMqProps, 'apiThrottle' | 'reservedConcurrency' | 'memorySize'>>;
+  private readonly memorySize: Record<FunctionName, number>;
   /** Subscription ids by the group lane they deliver. */
   private readonly subscribedLanes = new Map<string, string>();
   private readonly environment: Record<string, string>;
@@ -105,6 +109,7 @@ export class NimbusMq extends Construct {
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
       apiLatencyAlarmMs: props.apiLatencyAlarmMs ?? 1_500,
     };
+    this.memorySize = { ...FUNCTION_MEMORY_MB, ...props.memorySize };
     const reserved =
       props.reservedConcurrency === 'unreserved'
         ? undefined
@@ -238,7 +243,7 @@ export class NimbusMq extends Construct {
     const fn = new NimbusFunction(this, pascal(name), {
       name,
       environment: this.environment,
-      memorySize: 256,
+      memorySize: this.memorySize[name],
       logRetention: this.props.logRetention,
       removalPolicy: this.props.removalPolicy,
       ...props,

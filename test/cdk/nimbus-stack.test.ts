@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATA_ACCESS } from '../../lib/data-access.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/function-bundling.ts';
+import { FUNCTION_MEMORY_MB } from '../../lib/function-memory.ts';
 import { HEALTH_THROTTLE } from '../../lib/http-api.ts';
 import { DEFAULT_RESERVED_CONCURRENCY, NimbusMq } from '../../lib/nimbus-mq.ts';
 import { NimbusStack } from '../../lib/nimbus-stack.ts';
@@ -164,11 +165,12 @@ describe('NimbusStack', () => {
     );
   });
 
-  it('runs every function on Node 24, arm64, with the store settings in its environment', () => {
+  it('runs every function on Node 24, arm64, at its measured memory size, with the store settings in its environment', () => {
     for (const name of FUNCTION_NAMES) {
       const fn = resources[functionId(name)]!;
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
+        MemorySize: FUNCTION_MEMORY_MB[name],
         Architectures: ['arm64'],
         Handler: 'index.handler',
         Environment: {
