@@ -12,13 +12,14 @@ import type { FunctionName } from './function-bundling.ts';
  * (admin reads). Two runs on a shared 2-core machine.
  *
  * - 128 MB is below the resident memory after init: no function goes there.
- * - 256 MB leaves room for the peak and runs those requests in an estimated 11-43 ms of CPU
- *   at its 14% of a vCPU, small next to DynamoDB round trips. `consume-pull` spends most of
- *   its time waiting in long-polls, where every MB is billed for nothing: it stays at 256.
+ * - 256 MB leaves room for the peak and runs those requests in an estimated 11-46 ms of CPU
+ *   at its 14% of a vCPU (this machine's core taken as one vCPU), next to DynamoDB round
+ *   trips. `consume-pull` spends most of its time waiting in long-polls, where every MB is
+ *   billed for nothing: it stays at 256.
  * - More memory buys shorter cold starts (100-250 ms of CPU here for import and first
  *   request, so roughly 0.7-1.7 s at 256 MB and half that at 512 MB, an estimate: Lambda
- *   itself was not measured) at a higher price per request; raise `send` with the `memorySize` prop when
- *   producer latency after scale-out matters more than cost.
+ *   itself was not measured) at a higher price per request; raise `send` with the
+ *   `memorySize` prop when producer latency after scale-out matters more than cost.
  *
  * The background functions were not measured; they run the same store code with bounded
  * batches (push-deliver bounds bodies in flight to 48 MiB for 256 MB), so they share the size.
