@@ -12,7 +12,7 @@ import {
   TreatMissingData,
   Unit,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { Operation, type Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { Operation, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -41,18 +41,6 @@ export interface ApiAlarmOptions {
 }
 
 const PERIOD = Duration.minutes(5);
-
-/** The DynamoDB operations the store uses (src/adapters/dynamodb/gateway.ts); a math expression takes at most 10 metrics. */
-const STORE_OPERATIONS = [
-  Operation.GET_ITEM,
-  Operation.PUT_ITEM,
-  Operation.UPDATE_ITEM,
-  Operation.DELETE_ITEM,
-  Operation.QUERY,
-  Operation.BATCH_GET_ITEM,
-  Operation.BATCH_WRITE_ITEM,
-  Operation.TRANSACT_WRITE_ITEMS,
-];
 
 /**
  * Throttled DynamoDB requests per table and 5 minutes before the alarm fires. The store
@@ -193,18 +181,21 @@ export class NimbusMonitoring extends Construct {
     );
   }
 
-  /** Alarms on a table's throttled requests and on DynamoDB's own errors (5xx) for it. */
-  watchTable(name: string, table: Table): void {
-    const operations = { operations: STORE_OPERATIONS, period: PERIOD };
+  /**
+   * Alarms on a table's throttled requests and on DynamoDB's own errors (5xx) for it, summed
+   * over `operations` (the metrics exist per operation; each one is billed as an alarm metric).
+   */
+  watchTable(name: string, table: Table, operations: readonly Operation[]): void {
+    const options = { operations: [...operations], period: PERIOD };
     this.alarm(
       `table-${name}-throttled`,
-      table.metricThrottledRequestsForOperations(operations),
+      table.metricThrottledRequestsForOperations(options),
       THROTTLED_REQUESTS_THRESHOLD,
       `DynamoDB throttled ${THROTTLED_REQUESTS_THRESHOLD} or more requests to the ${name} table in 5 minutes`,
     );
     this.alarm(
       `table-${name}-system-errors`,
-      table.metricSystemErrorsForOperations(operations),
+      table.metricSystemErrorsForOperations(options),
       1,
       `DynamoDB answered internal errors for the ${name} table`,
     );

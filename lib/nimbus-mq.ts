@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -7,8 +8,9 @@ import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3'
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { TableId } from '../src/adapters/dynamodb/table-definitions.ts';
 import { RECEIVE_ROUTE } from './api-routes.ts';
-import { grantDataAccess } from './data-access.ts';
+import { grantDataAccess, tableOperations } from './data-access.ts';
 import type { FunctionName } from './function-bundling.ts';
 import { FUNCTION_MEMORY_MB } from './function-memory.ts';
 import { NimbusHttpApi } from './http-api.ts';
@@ -161,7 +163,9 @@ export class NimbusMq extends Construct {
       longPollRoute: `${RECEIVE_ROUTE.method} ${RECEIVE_ROUTE.path}`,
       latencyThresholdMs: this.props.apiLatencyAlarmMs,
     });
-    for (const [name, table] of Object.entries(this.tables.tables)) this.monitoring.watchTable(name, table);
+    for (const [id, table] of Object.entries(this.tables.tables) as [TableId, Table][]) {
+      this.monitoring.watchTable(id, table, tableOperations(id));
+    }
 
     const sweep = this.addFunction('retention-sweep', {
       description: 'Nimbus MQ: remove expired messages and their bodies',
