@@ -105,7 +105,7 @@ export function printIdleLongPoll(rows: IdleLongPollRow[]): void {
   for (const row of rows) console.log(`  requests per poll by store operation (${row.scenario}):`, row.byOperation);
 }
 
-/** `node bench/idle-long-poll.ts [--queues 8] [--wait-ms 20000] [--polls 3]`: this measurement alone. */
+/** `npx node bench/idle-long-poll.ts [--queues 8] [--wait-ms 20000] [--polls 3]`: this measurement alone. */
 if (import.meta.main) {
   const { values } = parseArgs({
     options: {

@@ -17,7 +17,7 @@ import { printTable } from './report.ts';
 import { round } from './stats.ts';
 
 /*
- * `node bench/lambda-footprint.ts [--quick]`: what each API function costs in memory and
+ * `npx node bench/lambda-footprint.ts [--quick]`: what each API function costs in memory and
  * CPU, measured on this machine. Each function runs in its own Node 24 process from the
  * bundle the stack deploys, against DynamoDB Local and fauxqs (S3): the cold init (import
  * of the bundle plus the first request), then warm requests. Lambda itself cannot run

@@ -4,7 +4,7 @@ import type { FunctionName } from './function-bundling.ts';
  * Memory of each function, in MB. Lambda gives a function CPU in proportion to its memory
  * (a whole vCPU at 1,769 MB), and bills memory x duration.
  *
- * Measured with `node bench/lambda-footprint.ts` (each API function's deployed bundle in its
+ * Measured with `npx node bench/lambda-footprint.ts` (each API function's deployed bundle in its
  * own Node 24 process, against DynamoDB Local and an S3 emulator; README, "Memory sizes"):
  * resident memory is 126-129 MB once the bundle and the AWS SDK are loaded and 150-200 MB
  * at its peak, with 27-28 MB of live heap; warm requests take 4.8-6.5 ms of CPU (single
