@@ -1,3 +1,4 @@
+import { Operation } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { INDEXES, type TableId } from '../src/adapters/dynamodb/table-definitions.ts';
@@ -107,6 +108,24 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
     bodies: [],
   },
 };
+
+/**
+ * The DynamoDB operations a table serves: every action some function is granted on it,
+ * plus TransactWriteItems (appends, claims and dead-lettering write in transactions, which
+ * IAM checks per item action). The table alarms watch exactly these.
+ */
+export function tableOperations(id: TableId): Operation[] {
+  const actions = new Set<string>();
+  for (const access of Object.values(DATA_ACCESS)) {
+    for (const action of access.tables[id]?.actions ?? []) actions.add(action.replace('dynamodb:', ''));
+  }
+  const byName = new Map<string, Operation>(Object.values(Operation).map((operation) => [operation, operation]));
+  return [...actions, 'TransactWriteItems'].map((action) => {
+    const operation = byName.get(action);
+    if (!operation) throw new Error(`No DynamoDB metric operation for ${action}`);
+    return operation;
+  });
+}
 
 /** Grants one function its data access; returns whether it touches body objects. */
 export function grantDataAccess(

@@ -3,6 +3,7 @@ import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
 import { systemTimers } from '../adapters/system/system-timers.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
+import { sealedOffsets } from './sealed-offsets.ts';
 
 /** What the stack tells every function through its environment. */
 export interface LambdaSettings {
@@ -28,12 +29,17 @@ export function lambdaSettings(env: Readonly<Record<string, string | undefined>>
 
 /**
  * A broker over the DynamoDB store. Receivers in other containers are not signalled, so a
- * long-poll checks the store every `pollIntervalMs`.
+ * long-poll checks the store every `pollIntervalMs`. Offsets its readers seal are counted
+ * for the `SealedOffsets` metric (observability.ts).
  * @example
  * const broker = await openLambdaBroker(lambdaSettings());
  */
 export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker> {
-  const store = await openDynamoDbStore({ tablePrefix: settings.tablePrefix, s3: { bucket: settings.bodyBucket } });
+  const store = await openDynamoDbStore({
+    tablePrefix: settings.tablePrefix,
+    s3: { bucket: settings.bodyBucket },
+    hooks: { onSeal: sealedOffsets.record },
+  });
   return createBroker({
     timers: systemTimers,
     store,

@@ -12,8 +12,8 @@ export interface WriteStep {
 }
 
 /**
- * Test hooks for fault injection. Production code never sets them; the tests use them to
- * kill or pause a writer between reservation and write, and to inject throttling.
+ * Test hooks for fault injection: the tests use them to kill or pause a writer between
+ * reservation and write, and to inject throttling. Production sets only `onSeal` (a metric).
  */
 export interface DynamoDbStoreHooks {
   /** Runs after offsets are reserved, before anything is written. Throwing simulates a writer that dies here. */
