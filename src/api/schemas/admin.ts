@@ -58,7 +58,7 @@ export const SubscriptionSchema = named(
     topic: TopicNameSchema.describe(
       `The subscribed topic: a topic name, 1-${LIMITS.nameMaxLength} characters of A-Z, a-z, 0-9, _ and - (INVALID_TOPIC_NAME); it must exist (TOPIC_NOT_FOUND, 404).`,
     ),
-    tagExpression: TagExpressionSchema.default('*'),
+    tagExpression: TagExpressionSchema.optional(),
   }),
 );
 
