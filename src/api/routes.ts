@@ -23,7 +23,14 @@ import {
 } from './schemas/consume.ts';
 import { parseSendRequest, SendRequestSchema, SendResponseSchema } from './schemas/messages.ts';
 
-/** Every route of the API. The router and /openapi.json both come from this table. */
+/**
+ * Every route of the API. The router and /openapi.json both come from this table, so a
+ * route is documented by declaring it fully: a unique operationId that says what it does, a
+ * summary and a description, its own error codes in `errors` (the generic ones and those of
+ * its fields are added), path parameters from PATH_PARAMETERS or `params`, and request fields
+ * that state their limits in zod, with `refusedAs` where a violation has a code of its own.
+ * test/openapi checks the result (Redocly lint, generated client, boundary requests).
+ */
 export const ROUTES = {
   putTopic: defineRoute({
     operationId: 'putTopic',
