@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '../../src/api/error-status.ts';
@@ -7,6 +8,7 @@ import type { ErrorCode } from '../../src/core/errors.ts';
 import { writeDocument } from './document-file.ts';
 
 const run = promisify(execFile);
+const redocly = resolve(import.meta.dirname, '../../node_modules/.bin/redocly');
 
 type Json = Record<string, unknown>;
 const document = buildOpenApiDocument() as Json & { paths: Record<string, Record<string, Json>> };
@@ -19,11 +21,9 @@ describe('the OpenAPI document', () => {
   afterAll(() => written.remove());
 
   it("passes Redocly's recommended ruleset without errors or warnings (offline)", async () => {
-    const { stdout } = await run(
-      'node_modules/.bin/redocly',
-      ['lint', written.file, '--extends=recommended', '--format=json'],
-      { env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } },
-    ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }));
+    const { stdout } = await run(redocly, ['lint', written.file, '--extends=recommended', '--format=json'], {
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }));
     const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number }; problems: unknown[] };
     expect(report.problems).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });

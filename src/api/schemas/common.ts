@@ -32,6 +32,9 @@ export const OpenApiDocumentSchema = named(
  * JavaScript, except for tags, whose length is in the pattern (code points, as the broker's rule).
  */
 
+/** Said of lengths the broker counts in UTF-16 code units while JSON Schema's maxLength counts code points. */
+const UTF16_NOTE = 'Characters outside the Basic Multilingual Plane (emoji) count as two.';
+
 const NAME_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${LIMITS.nameMaxLength}}$`);
 const NAME_RULE = `1-${LIMITS.nameMaxLength} characters of A-Z, a-z, 0-9, _ and - (% is reserved for system names).`;
 
@@ -68,19 +71,21 @@ export const TagExpressionSchema = refusedAs(
     .max(LIMITS.maxTagExpressionLength)
     .regex(new RegExp(String.raw`^\s*(?:\*|${TAG}(?:${SEPARATOR}${TAG})*)?\s*$`, 'u')),
 ).describe(
-  `\`*\` (all messages, also untagged ones; the default), \`TagA\` or \`TagA || TagB\`: tags as in a message's \`tag\`, at most ${LIMITS.maxTagExpressionLength} characters in all. Otherwise INVALID_TAG_EXPRESSION.`,
+  `\`*\` (all messages, also untagged ones; the default), \`TagA\` or \`TagA || TagB\`: tags as in a message's \`tag\`, at most ${LIMITS.maxTagExpressionLength} characters in all. Otherwise INVALID_TAG_EXPRESSION. ${UTF16_NOTE}`,
 );
 
 export const MessageKeySchema = refusedAs(
   'INVALID_KEY',
   z.string().min(1).max(LIMITS.maxKeyLength).regex(/^\S+$/u),
-).describe(`1-${LIMITS.maxKeyLength} characters without whitespace, valid Unicode. Otherwise INVALID_KEY.`);
+).describe(
+  `1-${LIMITS.maxKeyLength} characters without whitespace, valid Unicode. Otherwise INVALID_KEY. ${UTF16_NOTE}`,
+);
 
 export const MessageIdSchema = refusedAs(
   'INVALID_MESSAGE_ID',
   z.string().min(1).max(LIMITS.maxMessageIdLength),
 ).describe(
-  `Idempotency key: a repeat within retention returns the first result. 1-${LIMITS.maxMessageIdLength} characters of valid Unicode; otherwise INVALID_MESSAGE_ID.`,
+  `Idempotency key: a repeat within retention returns the first result. 1-${LIMITS.maxMessageIdLength} characters of valid Unicode; otherwise INVALID_MESSAGE_ID. ${UTF16_NOTE}`,
 );
 
 export const ClientIdSchema = refusedAs(
