@@ -8,9 +8,10 @@ import { build } from 'esbuild';
 import { startFauxqs } from 'fauxqs';
 import { FUNCTION_BUNDLING } from '../lib/function-bundling.ts';
 import { openDynamoDbStore } from '../src/adapters/dynamodb/index.ts';
+import { InProcessNotifier } from '../src/adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../src/adapters/system/system-timers.ts';
 import { createBroker } from '../src/core/broker.ts';
-import { InProcessNotifier } from '../src/core/in-process-notifier.ts';
 import { lambdaContext } from '../src/push/in-process-invoker.ts';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.ts';
 import { printTable } from './report.ts';
@@ -205,7 +206,13 @@ async function main(quick: boolean): Promise<void> {
     s3.createBucket('footprint-bodies');
     const tablePrefix = `fp${Date.now().toString(36)}`;
     const store = await openDynamoDbStore({ endpoint: dynamo.endpoint, tablePrefix, createTables: true });
-    const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const broker = createBroker({
+      timers: systemTimers,
+      store,
+      clock: systemClock,
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
     await broker.catalog.putTopic('footprint', { queueCount: 8 });
     await broker.catalog.putGroup('footprint', { subscriptions: [{ topic: 'footprint', tagExpression: '*' }] });
     const body = new TextEncoder().encode(BODY_1KIB);

@@ -11,6 +11,7 @@ export const API_TAGS = {
   messages: 'Send messages to a topic.',
   consume: 'Receive messages and settle them: ack, nack, change the invisible duration.',
   'dead-letters': "List a group's dead letters and redrive them.",
+  scheduled: "List a DELAY topic's pending delayed messages and cancel them.",
   meta: 'The health check and this document.',
 } as const;
 

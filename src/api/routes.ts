@@ -22,7 +22,7 @@ import {
   SettleResponseSchema,
 } from './schemas/consume.ts';
 import { parseSendRequest, SendRequestSchema, SendResponseSchema } from './schemas/messages.ts';
-import { ScheduledListSchema, ScheduledQuerySchema } from './schemas/scheduled.ts';
+import { MsgIdParameterSchema, ScheduledListSchema, ScheduledQuerySchema } from './schemas/scheduled.ts';
 
 /**
  * Every route of the API. The router and /openapi.json both come from this table, so a
@@ -234,6 +234,8 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/topics/{topic}/scheduled',
     summary: "List a DELAY topic's pending messages by due time, a page at a time.",
+    description:
+      'Delayed messages not yet released into their queue, earliest `deliverAt` first, without their bodies (`bodySize` instead). Released and cancelled ones are not listed. `nextToken` continues the listing.',
     tag: 'scheduled',
     query: ScheduledQuerySchema,
     response: ScheduledListSchema,
@@ -243,8 +245,11 @@ export const ROUTES = {
     operationId: 'cancelScheduledMessage',
     method: 'DELETE',
     path: '/v1/topics/{topic}/scheduled/{msgId}',
-    summary: 'Cancel a pending delayed message: it is never delivered. 409 once it was delivered.',
+    summary: 'Cancel a pending delayed message: it is never delivered.',
+    description:
+      'Idempotent: cancelling a cancelled message answers 204 again. Once the message was released into its queue the cancel is refused with ALREADY_DELIVERED; of a cancel and a release racing for the same message exactly one wins.',
     tag: 'scheduled',
+    params: { msgId: MsgIdParameterSchema },
     errors: ['INVALID_TOPIC_NAME', 'TOPIC_NOT_FOUND', 'MESSAGE_NOT_FOUND', 'ALREADY_DELIVERED'],
   }),
   openapi: defineRoute({

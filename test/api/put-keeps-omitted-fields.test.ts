@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
+import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { type Api, createApi } from '../../src/api/index.ts';
 import { createBroker } from '../../src/core/broker.ts';
-import { InProcessNotifier } from '../../src/core/in-process-notifier.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 
 /** PUT on an existing topic or group changes what it names and keeps what it leaves out. */
@@ -13,7 +14,15 @@ describe('PUT of an existing topic or group', () => {
 
   beforeEach(() => {
     store = openSqliteStore({ path: ':memory:' });
-    api = createApi(createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() }));
+    api = createApi(
+      createBroker({
+        timers: systemTimers,
+        store,
+        clock: systemClock,
+        ids: randomIds(),
+        notifier: new InProcessNotifier(),
+      }),
+    );
   });
   afterEach(async () => {
     await store.close();

@@ -7,9 +7,10 @@ import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClaimCheck, s3EndpointFromEnvironment } from '../../src/adapters/dynamodb/claim-check.ts';
 import { openDynamoDbStore } from '../../src/adapters/dynamodb/index.ts';
+import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { createBroker } from '../../src/core/broker.ts';
-import { InProcessNotifier } from '../../src/core/in-process-notifier.ts';
 import { awsLambdaInvoker } from '../../src/push/function-invoker.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local.ts';
 
@@ -113,7 +114,13 @@ describe('AWS endpoints from the environment (LocalStack)', () => {
       const tablePrefix = `env${randomBytes(4).toString('hex')}`;
       const store = await openDynamoDbStore({ tablePrefix, createTables: true });
       try {
-        const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+        const broker = createBroker({
+          timers: systemTimers,
+          store,
+          clock: systemClock,
+          ids: randomIds(),
+          notifier: new InProcessNotifier(),
+        });
         await broker.catalog.putTopic('orders', { queueCount: 2, retentionHours: 1 });
         expect((await store.listTopics()).map((topic) => topic.name)).toEqual(['orders']);
       } finally {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDbStore, DynamoDbStoreHooks, DynamoDbStoreOptions } from '../../../src/adapters/dynamodb/index.ts';
+import { InProcessNotifier } from '../../../src/adapters/system/in-process-notifier.ts';
 import { randomIds } from '../../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
 import { type Broker, createBroker } from '../../../src/core/broker.ts';
-import { InProcessNotifier } from '../../../src/core/in-process-notifier.ts';
 import type { MessageToAppend, SendResult } from '../../../src/core/model.ts';
 import type { BrokerStore } from '../../../src/core/ports/store.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
@@ -55,7 +56,7 @@ export async function faultWorld(aws: LocalAws, queueCount = 1) {
     });
   const open = async (hooks: DynamoDbStoreHooks = {}, options: Partial<DynamoDbStoreOptions> = {}) => {
     const store = await openStore({ ...options, hooks });
-    return createBroker({ store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    return createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
   };
   const admin = await open();
   await admin.catalog.putTopic('orders', { queueCount });
