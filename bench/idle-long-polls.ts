@@ -6,8 +6,7 @@
  *   node bench/idle-long-polls.ts [--polls 1000] [--attackers 300]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,9 +92,13 @@ try {
   let received = 0;
   await runConcurrent(4, 4, async () => {
     while (received < 64_000) {
-      const { json } = await client.request<{ messages: { receiptHandle: string }[] }>('POST', '/v1/groups/rss-g/receive', {
-        maxMessages: 32,
-      });
+      const { json } = await client.request<{ messages: { receiptHandle: string }[] }>(
+        'POST',
+        '/v1/groups/rss-g/receive',
+        {
+          maxMessages: 32,
+        },
+      );
       if (json.messages.length === 0) break;
       received += json.messages.length;
       await client.request('POST', '/v1/groups/rss-g/ack', {
