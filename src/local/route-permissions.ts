@@ -11,17 +11,21 @@ export interface Requirement {
  * What a route needs: `'open'` (no token at all), or the requirements a valid token's
  * principal must meet (none: any valid token will do).
  */
-type Rule = 'open' | ((route: MatchedRoute, body: unknown) => Requirement[]);
+export type Rule = 'open' | ((route: MatchedRoute, body: unknown) => Requirement[]);
 
-const onTopic =
+/** Rule builders: the action on the resource a route's path names. */
+export const onTopic =
   (action: Action): Rule =>
   ({ params }) => [{ action, resource: `topic:${params.topic}` }];
-const onGroup =
+export const onGroup =
   (action: Action): Rule =>
   ({ params }) => [{ action, resource: `group:${params.group}` }];
+export const onProducerGroup =
+  (action: Action): Rule =>
+  ({ params }) => [{ action, resource: `producer-group:${params.producerGroup}` }];
 /** Lists answer every name of a kind, so they need the action on all of them (`*` or `topic:*`). */
-const onAll =
-  (kind: string): Rule =>
+export const onAll =
+  (kind: 'topic' | 'group' | 'producer-group'): Rule =>
   () => [{ action: 'ADMIN', resource: `${kind}:*` }];
 
 /**
