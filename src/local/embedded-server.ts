@@ -103,9 +103,16 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     ),
     allowedHostNames(host, options.allowedHosts),
   );
-  const adapter = createNodeHttpAdapter(withLongPollLimits(guarded, limits, matchRoute), limits);
+  // The API logs its own 5xx; these are the 503s of the server's limits.
+  const onBusy = (requestId: string, message: string) => logger.error(`503 SERVER_BUSY: ${message}`, { requestId });
+  const adapter = createNodeHttpAdapter(withLongPollLimits(guarded, limits, matchRoute, onBusy), limits, onBusy);
   const server = createServerFor(options.tls, adapter.listener, limits.bodyTimeoutMs);
-  limitConnections(server, limits.maxConnections, { tls: options.tls !== undefined });
+  limitConnections(server, limits.maxConnections, {
+    tls: options.tls !== undefined,
+    onRefused: everyTenSeconds((refused) =>
+      logger.error(`503 SERVER_BUSY: refused ${refused} connections over the cap of ${limits.maxConnections}`),
+    ),
+  });
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -183,6 +190,20 @@ function warnAboutExposure(host: string, options: EmbeddedServerOptions, logger:
   } else if (options.tls === undefined) {
     logger.error(`Warning: access tokens cross ${host} in clear text; serve HTTPS with --tls-cert and --tls-key.`);
   }
+}
+
+/** Calls `report` with the count of events at most every ten seconds: refusals under attack must not flood the log. */
+function everyTenSeconds(report: (count: number) => void): () => void {
+  let count = 0;
+  let last = 0;
+  return () => {
+    count++;
+    const now = Date.now();
+    if (now - last < 10_000) return;
+    last = now;
+    report(count);
+    count = 0;
+  };
 }
 
 function delay(ms: number): Promise<void> {

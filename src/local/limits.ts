@@ -33,6 +33,9 @@ export interface Peer {
   address: string;
 }
 
+/** Told of every 503 the server's own limits answer, with its request id, for the log. */
+export type BusyListener = (requestId: string, message: string) => void;
+
 /** A handler that also sees the peer (the node:http adapter passes it). */
 export type PeerHandler = (request: ApiRequest, peer: Peer) => Promise<ApiResponse>;
 
@@ -54,6 +57,7 @@ export function withLongPollLimits(
   handle: (request: ApiRequest) => Promise<ApiResponse>,
   limits: Pick<ServerLimits, 'maxLongPolls' | 'maxLongPollsPerClient'>,
   matchRoute: (method: string, path: string) => MatchedRoute | undefined,
+  onBusy: BusyListener = () => {},
 ): PeerHandler {
   let total = 0;
   const perClient = new Map<string, number>();
@@ -68,11 +72,9 @@ export function withLongPollLimits(
       );
     }
     if (total >= limits.maxLongPolls) {
-      return busyResponse(
-        'SERVER_BUSY',
-        `The broker holds ${limits.maxLongPolls} waiting receives already; retry later.`,
-        request.requestId,
-      );
+      const message = `The broker holds ${limits.maxLongPolls} waiting receives already; retry later.`;
+      onBusy(request.requestId, message);
+      return busyResponse('SERVER_BUSY', message, request.requestId);
     }
     total++;
     perClient.set(peer.address, mine + 1);
@@ -111,13 +113,18 @@ const CONNECTION_REFUSED_BODY = JSON.stringify({
  * and is closed before any of its bytes are read; a TLS one is closed (no handshake yet to
  * answer through).
  * @example
- * limitConnections(server, 2048, { tls: false });
+ * limitConnections(server, 2048, { tls: false, onRefused: (open) => console.error(`${open} open`) });
  */
-export function limitConnections(server: Server, max: number, options: { tls: boolean }): void {
+export function limitConnections(
+  server: Server,
+  max: number,
+  options: { tls: boolean; onRefused?: (open: number) => void },
+): void {
   let open = 0;
   // Before node:http's own listener, so a refused connection is answered before it is parsed.
   server.prependListener('connection', (socket) => {
     if (open >= max) {
+      options.onRefused?.(open);
       if (options.tls) {
         socket.destroy();
         return;

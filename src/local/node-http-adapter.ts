@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorResponse } from '../api/error-status.ts';
 import { type ApiResponse, MAX_REQUEST_BYTES } from '../api/http.ts';
-import { busyResponse, DEFAULT_LIMITS, type PeerHandler, type ServerLimits } from './limits.ts';
+import { type BusyListener, busyResponse, DEFAULT_LIMITS, type PeerHandler, type ServerLimits } from './limits.ts';
 
 /** Bodies past the limit are still read (and dropped) up to this, so the client sees the 413. */
 const DRAIN_LIMIT_BYTES = 4 * MAX_REQUEST_BYTES;
@@ -30,7 +30,11 @@ export type BodyLimits = Pick<ServerLimits, 'maxPendingBodyBytes' | 'bodyTimeout
  * const adapter = createNodeHttpAdapter(createApi(broker).handle);
  * const server = http.createServer(adapter.listener);
  */
-export function createNodeHttpAdapter(handle: PeerHandler, limits: BodyLimits = DEFAULT_LIMITS): NodeHttpAdapter {
+export function createNodeHttpAdapter(
+  handle: PeerHandler,
+  limits: BodyLimits = DEFAULT_LIMITS,
+  onBusy: BusyListener = () => {},
+): NodeHttpAdapter {
   const active = new Set<AbortController>();
   let waiters: (() => void)[] = [];
   const budget = { pending: 0, max: limits.maxPendingBodyBytes };
@@ -53,6 +57,7 @@ export function createNodeHttpAdapter(handle: PeerHandler, limits: BodyLimits = 
       .then((body) => {
         if (typeof body === 'symbol') {
           const response = refusedBody(body, requestId, limits.bodyTimeoutMs);
+          if (response.status === 503) onBusy(requestId, 'The shared budget of unfinished request bodies is spent.');
           // The rest of the body may still be on its way: do not reuse this connection.
           response.headers['connection'] = 'close';
           return response;

@@ -10,10 +10,19 @@ import { closedBy, jsonHead, openSocket, readResponse } from './raw-socket.ts';
 let store: BrokerStore | undefined;
 let server: EmbeddedServer | undefined;
 const sockets: Socket[] = [];
+/** Request ids of the 503s the server logged. */
+let loggedBusy: string[] = [];
 
 async function start(limits: Partial<ServerLimits>): Promise<EmbeddedServer> {
   store = openSqliteStore({ path: ':memory:' });
-  server = await startEmbeddedServer({ store, limits });
+  loggedBusy = [];
+  const logger = {
+    info: () => {},
+    error: (message: string, details?: Record<string, unknown>) => {
+      if (message.startsWith('503')) loggedBusy.push(String(details?.requestId ?? 'connection'));
+    },
+  };
+  server = await startEmbeddedServer({ store, limits, logger });
   return server;
 }
 
@@ -46,6 +55,7 @@ describe('abuse limits, over real sockets', () => {
     expect(refused.status).toBe(503);
     expect(refused.head).toMatch(/\r\nretry-after: 1/i);
     expect(JSON.parse(refused.body)).toMatchObject({ code: 'SERVER_BUSY' });
+    expect(loggedBusy).toEqual(['connection']);
     await closedBy(extra);
     // The held connections still work.
     held[0]!.write(health);
@@ -80,6 +90,7 @@ describe('abuse limits, over real sockets', () => {
     const total = await readResponse(fourth);
     expect(total.status).toBe(503);
     expect(JSON.parse(total.body)).toMatchObject({ code: 'SERVER_BUSY' });
+    expect(loggedBusy).toEqual([JSON.parse(total.body).requestId]);
     // Polling without a wait is always served.
     fourth.write(longPoll(0));
     expect((await readResponse(fourth)).status).toBe(200);
@@ -104,6 +115,7 @@ describe('abuse limits, over real sockets', () => {
     expect(refused.status).toBe(503);
     expect(refused.head).toMatch(/\r\nretry-after: 1/i);
     expect(JSON.parse(refused.body)).toMatchObject({ code: 'SERVER_BUSY' });
+    expect(loggedBusy).toEqual([JSON.parse(refused.body).requestId]);
     await closedBy(second);
     // The first body ends by its client leaving: its bytes are freed and a new upload fits.
     first.destroy();
