@@ -18,6 +18,7 @@ import {
 } from './consumption-requests.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
 import { groupLanesPartition, topicLanesPartition } from './keys.ts';
+import { cursorState, LeaseClaims } from './lease-claims.ts';
 import {
   earliestVisibleAt,
   itemKeyOf,
@@ -36,10 +37,12 @@ export class Consumption {
   private readonly entryCounts = new Map<string, number>();
   private readonly gateway: DynamoGateway;
   private readonly tables: TableNames;
+  private readonly claims: LeaseClaims;
 
   constructor(gateway: DynamoGateway, tables: TableNames) {
     this.gateway = gateway;
     this.tables = tables;
+    this.claims = new LeaseClaims(gateway, tables);
   }
 
   async getCursors(lane: string, topic: string): Promise<Map<number, number>> {
@@ -50,7 +53,10 @@ export class Consumption {
         ...queryCursors(this.tables, lane, topic),
         ExclusiveStartKey: startKey,
       });
-      for (const item of page.items) out.set(Number(str(item, 's')), num(item, 'at') ?? 0);
+      for (const item of page.items) {
+        const queueId = Number(str(item, 's'));
+        out.set(queueId, this.claims.seenRead(lane, topic, queueId, cursorState(item)).at);
+      }
       startKey = page.lastKey;
     } while (startKey);
     return out;
@@ -86,10 +92,23 @@ export class Consumption {
         'claim',
         advanceCursor(this.tables, consumer, topic, queueId, fromOffset, toOffset),
       );
+      this.claims.seen(
+        consumer,
+        topic,
+        queueId,
+        outcome.ok && outcome.attributes ? cursorState(outcome.attributes) : undefined,
+      );
       return outcome.ok;
     }
     const batches = new Map<string, Lease[]>();
     for (const lease of claim.leases) batches.set(lease.batchId, [...(batches.get(lease.batchId) ?? []), lease]);
+    if (batches.size === 1) {
+      const won = await this.claims.claim(consumer, topic, queueId, fromOffset, toOffset, claim.leases);
+      if (won) this.hint(itemId(leaseItemKey(claim.leases[0] as Lease)), claim.leases.length);
+      return won;
+    }
+    // Leases of several batches in one claim (not what receives do): one transaction.
+    this.claims.seen(consumer, topic, queueId, undefined);
     if (batches.size > 99) {
       // One transaction holds at most 100 items: the cursor and one lease item per batch.
       throw new NimbusError('INVALID_ARGUMENT', `A claim holds leases of at most 99 batches (got ${batches.size}).`);
