@@ -1,5 +1,5 @@
 import type { DeleteItemCommandInput, PutItemCommandInput, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { N } from './attributes.ts';
+import { N, S } from './attributes.ts';
 import { cursorKey } from './consumption-requests.ts';
 import type { Item } from './gateway.ts';
 import type { TableNames } from './table-definitions.ts';
@@ -51,12 +51,14 @@ export function moveCursor(
   lane: string,
   topic: string,
   queueId: number,
-  move: { from: number; version: number; to: number },
+  move: { from: number; version: number; to: number; claim: string },
 ): UpdateItemCommandInput {
   return {
     TableName: tables.state,
     Key: cursorKey(lane, topic, queueId),
-    UpdateExpression: 'SET #at = :to, cv = :next',
+    // `w` names the claim whose move this was, so its claimer can tell its own move, finished
+    // by another receiver, from an identical move of a later claim at the same key.
+    UpdateExpression: 'SET #at = :to, cv = :next, w = :claim',
     ConditionExpression: move.version === 0 ? '#at = :from AND attribute_not_exists(cv)' : '#at = :from AND cv = :cv',
     // `at` is a reserved word in DynamoDB expressions.
     ExpressionAttributeNames: { '#at': 'at' },
@@ -64,6 +66,7 @@ export function moveCursor(
       ':from': N(move.from),
       ':to': N(move.to),
       ':next': N(move.version + 1),
+      ':claim': S(move.claim),
       ...(move.version === 0 ? {} : { ':cv': N(move.version) }),
     },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

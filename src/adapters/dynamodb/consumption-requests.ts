@@ -23,9 +23,9 @@ export function queryCursors(tables: TableNames, lane: string, topic: string): Q
     TableName: tables.state,
     KeyConditionExpression: 'p = :p',
     ExpressionAttributeValues: { ':p': S(cursorPartition(lane, topic)) },
-    // Eventually consistent (half the read units): cursors are compared-and-set by claims, so
-    // a stale read only makes a claim fail and read again; it never hands a message out twice.
-    ConsistentRead: false,
+    // Cursors are compared-and-set by claims: a stale read only makes a claim fail, it never
+    // hands a message out twice. Callers choose (Consumption.getCursors reads eventually first).
+    ConsistentRead: true,
   };
 }
 

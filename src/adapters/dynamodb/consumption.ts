@@ -18,7 +18,7 @@ import {
 } from './consumption-requests.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
 import { groupLanesPartition, topicLanesPartition } from './keys.ts';
-import { cursorState, LeaseClaims } from './lease-claims.ts';
+import { type CursorState, cursorState, LeaseClaims } from './lease-claims.ts';
 import {
   earliestVisibleAt,
   itemKeyOf,
@@ -45,18 +45,33 @@ export class Consumption {
     this.claims = new LeaseClaims(gateway, tables);
   }
 
+  /**
+   * Eventually consistent (half the read units). A read older than a move this process made
+   * or saw is read again strongly: a stale cursor would only make claims fail, but it would
+   * make them fail every time until the table caught up.
+   */
   async getCursors(lane: string, topic: string): Promise<Map<number, number>> {
+    const read = await this.readCursors(lane, topic, false);
+    const stale = [...read].some(([queueId, state]) => this.claims.isBehind(lane, topic, queueId, state));
+    const states = stale ? await this.readCursors(lane, topic, true) : read;
     const out = new Map<number, number>();
+    for (const [queueId, state] of states) {
+      this.claims.seen(lane, topic, queueId, state);
+      out.set(queueId, state.at);
+    }
+    return out;
+  }
+
+  private async readCursors(lane: string, topic: string, consistent: boolean): Promise<Map<number, CursorState>> {
+    const out = new Map<number, CursorState>();
     let startKey: Item | undefined;
     do {
       const page = await this.gateway.query('receive', 'getCursors', {
         ...queryCursors(this.tables, lane, topic),
+        ConsistentRead: consistent,
         ExclusiveStartKey: startKey,
       });
-      for (const item of page.items) {
-        const queueId = Number(str(item, 's'));
-        out.set(queueId, this.claims.seenRead(lane, topic, queueId, cursorState(item)).at);
-      }
+      for (const item of page.items) out.set(Number(str(item, 's')), cursorState(item));
       startKey = page.lastKey;
     } while (startKey);
     return out;
