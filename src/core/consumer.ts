@@ -57,8 +57,9 @@ export class Consumer {
   /** Which subscription a lane's next receive looks at first. */
   private readonly subscriptionTurn = new Map<string, number>();
   /**
-   * Which queue a lane's next receive of a topic starts at: one step on per receive, so
-   * every non-empty queue is served in turn whatever the number of queues and subscriptions.
+   * Which queue a lane's next receive of a topic starts at: the one after the last queue that
+   * served a message, so every non-empty queue is served in turn whatever the number of
+   * queues, empty queues and subscriptions.
    */
   private readonly queueTurn = new Map<string, number>();
   private readonly hints = new QueueHints();
@@ -166,7 +167,7 @@ export class Consumer {
   private async viewTopic(group: Group, lane: string, topicName: string): Promise<TopicView | undefined> {
     const topic = await this.catalog.findTopic(topicName);
     if (!topic) return undefined;
-    const start = nextTurn(this.queueTurn, `${lane}\u0000${topic.name}`) % topic.queueCount;
+    const start = (this.queueTurn.get(turnKey(lane, topic.name)) ?? 0) % topic.queueCount;
     const hinted = this.hints.likelyReady(lane, topic.name, start);
     const [cursors, heads] = await Promise.all([
       laneCursors(this.store, group, lane, topic.name, topic.queueCount),
@@ -205,6 +206,7 @@ export class Consumer {
       }
       if (fresh && !prefetched.has(queueId))
         this.prefetch(view, heads, i, filter, max - pass.messages.length, pass, prefetched);
+      const before = pass.messages.length;
       const left = await this.receiveFromQueue(
         lane,
         topic.name,
@@ -217,6 +219,9 @@ export class Consumer {
         prefetched.get(queueId),
       );
       this.hints.moved(lane, topic.name, queueId, left);
+      // The next receive starts after the last queue that served one: turns go round the
+      // queues that have messages, whatever the empty ones in between.
+      if (pass.messages.length > before) setTurn(this.queueTurn, turnKey(lane, topic.name), queueId + 1);
     }
   }
 
@@ -341,6 +346,16 @@ export class Consumer {
 }
 
 /** The current turn of `key` (0 at first), moving it one step on. Bounded: a map of many lanes starts over. */
+function turnKey(lane: string, topic: string): string {
+  return `${lane}\u0000${topic}`;
+}
+
+/** Sets a turn; bounded like `nextTurn`. */
+function setTurn(turns: Map<string, number>, key: string, turn: number): void {
+  if (turns.size > 10_000 && !turns.has(key)) turns.clear();
+  turns.set(key, turn);
+}
+
 function nextTurn(turns: Map<string, number>, key: string): number {
   const turn = turns.get(key) ?? 0;
   if (turns.size > 10_000) turns.clear();

@@ -94,7 +94,11 @@ function isLongPoll(
   request: ApiRequest,
   matchRoute: (method: string, path: string) => MatchedRoute | undefined,
 ): boolean {
-  if (request.body === undefined || matchRoute(request.method, request.path)?.operationId !== ROUTES.receive.operationId) return false;
+  if (
+    request.body === undefined ||
+    matchRoute(request.method, request.path)?.operationId !== ROUTES.receive.operationId
+  )
+    return false;
   try {
     const waitMs = (JSON.parse(request.body) as { waitMs?: unknown } | null)?.waitMs;
     return typeof waitMs === 'number' && waitMs > 0;
