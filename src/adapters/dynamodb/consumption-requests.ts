@@ -111,7 +111,9 @@ export function putLeaseItemTransactItem(tables: TableNames, item: Item, expecte
 /**
  * Changes one lease. Race prevented: the token fences stale receipt handles (an ack or a
  * redelivery got there first). With `keepEarliest`, also requires `mv <= visibleAt`, so
- * the item's earliest time stays a lower bound; otherwise lowers `mv` to `visibleAt`.
+ * the item's earliest time stays a lower bound; otherwise lowers `mv` to `visibleAt`, only
+ * while `mv > visibleAt`: a concurrent update that lowered it further (another lease of the
+ * batch nacked to now) must not be raised again, or that lease would hide from redelivery.
  */
 export function updateLeaseEntry(
   tables: TableNames,
@@ -128,7 +130,7 @@ export function updateLeaseEntry(
     TableName: tables.state,
     Key: key,
     UpdateExpression: keepEarliest ? `${set} ADD ver :one` : `${set}, mv = :v ADD ver :one`,
-    ConditionExpression: keepEarliest ? 'l.#o.t = :expected AND mv <= :v' : 'l.#o.t = :expected',
+    ConditionExpression: keepEarliest ? 'l.#o.t = :expected AND mv <= :v' : 'l.#o.t = :expected AND mv > :v',
     ExpressionAttributeNames: { '#o': String(offset) },
     ExpressionAttributeValues: {
       ...(update.attempt === undefined ? {} : { ':a': N(update.attempt) }),

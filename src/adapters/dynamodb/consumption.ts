@@ -202,23 +202,29 @@ export class Consumption {
 
   async updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {
     const itemKey = leaseItemKey(key);
-    const raising = await this.gateway.update(
-      'receive',
-      'updateLease',
-      updateLeaseEntry(this.tables, itemKey, key.queueOffset, expectedToken, update, true),
-    );
-    if (raising.ok) {
-      if (raising.attributes) await this.tidy(raising.attributes);
-      return true;
+    // Two conditional paths, one of which holds unless `mv` moves between them (concurrent
+    // updates of the same batch): then the other is tried again, a few times at most.
+    for (let round = 0; round < 4; round++) {
+      const raising = await this.gateway.update(
+        'receive',
+        'updateLease',
+        updateLeaseEntry(this.tables, itemKey, key.queueOffset, expectedToken, update, true),
+      );
+      if (raising.ok) {
+        if (raising.attributes) await this.tidy(raising.attributes);
+        return true;
+      }
+      if (leaseEntries(raising.old ?? {}).get(key.queueOffset)?.token !== expectedToken) return false;
+      // The token matched, so only `mv <= visibleAt` failed: this update moves the earliest time down.
+      const lowering = await this.gateway.update(
+        'receive',
+        'updateLease',
+        updateLeaseEntry(this.tables, itemKey, key.queueOffset, expectedToken, update, false),
+      );
+      if (lowering.ok) return true;
+      if (leaseEntries(lowering.old ?? {}).get(key.queueOffset)?.token !== expectedToken) return false;
     }
-    if (leaseEntries(raising.old ?? {}).get(key.queueOffset)?.token !== expectedToken) return false;
-    // The token matched, so only `mv <= visibleAt` failed: this update moves the earliest time down.
-    const lowering = await this.gateway.update(
-      'receive',
-      'updateLease',
-      updateLeaseEntry(this.tables, itemKey, key.queueOffset, expectedToken, update, false),
-    );
-    return lowering.ok;
+    return false;
   }
 
   async deleteLeases(items: readonly { key: LeaseKey; token: string }[]): Promise<boolean[]> {
