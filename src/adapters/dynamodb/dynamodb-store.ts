@@ -1,3 +1,4 @@
+import type { ProducerGroup } from '../../core/producer-group.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DeadLetter, Group, MessageRef, MessageToAppend, StoredMessage, Topic } from '../../core/model.ts';
 import type {
@@ -139,6 +140,18 @@ export class DynamoDbStore implements BrokerStore {
   }
   deleteGroup(name: string): Promise<boolean> {
     return this.catalog.deleteGroup(name);
+  }
+  getProducerGroup(name: string): Promise<ProducerGroup | undefined> {
+    return this.catalog.getProducerGroup(name);
+  }
+  listProducerGroups(): Promise<ProducerGroup[]> {
+    return this.catalog.listProducerGroups();
+  }
+  saveProducerGroup(group: ProducerGroup): Promise<void> {
+    return this.catalog.saveProducerGroup(group);
+  }
+  deleteProducerGroup(name: string): Promise<boolean> {
+    return this.catalog.deleteProducerGroup(name);
   }
 
   append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {

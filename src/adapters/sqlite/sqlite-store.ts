@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { DeadLetter, Group, MessageRef, MessageToAppend, StoredMessage, Topic } from '../../core/model.ts';
+import type { ProducerGroup } from '../../core/producer-group.ts';
 import type {
   AppendResult,
   BrokerStore,
@@ -129,6 +130,25 @@ export class SqliteStore implements BrokerStore {
 
   deleteGroup(name: string): Promise<boolean> {
     return this.writer.submit(() => leases.deleteGroupData(this.sql, name));
+  }
+
+  async getProducerGroup(name: string): Promise<ProducerGroup | undefined> {
+    return parseDoc<ProducerGroup>(this.sql.getProducerGroup.get(name) as Row | undefined);
+  }
+
+  async listProducerGroups(): Promise<ProducerGroup[]> {
+    return (this.sql.listProducerGroups.all() as Row[]).map((row) => parseDoc<ProducerGroup>(row) as ProducerGroup);
+  }
+
+  saveProducerGroup(group: ProducerGroup): Promise<void> {
+    const doc = JSON.stringify(group);
+    return this.writer.submit(() => {
+      this.sql.saveProducerGroup.run(group.name, doc);
+    });
+  }
+
+  deleteProducerGroup(name: string): Promise<boolean> {
+    return this.writer.submit(() => Number(this.sql.deleteProducerGroup.run(name).changes) > 0);
   }
 
   append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {
