@@ -23,6 +23,14 @@ import {
 } from './schemas/consume.ts';
 import { parseSendRequest, SendRequestSchema, SendResponseSchema } from './schemas/messages.ts';
 import { ScheduledListSchema, ScheduledQuerySchema } from './schemas/scheduled.ts';
+import {
+  CommitResultSchema,
+  ProducerGroupListSchema,
+  ProducerGroupSchema,
+  PutProducerGroupRequestSchema,
+  ReceiveChecksRequestSchema,
+  ReceiveChecksResponseSchema,
+} from './schemas/transactions.ts';
 
 /** Every route of the API. The router and /openapi.json both come from this table. */
 export const ROUTES = {
@@ -233,6 +241,69 @@ export const ROUTES = {
     tag: 'meta',
     response: HealthSchema,
     errors: [],
+  }),
+  putProducerGroup: defineRoute({
+    operationId: 'putProducerGroup',
+    method: 'PUT',
+    path: '/v1/producer-groups/{group}',
+    summary: 'Register or replace a transactional producer group: its checker and check-back schedule.',
+    tag: 'transactions',
+    request: PutProducerGroupRequestSchema,
+    response: ProducerGroupSchema,
+    errors: ['INVALID_GROUP_NAME', 'INVALID_ARGUMENT'],
+  }),
+  getProducerGroup: defineRoute({
+    operationId: 'getProducerGroup',
+    method: 'GET',
+    path: '/v1/producer-groups/{group}',
+    summary: 'Describe a producer group (a webhook secret is never returned).',
+    tag: 'transactions',
+    response: ProducerGroupSchema,
+    errors: ['INVALID_GROUP_NAME', 'PRODUCER_GROUP_NOT_FOUND'],
+  }),
+  deleteProducerGroup: defineRoute({
+    operationId: 'deleteProducerGroup',
+    method: 'DELETE',
+    path: '/v1/producer-groups/{group}',
+    summary: 'Unregister a producer group; its undecided transactions are rolled back at their next check.',
+    tag: 'transactions',
+    errors: ['INVALID_GROUP_NAME', 'PRODUCER_GROUP_NOT_FOUND'],
+  }),
+  listProducerGroups: defineRoute({
+    operationId: 'listProducerGroups',
+    method: 'GET',
+    path: '/v1/producer-groups',
+    summary: 'List producer groups.',
+    tag: 'transactions',
+    response: ProducerGroupListSchema,
+    errors: [],
+  }),
+  receiveChecks: defineRoute({
+    operationId: 'receiveTransactionChecks',
+    method: 'POST',
+    path: '/v1/producer-groups/{group}/checks/receive',
+    summary: "Long-poll a poll-mode producer group's due check-backs; each is handed to one caller.",
+    tag: 'transactions',
+    request: ReceiveChecksRequestSchema,
+    response: ReceiveChecksResponseSchema,
+    errors: ['INVALID_GROUP_NAME', 'PRODUCER_GROUP_NOT_FOUND', 'INVALID_ARGUMENT'],
+  }),
+  commitTransaction: defineRoute({
+    operationId: 'commitTransaction',
+    method: 'POST',
+    path: '/v1/transactions/{transactionId}/commit',
+    summary: 'Commit: the half message becomes visible once, its offset assigned now. 409 after a rollback.',
+    tag: 'transactions',
+    response: CommitResultSchema,
+    errors: ['INVALID_TRANSACTION_ID', 'TRANSACTION_NOT_FOUND', 'TRANSACTION_ROLLED_BACK'],
+  }),
+  rollbackTransaction: defineRoute({
+    operationId: 'rollbackTransaction',
+    method: 'POST',
+    path: '/v1/transactions/{transactionId}/rollback',
+    summary: 'Roll back: the half message is discarded. 409 after a commit.',
+    tag: 'transactions',
+    errors: ['INVALID_TRANSACTION_ID', 'TRANSACTION_NOT_FOUND', 'TRANSACTION_COMMITTED'],
   }),
 } satisfies Record<string, RouteSpec>;
 

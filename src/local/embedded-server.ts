@@ -7,7 +7,15 @@ import { createApi } from '../api/create-api.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
 import type { Clock, IdGenerator } from '../core/ports/clock.ts';
 import type { BrokerStore } from '../core/ports/store.ts';
-import { brokerTasks, InProcessReleaseScheduler, startBackgroundDriver } from './background-driver.ts';
+import { WebhookChecker } from '../adapters/webhook/webhook-checker.ts';
+import type { FunctionInvoker } from '../push/function-invoker.ts';
+import { checkerByType, LambdaTransactionChecker } from '../push/lambda-transaction-checker.ts';
+import {
+  brokerTasks,
+  InProcessReleaseScheduler,
+  startBackgroundDriver,
+  TRANSACTION_CHECK,
+} from './background-driver.ts';
 import { type CorsPolicy, withCors } from './cors.ts';
 import type { EmbeddedLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
@@ -33,6 +41,10 @@ export interface EmbeddedServerOptions {
   validateResponses?: boolean;
   /** Browser origins allowed to call the API (CORS): `'*'` (default), a list of origins, or `false`. */
   cors?: CorsPolicy;
+  /** Invokes producer groups' Lambda checkers; default the AWS Lambda API (tests pass an in-process invoker). */
+  functionInvoker?: FunctionInvoker;
+  /** Longest wait for one transaction check-back (webhook or Lambda); default 5 s. */
+  checkTimeoutMs?: number;
 }
 
 export interface EmbeddedServer {
@@ -61,6 +73,16 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   const store = options.store ?? (await createStore({ kind: 'sqlite', dataDir: options.dataDir ?? './.nimbus' }));
   const clock = options.clock ?? systemClock;
   const releaseScheduler = new InProcessReleaseScheduler();
+  const checkScheduler = new InProcessReleaseScheduler(TRANSACTION_CHECK);
+  const timeoutMs = options.checkTimeoutMs;
+  let lambdaInvoker = options.functionInvoker;
+  const lazyInvoker: FunctionInvoker = {
+    // The AWS SDK is loaded only when a Lambda checker is first called: most installs have none.
+    async invoke(name, payload) {
+      lambdaInvoker ??= (await import('../push/function-invoker.ts')).awsLambdaInvoker();
+      return lambdaInvoker.invoke(name, payload);
+    },
+  };
   const broker = createBroker({
     timers: systemTimers,
     store,
@@ -68,6 +90,11 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     ids: options.ids ?? randomIds(),
     notifier: new InProcessNotifier(),
     releaseScheduler,
+    checkScheduler,
+    transactionChecker: checkerByType({
+      webhook: new WebhookChecker({ timeoutMs }),
+      lambda: new LambdaTransactionChecker(lazyInvoker, { timeoutMs }),
+    }),
   });
   const api = createApi(broker, { logger, validateResponses: options.validateResponses });
   const adapter = createNodeHttpAdapter(withCors(api.handle, options.cors ?? '*'));
@@ -95,6 +122,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     logger,
   });
   releaseScheduler.attach(driver);
+  checkScheduler.attach(driver);
   logger.info(`Nimbus MQ listening on ${url}`, { url, port });
 
   let closing: Promise<void> | undefined;

@@ -23,6 +23,10 @@ export const SendMessageRequestSchema = named(
     messageGroup: z.string().optional().describe('Sharding key of ordered (FIFO) topics.'),
     deliverAt: z.int().optional().describe('Delayed topics: epoch milliseconds of delivery.'),
     delayMs: z.int().optional().describe('Delayed topics: delay from now in milliseconds.'),
+    producerGroup: z
+      .string()
+      .optional()
+      .describe('The sending producer group; required on TRANSACTION topics, where it must be registered.'),
   }),
 );
 
@@ -69,6 +73,10 @@ export const SendResultSchema = named(
       .optional()
       .describe('Its position in the queue; absent for delayed messages until they are due.'),
     deliverAt: z.int().optional().describe('Delayed messages: when the message becomes visible (epoch ms).'),
+    transactionId: z
+      .string()
+      .optional()
+      .describe('Half messages (TRANSACTION topics): commit or roll back by this id.'),
     duplicate: z.boolean().describe('True when an earlier send with the same messageId was returned.'),
   }),
 );
