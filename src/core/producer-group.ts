@@ -53,7 +53,11 @@ const FUNCTION_ARN =
  */
 export function producerGroupFrom(name: string, input: ProducerGroupInput, createdAt: number): ProducerGroup {
   assertGroupName(name);
-  const firstCheckAfterMs = checkTime(input.firstCheckAfterMs, PRODUCER_GROUP_DEFAULTS.firstCheckAfterMs, 'firstCheckAfterMs');
+  const firstCheckAfterMs = checkTime(
+    input.firstCheckAfterMs,
+    PRODUCER_GROUP_DEFAULTS.firstCheckAfterMs,
+    'firstCheckAfterMs',
+  );
   const checkIntervalMs = checkTime(input.checkIntervalMs, PRODUCER_GROUP_DEFAULTS.checkIntervalMs, 'checkIntervalMs');
   const maxChecks = input.maxChecks ?? PRODUCER_GROUP_DEFAULTS.maxChecks;
   if (!Number.isInteger(maxChecks) || maxChecks < 1 || maxChecks > PRODUCER_GROUP_BOUNDS.maxMaxChecks) {

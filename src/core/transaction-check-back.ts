@@ -141,7 +141,8 @@ export class TransactionCheckBack {
   ): Promise<{ checked: boolean; decided?: 'COMMIT' | 'ROLLBACK' }> {
     const { topic, msgId } = held.message;
     if (!group) return { checked: false, ...(await this.rollBack(held, GROUP_GONE)) };
-    if (held.checks >= group.maxChecks) return { checked: false, ...(await this.rollBack(held, OUT_OF_CHECKS(group.maxChecks))) };
+    if (held.checks >= group.maxChecks)
+      return { checked: false, ...(await this.rollBack(held, OUT_OF_CHECKS(group.maxChecks))) };
     // Lease first: the next check is due before the checker is even called.
     const now = this.clock.now();
     if (!(await this.store.rescheduleHeld(topic, msgId, held.checks, now + group.checkIntervalMs))) {

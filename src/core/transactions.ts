@@ -153,7 +153,12 @@ export class Transactions {
     const { message } = outcome;
     return {
       state: 'RELEASED',
-      result: { msgId: message.msgId, topic: message.topic, queueId: message.queueId, queueOffset: message.queueOffset },
+      result: {
+        msgId: message.msgId,
+        topic: message.topic,
+        queueId: message.queueId,
+        queueOffset: message.queueOffset,
+      },
     };
   }
 }

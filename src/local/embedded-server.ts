@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
 import { systemTimers } from '../adapters/system/system-timers.ts';
+import { WebhookChecker } from '../adapters/webhook/webhook-checker.ts';
 import { createApi } from '../api/create-api.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
 import type { Clock, IdGenerator } from '../core/ports/clock.ts';
 import type { BrokerStore } from '../core/ports/store.ts';
-import { WebhookChecker } from '../adapters/webhook/webhook-checker.ts';
 import type { FunctionInvoker } from '../push/function-invoker.ts';
 import { checkerByType, LambdaTransactionChecker } from '../push/lambda-transaction-checker.ts';
 import {

@@ -26,7 +26,10 @@ export class LambdaTransactionChecker implements TransactionChecker {
       timer = setTimeout(() => resolve(undefined), this.timeoutMs);
     });
     try {
-      const outcome = await Promise.race([this.invoker.invoke(group.checker.functionArn, checkPayload(check)), timeout]);
+      const outcome = await Promise.race([
+        this.invoker.invoke(group.checker.functionArn, checkPayload(check)),
+        timeout,
+      ]);
       if (!outcome || outcome.functionError) return 'UNKNOWN';
       return decisionOf(JSON.parse(outcome.payload));
     } catch {
@@ -43,7 +46,10 @@ export class LambdaTransactionChecker implements TransactionChecker {
  * @example
  * const checker = checkerByType({ webhook: new WebhookChecker(), lambda: new LambdaTransactionChecker(invoker) });
  */
-export function checkerByType(checkers: { webhook: TransactionChecker; lambda: TransactionChecker }): TransactionChecker {
+export function checkerByType(checkers: {
+  webhook: TransactionChecker;
+  lambda: TransactionChecker;
+}): TransactionChecker {
   return {
     check(group, check) {
       if (group.checker.type === 'webhook') return checkers.webhook.check(group, check);

@@ -54,6 +54,6 @@ export {
   type HalfMessage,
   type LocalTransaction,
   type PollChecksOptions,
-  TransactionProducer,
   type TransactionOutcome,
+  TransactionProducer,
 } from './transaction-producer.ts';

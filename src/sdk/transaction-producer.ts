@@ -24,6 +24,7 @@ export type TransactionOutcome =
  * The local transaction run between the half message and the decision. Returning (nothing,
  * or 'COMMIT') commits; throwing rolls back; returning 'ROLLBACK' or 'UNKNOWN' does that.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: an async callback with no return value is Promise<void>.
 export type LocalTransaction = (half: HalfMessage) => Promise<TransactionDecision | undefined | void>;
 
 export interface PollChecksOptions {
@@ -74,7 +75,12 @@ export class TransactionProducer {
     if (result.transactionId === undefined) {
       throw new Error(`Topic "${topic}" did not answer a transactionId: is it a TRANSACTION topic?`);
     }
-    return { msgId: result.msgId, topic: result.topic, transactionId: result.transactionId, duplicate: result.duplicate };
+    return {
+      msgId: result.msgId,
+      topic: result.topic,
+      transactionId: result.transactionId,
+      duplicate: result.duplicate,
+    };
   }
 
   /**

@@ -1,4 +1,3 @@
-import type { ProducerGroup } from '../../core/producer-group.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DeadLetter, Group, MessageRef, MessageToAppend, StoredMessage, Topic } from '../../core/model.ts';
 import type {
@@ -12,6 +11,7 @@ import type {
   QueueOffsets,
   QueueRead,
 } from '../../core/ports/store.ts';
+import type { ProducerGroup } from '../../core/producer-group.ts';
 import { Appender } from './appender.ts';
 import { type CapacityCounter, CapacityMeter } from './capacity.ts';
 import { CatalogRecords } from './catalog.ts';

@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { DeadLetter, Group, MessageRef, MessageToAppend, StoredMessage, Topic } from '../../core/model.ts';
-import type { ProducerGroup } from '../../core/producer-group.ts';
 import type {
   AppendResult,
   BrokerStore,
@@ -22,6 +21,7 @@ import type {
   QueueRead,
   ReleaseOutcome,
 } from '../../core/ports/store.ts';
+import type { ProducerGroup } from '../../core/producer-group.ts';
 import { type GroupCommitLimits, GroupCommitWriter } from './group-commit.ts';
 import * as held from './held-writes.ts';
 import * as leases from './lease-writes.ts';

@@ -1,5 +1,9 @@
 import { Buffer } from 'node:buffer';
-import { TRANSACTION_DECISIONS, type TransactionCheck, type TransactionDecision } from '../../core/ports/transaction-checker.ts';
+import {
+  TRANSACTION_DECISIONS,
+  type TransactionCheck,
+  type TransactionDecision,
+} from '../../core/ports/transaction-checker.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

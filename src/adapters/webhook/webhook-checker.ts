@@ -1,4 +1,8 @@
-import type { TransactionCheck, TransactionChecker, TransactionDecision } from '../../core/ports/transaction-checker.ts';
+import type {
+  TransactionCheck,
+  TransactionChecker,
+  TransactionDecision,
+} from '../../core/ports/transaction-checker.ts';
 import type { ProducerGroup } from '../../core/producer-group.ts';
 import { checkPayload, decisionOf } from './check-payload.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.ts';

@@ -45,8 +45,7 @@ function producerGroupView(group: ProducerGroup): ProducerGroupInfo {
   const { checker } = group;
   return {
     name: group.name,
-    checker:
-      checker.type === 'webhook' ? { type: 'webhook', url: checker.url, secretSet: true } : { ...checker },
+    checker: checker.type === 'webhook' ? { type: 'webhook', url: checker.url, secretSet: true } : { ...checker },
     firstCheckAfterMs: group.firstCheckAfterMs,
     checkIntervalMs: group.checkIntervalMs,
     maxChecks: group.maxChecks,

@@ -36,7 +36,9 @@ export const PutProducerGroupRequestSchema = named(
       .min(minCheckMs)
       .max(maxCheckMs)
       .optional()
-      .describe(`No decision this long after the half message: first check-back. Default ${PRODUCER_GROUP_DEFAULTS.firstCheckAfterMs}.`),
+      .describe(
+        `No decision this long after the half message: first check-back. Default ${PRODUCER_GROUP_DEFAULTS.firstCheckAfterMs}.`,
+      ),
     checkIntervalMs: z
       .int()
       .min(minCheckMs)
@@ -48,7 +50,9 @@ export const PutProducerGroupRequestSchema = named(
       .min(1)
       .max(maxMaxChecks)
       .optional()
-      .describe(`Check-backs before an undecided transaction is rolled back. Default ${PRODUCER_GROUP_DEFAULTS.maxChecks}.`),
+      .describe(
+        `Check-backs before an undecided transaction is rolled back. Default ${PRODUCER_GROUP_DEFAULTS.maxChecks}.`,
+      ),
   }),
 );
 
