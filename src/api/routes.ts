@@ -288,12 +288,13 @@ export const ROUTES = {
     response: ReceiveChecksResponseSchema,
     errors: ['INVALID_GROUP_NAME', 'PRODUCER_GROUP_NOT_FOUND', 'INVALID_ARGUMENT'],
   }),
+  // Commit and rollback complete a send: the messages area (and the send function on AWS) serves them.
   commitTransaction: defineRoute({
     operationId: 'commitTransaction',
     method: 'POST',
     path: '/v1/transactions/{transactionId}/commit',
     summary: 'Commit: the half message becomes visible once, its offset assigned now. 409 after a rollback.',
-    tag: 'transactions',
+    tag: 'messages',
     response: CommitResultSchema,
     errors: ['INVALID_TRANSACTION_ID', 'TRANSACTION_NOT_FOUND', 'TRANSACTION_ROLLED_BACK'],
   }),
@@ -302,7 +303,7 @@ export const ROUTES = {
     method: 'POST',
     path: '/v1/transactions/{transactionId}/rollback',
     summary: 'Roll back: the half message is discarded. 409 after a commit.',
-    tag: 'transactions',
+    tag: 'messages',
     errors: ['INVALID_TRANSACTION_ID', 'TRANSACTION_NOT_FOUND', 'TRANSACTION_COMMITTED'],
   }),
 } satisfies Record<string, RouteSpec>;
