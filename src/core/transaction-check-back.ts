@@ -23,6 +23,8 @@ export interface ReceiveChecksOptions {
   maxMessages?: number;
   /** Long-poll: wait up to this long (0-20,000 ms, default 0) for a check to fall due. */
   waitMs?: number;
+  /** Ends the wait early (the client went away, the server is closing): answers no checks. */
+  signal?: AbortSignal;
 }
 
 /** Due transactions looked at per round; checker calls in flight at once. */
@@ -111,6 +113,8 @@ export class TransactionCheckBack {
     // Real time, not the broker clock: a long-poll waits for the wall clock, and tests that
     // move a manual clock still see it end.
     for (let waited = 0; ; waited += RECEIVE_POLL_MS) {
+      // Checked before leasing: checks leased for a caller that is gone would wait a whole interval.
+      if (options.signal?.aborted) return [];
       const checks = await this.leaseDue(group, maxMessages);
       if (checks.length > 0 || waited >= waitMs) return checks;
       await new Promise<void>((resolve) => this.timers.setTimeout(resolve, Math.min(RECEIVE_POLL_MS, waitMs - waited)));

@@ -50,7 +50,7 @@ async function setup(answer: (check: TransactionCheck) => TransactionDecision | 
 
 describe('transaction check-back', () => {
   it('two drivers at once with a slow checker: each transaction is checked once per interval', async () => {
-    const { broker, clock, checks, half } = await setup(async () => {
+    const { broker, clock, checks, half } = await setup(async (): Promise<TransactionDecision> => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       return 'UNKNOWN';
     });

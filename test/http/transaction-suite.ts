@@ -42,7 +42,7 @@ export function describeTransactionSuite(label: string, start: StartServer): voi
       const topic = unique('transfers');
       const producerGroup = unique('payments');
       await client.createTopic(topic, { messageType: 'TRANSACTION', queueCount: 2 });
-      const consumers = [];
+      const consumers: SimpleConsumer[] = [];
       for (const name of DOWNSTREAM) {
         const group = unique(name);
         await client.createGroup(group, { subscriptions: [{ topic }] });

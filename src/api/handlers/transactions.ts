@@ -23,7 +23,10 @@ export function producerGroupRoutes(broker: Broker): BoundRoute[] {
       producerGroups: (await producerGroups.list()).map(producerGroupView),
     })),
     implement(ROUTES.receiveChecks, async (context) => {
-      const checks = await transactions.receiveChecks(param(context, 'group'), context.body);
+      const checks = await transactions.receiveChecks(param(context, 'group'), {
+        ...context.body,
+        signal: context.request.signal,
+      });
       return { checks: checks.map(checkView) };
     }),
   ];
