@@ -70,10 +70,11 @@ export class TransactionCheckBack {
     this.checker = deps.checker;
   }
 
-  async checkDue(maxChecks: number): Promise<CheckBackReport> {
+  /** Checks due transactions, at most `maxCalls` checker calls per run. */
+  async checkDue(maxCalls: number): Promise<CheckBackReport> {
     const report: CheckBackReport = { checked: 0, committed: 0, rolledBack: 0 };
     let pollWaiting = false;
-    while (report.checked < maxChecks) {
+    while (report.checked < maxCalls) {
       const due = await this.store.listDueHeld('TRANSACTION', this.clock.now(), CHECK_PAGE);
       const work: { held: HeldMessage; group: ProducerGroup | undefined }[] = [];
       for (const held of due) {

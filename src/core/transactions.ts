@@ -123,8 +123,8 @@ export class Transactions {
    * @example
    * const { checked, committed, rolledBack, nextDueAt } = await transactions.checkDue();
    */
-  checkDue(maxChecks = 1_000): Promise<CheckBackReport> {
-    return this.checkBack.checkDue(maxChecks);
+  checkDue(maxCalls = 1_000): Promise<CheckBackReport> {
+    return this.checkBack.checkDue(maxCalls);
   }
 
   /**
