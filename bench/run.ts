@@ -14,6 +14,7 @@ import {
   type ScenarioResult,
   sequentialSends,
 } from './scenarios.ts';
+import { checkBackLateness, halfAndCommit } from './transactions.ts';
 
 /**
  * `npm run bench [-- --store sqlite|dynamodb] [--quick]`: the foundation's scenarios over
@@ -37,6 +38,8 @@ async function runScenarios(endpoint: string, scale: number, e2eRate = 1_000): P
     results.push(await receiveAndAck(client, n(3_000), 4));
     results.push(await endToEndLatency(client, e2eRate, Math.max(2, Math.round(10 * scale))));
     results.push(await delayLateness(client, n(2_000), Math.max(6_000, Math.round(60_000 * scale))));
+    results.push(await halfAndCommit(client, n(20_000), 64));
+    results.push(await checkBackLateness(client, n(1_000), Math.max(5_000, Math.round(30_000 * scale))));
   } finally {
     client.close();
   }

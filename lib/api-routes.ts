@@ -14,7 +14,12 @@ export interface RouteBinding {
  * table and the API's route table (src/api/routes.ts) are the same set.
  */
 export const HTTP_ROUTES = {
-  send: [{ method: 'POST', path: '/v1/topics/{topic}/messages' }],
+  // Commit and rollback complete a send, so the send function serves them.
+  send: [
+    { method: 'POST', path: '/v1/topics/{topic}/messages' },
+    { method: 'POST', path: '/v1/transactions/{transactionId}/commit' },
+    { method: 'POST', path: '/v1/transactions/{transactionId}/rollback' },
+  ],
   'consume-pull': [
     { method: 'POST', path: '/v1/groups/{group}/receive' },
     { method: 'POST', path: '/v1/groups/{group}/ack' },
@@ -34,6 +39,11 @@ export const HTTP_ROUTES = {
     { method: 'POST', path: '/v1/groups/{group}/dlq/redrive' },
     { method: 'GET', path: '/v1/topics/{topic}/scheduled' },
     { method: 'DELETE', path: '/v1/topics/{topic}/scheduled/{msgId}' },
+    { method: 'GET', path: '/v1/producer-groups' },
+    { method: 'PUT', path: '/v1/producer-groups/{group}' },
+    { method: 'GET', path: '/v1/producer-groups/{group}' },
+    { method: 'DELETE', path: '/v1/producer-groups/{group}' },
+    { method: 'POST', path: '/v1/producer-groups/{group}/checks/receive' },
     { method: 'GET', path: '/openapi.json' },
     { method: 'GET', path: '/healthz' },
   ],

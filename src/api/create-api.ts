@@ -3,6 +3,7 @@ import { adminRoutes, metaRoutes } from './handlers/admin.ts';
 import { consumeRoutes } from './handlers/consume.ts';
 import { messageRoutes } from './handlers/messages.ts';
 import { scheduledRoutes } from './handlers/scheduled.ts';
+import { producerGroupRoutes, transactionDecisionRoutes } from './handlers/transactions.ts';
 import { consoleLogger } from './http.ts';
 import { type Api, type ApiOptions, createRouter } from './router.ts';
 
@@ -22,6 +23,8 @@ export function createApi(broker: Broker, options?: ApiOptions): Api {
       ...consumeRoutes(broker, options),
       ...adminRoutes(broker, options),
       ...scheduledRoutes(broker),
+      ...producerGroupRoutes(broker),
+      ...transactionDecisionRoutes(broker),
       ...metaRoutes(),
     ],
     options,

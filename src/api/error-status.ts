@@ -31,6 +31,13 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   MESSAGE_NOT_FOUND: 404,
   ALREADY_DELIVERED: 409,
   INVALID_RECEIPT_HANDLE: 400,
+  PRODUCER_GROUP_NOT_FOUND: 404,
+  PRODUCER_GROUP_REQUIRED: 400,
+  INVALID_TRANSACTION_ID: 400,
+  TRANSACTION_NOT_FOUND: 404,
+  // The contrary decision was taken already: a conflict with the transaction's state.
+  TRANSACTION_COMMITTED: 409,
+  TRANSACTION_ROLLED_BACK: 409,
   // The delivery moved on (acked, redelivered, expired): a conflict with the lease's current state.
   RECEIPT_HANDLE_EXPIRED: 409,
   INVALID_ARGUMENT: 400,

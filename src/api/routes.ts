@@ -23,6 +23,14 @@ import {
 } from './schemas/consume.ts';
 import { parseSendRequest, SendRequestSchema, SendResponseSchema } from './schemas/messages.ts';
 import { MsgIdParameterSchema, ScheduledListSchema, ScheduledQuerySchema } from './schemas/scheduled.ts';
+import {
+  CommitResultSchema,
+  ProducerGroupListSchema,
+  ProducerGroupSchema,
+  PutProducerGroupRequestSchema,
+  ReceiveChecksRequestSchema,
+  ReceiveChecksResponseSchema,
+} from './schemas/transactions.ts';
 
 /**
  * Every route of the API. The router and /openapi.json both come from this table, so a
@@ -272,6 +280,70 @@ export const ROUTES = {
     tag: 'meta',
     response: HealthSchema,
     errors: [],
+  }),
+  putProducerGroup: defineRoute({
+    operationId: 'putProducerGroup',
+    method: 'PUT',
+    path: '/v1/producer-groups/{group}',
+    summary: 'Register or replace a transactional producer group: its checker and check-back schedule.',
+    tag: 'transactions',
+    request: PutProducerGroupRequestSchema,
+    response: ProducerGroupSchema,
+    errors: ['INVALID_GROUP_NAME', 'INVALID_ARGUMENT'],
+  }),
+  getProducerGroup: defineRoute({
+    operationId: 'getProducerGroup',
+    method: 'GET',
+    path: '/v1/producer-groups/{group}',
+    summary: 'Describe a producer group (a webhook secret is never returned).',
+    tag: 'transactions',
+    response: ProducerGroupSchema,
+    errors: ['INVALID_GROUP_NAME', 'PRODUCER_GROUP_NOT_FOUND'],
+  }),
+  deleteProducerGroup: defineRoute({
+    operationId: 'deleteProducerGroup',
+    method: 'DELETE',
+    path: '/v1/producer-groups/{group}',
+    summary: 'Unregister a producer group; its undecided transactions are rolled back at their next check.',
+    tag: 'transactions',
+    errors: ['INVALID_GROUP_NAME', 'PRODUCER_GROUP_NOT_FOUND'],
+  }),
+  listProducerGroups: defineRoute({
+    operationId: 'listProducerGroups',
+    method: 'GET',
+    path: '/v1/producer-groups',
+    summary: 'List producer groups.',
+    tag: 'transactions',
+    response: ProducerGroupListSchema,
+    errors: [],
+  }),
+  receiveChecks: defineRoute({
+    operationId: 'receiveTransactionChecks',
+    method: 'POST',
+    path: '/v1/producer-groups/{group}/checks/receive',
+    summary: "Long-poll a poll-mode producer group's due check-backs; each is handed to one caller.",
+    tag: 'transactions',
+    request: ReceiveChecksRequestSchema,
+    response: ReceiveChecksResponseSchema,
+    errors: ['INVALID_GROUP_NAME', 'PRODUCER_GROUP_NOT_FOUND', 'INVALID_ARGUMENT'],
+  }),
+  // Commit and rollback complete a send: the messages area (and the send function on AWS) serves them.
+  commitTransaction: defineRoute({
+    operationId: 'commitTransaction',
+    method: 'POST',
+    path: '/v1/transactions/{transactionId}/commit',
+    summary: 'Commit: the half message becomes visible once, its offset assigned now. 409 after a rollback.',
+    tag: 'messages',
+    response: CommitResultSchema,
+    errors: ['INVALID_TRANSACTION_ID', 'TRANSACTION_NOT_FOUND', 'TRANSACTION_ROLLED_BACK'],
+  }),
+  rollbackTransaction: defineRoute({
+    operationId: 'rollbackTransaction',
+    method: 'POST',
+    path: '/v1/transactions/{transactionId}/rollback',
+    summary: 'Roll back: the half message is discarded. 409 after a commit.',
+    tag: 'messages',
+    errors: ['INVALID_TRANSACTION_ID', 'TRANSACTION_NOT_FOUND', 'TRANSACTION_COMMITTED'],
   }),
 } satisfies Record<string, RouteSpec>;
 

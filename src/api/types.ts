@@ -36,6 +36,15 @@ import type {
 } from './schemas/messages.ts';
 
 import type { ScheduledListSchema, ScheduledMessageSchema } from './schemas/scheduled.ts';
+import type {
+  CommitResultSchema,
+  ProducerGroupListSchema,
+  ProducerGroupSchema,
+  PutProducerGroupRequestSchema,
+  ReceiveChecksRequestSchema,
+  ReceiveChecksResponseSchema,
+  TransactionCheckSchema,
+} from './schemas/transactions.ts';
 
 export type { ErrorCode } from '../core/errors.ts';
 export type { ConsumeMode, MessageType } from '../core/model.ts';
@@ -72,3 +81,11 @@ export type SettleResultBody = z.output<typeof SettleResultSchema>;
 export type SettleResponse = z.output<typeof SettleResponseSchema>;
 export type ChangeInvisibleDurationRequest = z.input<typeof ChangeInvisibleDurationRequestSchema>;
 export type ChangeInvisibleDurationResponse = z.output<typeof ChangeInvisibleDurationResponseSchema>;
+
+export type PutProducerGroupRequest = z.input<typeof PutProducerGroupRequestSchema>;
+export type ProducerGroupInfo = z.output<typeof ProducerGroupSchema>;
+export type ProducerGroupList = z.output<typeof ProducerGroupListSchema>;
+export type CommitResultBody = z.output<typeof CommitResultSchema>;
+export type ReceiveChecksRequest = z.input<typeof ReceiveChecksRequestSchema>;
+export type TransactionCheckBody = z.output<typeof TransactionCheckSchema>;
+export type ReceiveChecksResponse = z.output<typeof ReceiveChecksResponseSchema>;

@@ -31,6 +31,7 @@ export function sendResultView(result: SendResult): SendResultBody {
     ...(result.queueId === undefined ? {} : { queueId: result.queueId }),
     ...(result.queueOffset === undefined ? {} : { queueOffset: result.queueOffset }),
     ...(result.deliverAt === undefined ? {} : { deliverAt: result.deliverAt }),
+    ...(result.transactionId === undefined ? {} : { transactionId: result.transactionId }),
     duplicate: result.duplicate,
   };
 }

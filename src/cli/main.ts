@@ -3,11 +3,13 @@ import { takeToken, UsageError } from './args.ts';
 import { AUTH_HELP, authCommand } from './commands/auth.ts';
 import { DLQ_HELP, dlqCommand } from './commands/dlq.ts';
 import { GROUP_HELP, groupCommand } from './commands/group.ts';
+import { PRODUCER_GROUP_HELP, producerGroupCommand } from './commands/producer-group.ts';
 import { RECEIVE_HELP, receiveCommand } from './commands/receive.ts';
 import { SCHEDULED_HELP, scheduledCommand } from './commands/scheduled.ts';
 import { SEND_HELP, sendCommand } from './commands/send.ts';
 import { START_HELP, startCommand } from './commands/start.ts';
 import { TOPIC_HELP, topicCommand } from './commands/topic.ts';
+import { TRANSACTION_HELP, transactionCommand } from './commands/transaction.ts';
 
 const HELP = `Nimbus MQ command line
 
@@ -26,6 +28,10 @@ ${DLQ_HELP}
 ${SCHEDULED_HELP}
 
 ${AUTH_HELP}
+
+${PRODUCER_GROUP_HELP}
+
+${TRANSACTION_HELP}
 
 Every command but start takes --endpoint URL (env NIMBUS_ENDPOINT, default http://127.0.0.1:9800),
 --token TOKEN (env NIMBUS_TOKEN; the access token of a broker started with --auth-file) and --json.`;
@@ -69,6 +75,8 @@ const COMMAND_HELP: Record<string, string> = {
   dlq: DLQ_HELP,
   scheduled: SCHEDULED_HELP,
   auth: AUTH_HELP,
+  'producer-group': PRODUCER_GROUP_HELP,
+  transaction: TRANSACTION_HELP,
 };
 
 /** `--help` or `-h` among a command's flags (not after `--`, where everything is positional). */
@@ -116,6 +124,11 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'auth':
         await authCommand(rest);
+      case 'producer-group':
+        await producerGroupCommand(rest, clientFor);
+        return 0;
+      case 'transaction':
+        await transactionCommand(rest, clientFor);
         return 0;
       case undefined:
       case 'help':

@@ -7,9 +7,12 @@ import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore } from './ports/store.ts';
 import type { ReleaseScheduler, Timers } from './ports/timers.ts';
+import type { TransactionChecker } from './ports/transaction-checker.ts';
 import { Producer } from './producer.ts';
+import { ProducerGroups } from './producer-groups.ts';
 import { ScheduledMessages } from './scheduled-messages.ts';
 import { Settlement } from './settlement.ts';
+import { Transactions } from './transactions.ts';
 
 export interface BrokerDeps {
   store: BrokerStore;
@@ -22,6 +25,10 @@ export interface BrokerDeps {
    * are released only when a driver calls `scheduled.releaseDue()`.
    */
   releaseScheduler?: ReleaseScheduler;
+  /** Calls producer groups' webhook and Lambda checkers. Without one, those checks count as UNKNOWN. */
+  transactionChecker?: TransactionChecker;
+  /** Arranges the check-back of half messages at their first check time (like `releaseScheduler`). */
+  checkScheduler?: ReleaseScheduler;
   /** Longest sleep of a long-poll between store checks (stores shared across processes need polling). */
   pollIntervalMs?: number;
 }
@@ -34,6 +41,8 @@ export interface Broker {
   settlement: Settlement;
   deadLetters: DeadLetters;
   scheduled: ScheduledMessages;
+  producerGroups: ProducerGroups;
+  transactions: Transactions;
   maintenance: Maintenance;
   backlog: Backlog;
   store: BrokerStore;
@@ -52,13 +61,25 @@ export function createBroker(deps: BrokerDeps): Broker {
   const { store, clock, ids, notifier, timers } = deps;
   const catalog = new Catalog(store, clock);
   const scheduled = new ScheduledMessages({ store, catalog, clock, notifier, scheduler: deps.releaseScheduler });
+  const producerGroups = new ProducerGroups(store, clock);
+  const transactions = new Transactions({
+    store,
+    clock,
+    notifier,
+    timers,
+    producerGroups,
+    checker: deps.transactionChecker,
+    scheduler: deps.checkScheduler,
+  });
   return {
     catalog,
-    producer: new Producer({ store, catalog, clock, ids, notifier, scheduled }),
+    producer: new Producer({ store, catalog, clock, ids, notifier, scheduled, transactions }),
     consumer: new Consumer(store, catalog, clock, ids, notifier, deps.pollIntervalMs),
     settlement: new Settlement(store, catalog, clock, ids, notifier),
     deadLetters: new DeadLetters(store, catalog, clock, ids, notifier),
     scheduled,
+    producerGroups,
+    transactions,
     backlog: new Backlog(store, catalog),
     maintenance: new Maintenance(store, clock),
     store,

@@ -74,6 +74,8 @@ export interface SendResult {
   queueOffset?: number;
   /** Delayed messages: when the message becomes visible (epoch ms). */
   deliverAt?: number;
+  /** Half messages of TRANSACTION topics: what commit and rollback name. */
+  transactionId?: string;
   /** True when an earlier send with the same messageId was returned instead of storing anew. */
   duplicate: boolean;
 }

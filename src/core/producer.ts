@@ -1,12 +1,13 @@
 import type { Catalog } from './catalog.ts';
 import { dueTime } from './delay.ts';
 import { NimbusError } from './errors.ts';
-import { assertBody, assertMessageMeta, assertTopicName, LIMITS } from './limits.ts';
+import { assertBody, assertGroupName, assertMessageMeta, assertTopicName, LIMITS } from './limits.ts';
 import type { MessageToAppend, SendResult, Topic } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore } from './ports/store.ts';
 import type { ScheduledMessages } from './scheduled-messages.ts';
+import type { Transactions } from './transactions.ts';
 
 /** One message as a producer hands it over (the body already decoded to bytes). */
 export interface OutgoingMessage {
@@ -36,6 +37,7 @@ export class Producer {
   private readonly ids: IdGenerator;
   private readonly notifier: Notifier;
   private readonly scheduled: ScheduledMessages;
+  private readonly transactions: Transactions;
 
   constructor(deps: {
     store: BrokerStore;
@@ -44,6 +46,7 @@ export class Producer {
     ids: IdGenerator;
     notifier: Notifier;
     scheduled: ScheduledMessages;
+    transactions: Transactions;
   }) {
     this.store = deps.store;
     this.catalog = deps.catalog;
@@ -51,6 +54,7 @@ export class Producer {
     this.ids = deps.ids;
     this.notifier = deps.notifier;
     this.scheduled = deps.scheduled;
+    this.transactions = deps.transactions;
   }
 
   /**
@@ -74,6 +78,7 @@ export class Producer {
       );
     }
     const topic = await this.catalog.getTopic(topicName);
+    const producerGroup = this.transactionGroup(topic, messages);
     const now = this.clock.now();
     let total = 0;
     const dueTimes: (number | undefined)[] = [];
@@ -88,6 +93,7 @@ export class Producer {
     const queueId = this.pickQueue(topic);
     const records = messages.map((message, i) => this.toRecord(topic, message, now, queueId, dueTimes[i]));
     if (topic.messageType === 'DELAY') return this.scheduled.hold(records);
+    if (producerGroup !== undefined) return this.transactions.hold(records, producerGroup);
     const appended = await this.store.append(records);
     this.notifier.publish(topic.name);
     return appended.map(({ message, duplicate }) => ({
@@ -99,9 +105,28 @@ export class Producer {
     }));
   }
 
+  /**
+   * The producer group of a send to a TRANSACTION topic: required, and one for the whole
+   * batch (each message still gets its own transaction). Undefined for other topics.
+   */
+  private transactionGroup(topic: Topic, messages: readonly OutgoingMessage[]): string | undefined {
+    if (topic.messageType !== 'TRANSACTION') return undefined;
+    const groups = new Set(messages.map((message) => message.producerGroup));
+    const [group] = groups;
+    if (group === undefined || groups.size > 1) {
+      throw new NimbusError(
+        'PRODUCER_GROUP_REQUIRED',
+        `Topic "${topic.name}" is TRANSACTION: every message names the same registered producerGroup.`,
+      );
+    }
+    assertGroupName(group);
+    return group;
+  }
+
   /** Checks one message against its topic's type; for a DELAY topic, returns when it is due. */
   private validate(topic: Topic, message: OutgoingMessage, now: number): number | undefined {
-    assertBody(message.body, topic.messageType === 'DELAY' ? LIMITS.maxDelayedBodyBytes : LIMITS.maxBodyBytes);
+    const held = topic.messageType === 'DELAY' || topic.messageType === 'TRANSACTION';
+    assertBody(message.body, held ? LIMITS.maxDelayedBodyBytes : LIMITS.maxBodyBytes);
     assertMessageMeta({
       tag: message.tag,
       keys: message.keys ?? [],
@@ -124,11 +149,11 @@ export class Producer {
         `Topic "${topic.name}" is ${topic.messageType}: deliverAt and delayMs need a DELAY topic.`,
       );
     }
-    if (topic.messageType === 'NORMAL') {
+    if (topic.messageType === 'NORMAL' || topic.messageType === 'TRANSACTION') {
       if (message.messageGroup !== undefined) {
         throw new NimbusError(
           'MESSAGE_TYPE_MISMATCH',
-          `Topic "${topic.name}" is NORMAL: messageGroup needs a FIFO topic.`,
+          `Topic "${topic.name}" is ${topic.messageType}: messageGroup needs a FIFO topic.`,
         );
       }
       return undefined;

@@ -29,6 +29,8 @@ export interface BackgroundDriver {
 
 /** Name of the task that releases delayed messages when due. */
 export const DELAYED_RELEASE = 'delayed-release';
+/** Name of the task that checks back undecided transactions when due. */
+export const TRANSACTION_CHECK = 'transaction-check';
 
 /** The embedded broker's background work; on AWS, schedules and queues call the same core services. */
 export function brokerTasks(broker: Broker, options: { sweepIntervalMs?: number } = {}): BackgroundTask[] {
@@ -50,6 +52,17 @@ export function brokerTasks(broker: Broker, options: { sweepIntervalMs?: number 
       run: async () => {
         const { released, nextDueAt } = await broker.scheduled.releaseDue();
         return { count: released, nextRunAt: nextDueAt };
+      },
+    },
+    {
+      // Like the delayed release: at the next check time (woken by each half message), and at
+      // start for checks that fell due while stopped.
+      name: TRANSACTION_CHECK,
+      intervalMs,
+      runAtStart: true,
+      run: async () => {
+        const { checked, rolledBack, nextDueAt } = await broker.transactions.checkDue();
+        return { count: checked + rolledBack, nextRunAt: nextDueAt };
       },
     },
   ];
@@ -149,11 +162,17 @@ class TaskLoop {
 }
 
 /**
- * The embedded `ReleaseScheduler`: wakes the driver's release task at the earliest due time.
- * The broker is wired before the driver starts, so the driver is attached afterwards.
+ * The embedded `ReleaseScheduler`: wakes a driver task (the delayed release, or the
+ * transaction check-back) at the earliest due time. The broker is wired before the driver
+ * starts, so the driver is attached afterwards.
  */
 export class InProcessReleaseScheduler implements ReleaseScheduler {
   private driver: BackgroundDriver | undefined;
+  private readonly task: string;
+
+  constructor(task: string = DELAYED_RELEASE) {
+    this.task = task;
+  }
 
   attach(driver: BackgroundDriver): void {
     this.driver = driver;
@@ -161,6 +180,6 @@ export class InProcessReleaseScheduler implements ReleaseScheduler {
 
   async schedule(due: readonly { dueAt: number }[]): Promise<void> {
     const earliest = Math.min(...due.map((entry) => entry.dueAt));
-    if (Number.isFinite(earliest)) this.driver?.wake(DELAYED_RELEASE, earliest);
+    if (Number.isFinite(earliest)) this.driver?.wake(this.task, earliest);
   }
 }

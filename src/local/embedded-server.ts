@@ -4,13 +4,21 @@ import type { AddressInfo } from 'node:net';
 import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
 import { systemTimers } from '../adapters/system/system-timers.ts';
+import { WebhookChecker } from '../adapters/webhook/webhook-checker.ts';
 import { createApi } from '../api/create-api.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
 import type { Clock, IdGenerator } from '../core/ports/clock.ts';
 import type { BrokerStore } from '../core/ports/store.ts';
+import type { FunctionInvoker } from '../push/function-invoker.ts';
+import { checkerByType, LambdaTransactionChecker } from '../push/lambda-transaction-checker.ts';
 import { type AccessPolicy, loadAccessPolicy } from './access-policy.ts';
 import { withAuth } from './auth.ts';
-import { brokerTasks, InProcessReleaseScheduler, startBackgroundDriver } from './background-driver.ts';
+import {
+  brokerTasks,
+  InProcessReleaseScheduler,
+  startBackgroundDriver,
+  TRANSACTION_CHECK,
+} from './background-driver.ts';
 import { type CorsPolicy, withCors } from './cors.ts';
 import { allowedHostNames, withHostCheck } from './host-check.ts';
 import { DEFAULT_LIMITS, limitConnections, type ServerLimits, withLongPollLimits } from './limits.ts';
@@ -50,6 +58,10 @@ export interface EmbeddedServerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Abuse limits; each defaults to `DEFAULT_LIMITS`. */
   limits?: Partial<ServerLimits>;
+  /** Invokes producer groups' Lambda checkers; default the AWS Lambda API (tests pass an in-process invoker). */
+  functionInvoker?: FunctionInvoker;
+  /** Longest wait for one transaction check-back (webhook or Lambda); default 5 s. */
+  checkTimeoutMs?: number;
 }
 
 export interface EmbeddedServer {
@@ -91,6 +103,16 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   const store = options.store ?? (await createStore({ kind: 'sqlite', dataDir: options.dataDir ?? './.nimbus' }));
   const clock = options.clock ?? systemClock;
   const releaseScheduler = new InProcessReleaseScheduler();
+  const checkScheduler = new InProcessReleaseScheduler(TRANSACTION_CHECK);
+  const timeoutMs = options.checkTimeoutMs;
+  let lambdaInvoker = options.functionInvoker;
+  const lazyInvoker: FunctionInvoker = {
+    // The AWS SDK is loaded only when a Lambda checker is first called: most installs have none.
+    async invoke(name, payload) {
+      lambdaInvoker ??= (await import('../push/function-invoker.ts')).awsLambdaInvoker();
+      return lambdaInvoker.invoke(name, payload);
+    },
+  };
   const broker = createBroker({
     timers: systemTimers,
     store,
@@ -98,6 +120,11 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     ids: options.ids ?? randomIds(),
     notifier: new InProcessNotifier(),
     releaseScheduler,
+    checkScheduler,
+    transactionChecker: checkerByType({
+      webhook: new WebhookChecker({ timeoutMs }),
+      lambda: new LambdaTransactionChecker(lazyInvoker, { timeoutMs }),
+    }),
   });
   const api = createApi(broker, { logger, validateResponses: options.validateResponses });
   const matchRoute = createRouteMatcher();
@@ -139,6 +166,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     logger,
   });
   releaseScheduler.attach(driver);
+  checkScheduler.attach(driver);
   logger.info(`Nimbus MQ listening on ${url}`, { url, port });
   warnAboutExposure(host, options, logger);
 

@@ -1,3 +1,4 @@
+import { decodeTransactionId } from '../core/transaction-id.ts';
 import type { Action } from './access-policy.ts';
 import type { MatchedRoute } from './route-match.ts';
 
@@ -20,9 +21,10 @@ export const onTopic =
 export const onGroup =
   (action: Action): Rule =>
   ({ params }) => [{ action, resource: `group:${params.group}` }];
+/** Producer-group routes name the group `{group}` in their path (`/v1/producer-groups/{group}`). */
 export const onProducerGroup =
   (action: Action): Rule =>
-  ({ params }) => [{ action, resource: `producer-group:${params.producerGroup}` }];
+  ({ params }) => [{ action, resource: `producer-group:${params.group}` }];
 /** Lists answer every name of a kind, so they need the action on all of them (`*` or `topic:*`). */
 export const onAll =
   (kind: 'topic' | 'group' | 'producer-group'): Rule =>
@@ -56,7 +58,27 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Rule>> = {
   listScheduledMessages: onTopic('ADMIN'),
   // Taking back a message one sent, like a transaction's rollback: a publisher's right.
   cancelScheduledMessage: onTopic('PUB'),
+  putProducerGroup: onProducerGroup('ADMIN'),
+  getProducerGroup: onProducerGroup('ADMIN'),
+  deleteProducerGroup: onProducerGroup('ADMIN'),
+  listProducerGroups: onAll('producer-group'),
+  // Answering check-backs is what a transactional producer does: PUB on its producer group.
+  receiveTransactionChecks: onProducerGroup('PUB'),
+  commitTransaction: onTransactionTopic,
+  rollbackTransaction: onTransactionTopic,
 };
+
+/**
+ * Commit and rollback publish (or withdraw) a message: PUB on the topic its transaction id
+ * names. An id that names nothing needs no more than a valid token: the API answers 400.
+ */
+function onTransactionTopic(route: MatchedRoute): Requirement[] {
+  try {
+    return [{ action: 'PUB', resource: `topic:${decodeTransactionId(route.params.transactionId ?? '').topic}` }];
+  } catch {
+    return [];
+  }
+}
 
 /**
  * Creating a group subscribed to a topic is what later lets SUB on the group read the

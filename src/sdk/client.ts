@@ -5,6 +5,9 @@ import type {
   GroupInfo,
   GroupList,
   MessageType,
+  ProducerGroupInfo,
+  ProducerGroupList,
+  PutProducerGroupRequest,
   RedriveResult,
   ScheduledList,
   TopicInfo,
@@ -224,6 +227,27 @@ export class Client {
   }
 
   /**
+   * Registers or replaces a transactional producer group with its checker.
+   * @example
+   * await client.putProducerGroup('payments', { checker: { type: 'poll' }, firstCheckAfterMs: 5_000 });
+   */
+  putProducerGroup(name: string, options: PutProducerGroupRequest, call?: CallOptions): Promise<ProducerGroupInfo> {
+    return this.request('PUT', producerGroupPath(name), options, call);
+  }
+
+  getProducerGroup(name: string, call?: CallOptions): Promise<ProducerGroupInfo> {
+    return this.request('GET', producerGroupPath(name), undefined, call);
+  }
+
+  async listProducerGroups(call?: CallOptions): Promise<ProducerGroupInfo[]> {
+    return (await this.request<ProducerGroupList>('GET', '/v1/producer-groups', undefined, call)).producerGroups;
+  }
+
+  async deleteProducerGroup(name: string, call?: CallOptions): Promise<void> {
+    await this.request('DELETE', producerGroupPath(name), undefined, call);
+  }
+
+  /**
    * Sends one JSON request and returns the parsed response; failures become typed errors.
    * Producers and consumers use it; call it directly for routes the SDK has no method for.
    */
@@ -281,4 +305,8 @@ function describeNetworkFailure(error: unknown): string {
   const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
   return detail === '' || message.includes(detail) ? message : `${message} (${detail})`;
+}
+
+function producerGroupPath(name: string): string {
+  return `/v1/producer-groups/${encodeURIComponent(name)}`;
 }

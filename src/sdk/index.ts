@@ -14,6 +14,8 @@ export type {
   ErrorCode,
   GroupInfo,
   MessageType,
+  ProducerGroupInfo,
+  PutProducerGroupRequest,
   RedriveResult,
   TopicInfo,
 } from '../api/types.ts';
@@ -38,3 +40,20 @@ export {
   SimpleConsumer,
   type SimpleConsumerOptions,
 } from './simple-consumer.ts';
+export {
+  SIGNATURE_HEADER,
+  TransactionCheck,
+  type TransactionDecision,
+  verifyWebhookSignature,
+  type WebhookCheckOptions,
+  type WebhookReply,
+  webhookCheckHandler,
+} from './transaction-check.ts';
+export {
+  type CommitResult,
+  type HalfMessage,
+  type LocalTransaction,
+  type PollChecksOptions,
+  type TransactionOutcome,
+  TransactionProducer,
+} from './transaction-producer.ts';

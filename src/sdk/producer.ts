@@ -68,7 +68,8 @@ function messagesPath(topic: string): string {
   return `/v1/topics/${encodeURIComponent(topic)}/messages`;
 }
 
-function toWire(input: OutgoingMessage | MessageBody): SendMessageRequest {
+/** An outgoing message as the send route takes it. */
+export function toWire(input: OutgoingMessage | MessageBody): SendMessageRequest {
   const message = typeof input === 'string' || input instanceof Uint8Array ? { body: input } : input;
   const { body, deliverAt, ...rest } = message;
   const encoded =

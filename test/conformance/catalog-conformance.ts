@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Group, Topic } from '../../src/core/model.ts';
+import type { ProducerGroup } from '../../src/core/producer-group.ts';
 import { allLeases, type ContextRef, deadLetterOf, HOUR, holdLeases, lease, message } from './fixtures.ts';
 
 /** Topic and group records, and what deleting them removes (and what it must leave alone). */
@@ -35,6 +36,34 @@ export function catalogConformance(ctx: ContextRef): void {
     expect(await store.getTopic(name)).toBeUndefined();
     expect((await store.listTopics()).some((t) => t.name === name)).toBe(false);
     expect(await store.deleteTopic(name)).toBe(false);
+  });
+
+  it('saves, replaces, lists and deletes producer groups, apart from consumer groups of the same name', async () => {
+    const { store } = ctx();
+    const name = ctx().name('producers');
+    const webhook: ProducerGroup = {
+      name,
+      checker: { type: 'webhook', url: 'https://pay.example/check', secret: 's'.repeat(32) },
+      firstCheckAfterMs: 6_000,
+      checkIntervalMs: 30_000,
+      maxChecks: 15,
+      createdAt: ctx().clock.now(),
+    };
+    expect(await store.getProducerGroup(name)).toBeUndefined();
+    await store.saveGroup(groupRecord(name, []));
+    expect(await store.getProducerGroup(name)).toBeUndefined();
+    await store.saveProducerGroup(webhook);
+    expect(await store.getProducerGroup(name)).toEqual(webhook);
+    const poll: ProducerGroup = { ...webhook, checker: { type: 'poll' }, maxChecks: 3, checkIntervalMs: 1_000 };
+    await store.saveProducerGroup(poll);
+    expect(await store.getProducerGroup(name)).toEqual(poll);
+    expect((await store.listProducerGroups()).filter((g) => g.name === name)).toEqual([poll]);
+    expect((await store.listGroups()).filter((g) => g.name === name)).toHaveLength(1);
+    expect(await store.deleteProducerGroup(name)).toBe(true);
+    expect(await store.getProducerGroup(name)).toBeUndefined();
+    expect((await store.listProducerGroups()).some((g) => g.name === name)).toBe(false);
+    expect(await store.deleteProducerGroup(name)).toBe(false);
+    expect(await store.getGroup(name)).toEqual(groupRecord(name, []));
   });
 
   it('saves, replaces, lists and deletes groups', async () => {

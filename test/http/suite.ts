@@ -10,6 +10,7 @@ import { describeLongPollSuite } from './long-poll-suite.ts';
 import { describeMalformedSuite } from './malformed-suite.ts';
 import { describePushConsumerSuite } from './push-consumer-suite.ts';
 import { describeRetentionSuite } from './retention-suite.ts';
+import { describeTransactionSuite } from './transaction-suite.ts';
 
 /**
  * Every HTTP suite against one kind of server. Each store kind calls this once with its
@@ -27,4 +28,5 @@ export function describeHttpSuite(label: string, start: StartServer): void {
   describeLongPollSuite(label, start);
   describePushConsumerSuite(label, start);
   describeRetentionSuite(label, start);
+  describeTransactionSuite(label, start);
 }

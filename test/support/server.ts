@@ -18,6 +18,8 @@ export interface TestServer {
 
 export interface TestServerOptions {
   clock?: Clock;
+  /** Longest wait for one transaction check-back (webhook or Lambda). */
+  checkTimeoutMs?: number;
 }
 
 /** Starts a server for one suite. Each store kind provides one; the suites take any. */
@@ -32,7 +34,13 @@ export async function startServerOn(store: BrokerStore, options: TestServerOptio
       loggedErrors.push({ message, details });
     },
   };
-  const server = await startEmbeddedServer({ store, clock: options.clock, logger, validateResponses: true });
+  const server = await startEmbeddedServer({
+    store,
+    clock: options.clock,
+    checkTimeoutMs: options.checkTimeoutMs,
+    logger,
+    validateResponses: true,
+  });
   return {
     url: server.url,
     client: new Client({ endpoint: server.url }),

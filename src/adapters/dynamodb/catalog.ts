@@ -1,5 +1,6 @@
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { Group, Topic } from '../../core/model.ts';
+import type { ProducerGroup } from '../../core/producer-group.ts';
 import { num, S, str } from './attributes.ts';
 import type { ClaimCheck } from './claim-check.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
@@ -17,6 +18,9 @@ import {
 import { fenceQueueHead } from './message-requests.ts';
 import type { TableNames } from './table-definitions.ts';
 import { putDeletedTopicFloor } from './tombstone-requests.ts';
+
+/** Partition of producer-group records in the state table (apart from `topic` and `group`). */
+const PRODUCER_GROUPS_PARTITION = 'producer-group';
 
 /**
  * Topics and groups (one small item each, JSON in `d`), and their complete removal:
@@ -58,6 +62,30 @@ export class CatalogRecords {
 
   saveGroup(group: Group): Promise<void> {
     return this.putRecord(GROUPS_PARTITION, group.name, group);
+  }
+
+  // Producer groups of transactional messages: one item each in their own partition of the
+  // state table, like topics and groups. Nothing else is stored under a producer group.
+  getProducerGroup(name: string): Promise<ProducerGroup | undefined> {
+    return this.getRecord<ProducerGroup>(PRODUCER_GROUPS_PARTITION, name);
+  }
+
+  listProducerGroups(): Promise<ProducerGroup[]> {
+    return this.listRecords<ProducerGroup>(PRODUCER_GROUPS_PARTITION);
+  }
+
+  saveProducerGroup(group: ProducerGroup): Promise<void> {
+    return this.putRecord(PRODUCER_GROUPS_PARTITION, group.name, group);
+  }
+
+  async deleteProducerGroup(name: string): Promise<boolean> {
+    // ReturnValues tells whether this delete removed a record, without a read before it.
+    const outcome = await this.gateway.delete('other', 'catalog.delete', {
+      TableName: this.tables.state,
+      Key: { p: S(PRODUCER_GROUPS_PARTITION), s: S(name) },
+      ReturnValues: 'ALL_OLD',
+    });
+    return outcome.ok && outcome.attributes !== undefined;
   }
 
   async deleteTopic(name: string): Promise<boolean> {
@@ -137,7 +165,7 @@ export class CatalogRecords {
     return items.map((item) => JSON.parse(str(item, 'd') ?? '{}') as T);
   }
 
-  private async putRecord(partition: string, name: string, value: Topic | Group): Promise<void> {
+  private async putRecord(partition: string, name: string, value: Topic | Group | ProducerGroup): Promise<void> {
     await this.gateway.put('other', 'catalog.put', {
       TableName: this.tables.state,
       Item: { p: S(partition), s: S(name), d: S(JSON.stringify(value)) },

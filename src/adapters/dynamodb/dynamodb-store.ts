@@ -11,6 +11,7 @@ import type {
   QueueOffsets,
   QueueRead,
 } from '../../core/ports/store.ts';
+import type { ProducerGroup } from '../../core/producer-group.ts';
 import { Appender } from './appender.ts';
 import { type CapacityCounter, CapacityMeter } from './capacity.ts';
 import { CatalogRecords } from './catalog.ts';
@@ -141,6 +142,18 @@ export class DynamoDbStore implements BrokerStore {
   }
   deleteGroup(name: string): Promise<boolean> {
     return this.catalog.deleteGroup(name);
+  }
+  getProducerGroup(name: string): Promise<ProducerGroup | undefined> {
+    return this.catalog.getProducerGroup(name);
+  }
+  listProducerGroups(): Promise<ProducerGroup[]> {
+    return this.catalog.listProducerGroups();
+  }
+  saveProducerGroup(group: ProducerGroup): Promise<void> {
+    return this.catalog.saveProducerGroup(group);
+  }
+  deleteProducerGroup(name: string): Promise<boolean> {
+    return this.catalog.deleteProducerGroup(name);
   }
 
   append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {

@@ -33,6 +33,8 @@ export function applyPragmas(db: DatabaseSync, busyTimeoutMs: number, syncedExte
  * - `held_messages` (version 3) holds delayed and half messages until released or cancelled,
  *   then keeps their outcome until they expire: `doc` is the message without its body (JSON),
  *   (kind, state, due_at) finds due ones, (topic, kind, state, due_at, msg_id) pages a topic's.
+ * - `producer_groups` (version 4) holds transactional producer groups (checker and check-back
+ *   schedule) as JSON, like topics and consumer groups.
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -137,6 +139,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX held_by_topic ON held_messages (topic, kind, state, due_at, msg_id);
   CREATE UNIQUE INDEX held_idempotency ON held_messages (topic, message_id) WHERE message_id IS NOT NULL;
   CREATE INDEX held_expire_at ON held_messages (expire_at);
+  `,
+  `
+  CREATE TABLE producer_groups (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
   `,
 ];
 

@@ -21,6 +21,7 @@ import type {
   QueueRead,
   ReleaseOutcome,
 } from '../../core/ports/store.ts';
+import type { ProducerGroup } from '../../core/producer-group.ts';
 import { type GroupCommitLimits, GroupCommitWriter } from './group-commit.ts';
 import * as held from './held-writes.ts';
 import * as leases from './lease-writes.ts';
@@ -129,6 +130,25 @@ export class SqliteStore implements BrokerStore {
 
   deleteGroup(name: string): Promise<boolean> {
     return this.writer.submit(() => leases.deleteGroupData(this.sql, name));
+  }
+
+  async getProducerGroup(name: string): Promise<ProducerGroup | undefined> {
+    return parseDoc<ProducerGroup>(this.sql.getProducerGroup.get(name) as Row | undefined);
+  }
+
+  async listProducerGroups(): Promise<ProducerGroup[]> {
+    return (this.sql.listProducerGroups.all() as Row[]).map((row) => parseDoc<ProducerGroup>(row) as ProducerGroup);
+  }
+
+  saveProducerGroup(group: ProducerGroup): Promise<void> {
+    const doc = JSON.stringify(group);
+    return this.writer.submit(() => {
+      this.sql.saveProducerGroup.run(group.name, doc);
+    });
+  }
+
+  deleteProducerGroup(name: string): Promise<boolean> {
+    return this.writer.submit(() => Number(this.sql.deleteProducerGroup.run(name).changes) > 0);
   }
 
   append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {

@@ -134,6 +134,10 @@ const SQL = {
     "UPDATE held_messages SET due_at = ?, checks = checks + 1 WHERE topic = ? AND msg_id = ? AND state = 'HELD' AND checks = ?",
   sweepHeld: 'DELETE FROM held_messages WHERE rowid IN (SELECT rowid FROM held_messages WHERE expire_at <= ? LIMIT ?)',
   deleteTopicHeld: 'DELETE FROM held_messages WHERE topic = ?',
+  getProducerGroup: 'SELECT doc FROM producer_groups WHERE name = ?',
+  listProducerGroups: 'SELECT doc FROM producer_groups ORDER BY name',
+  saveProducerGroup: 'INSERT OR REPLACE INTO producer_groups (name, doc) VALUES (?, ?)',
+  deleteProducerGroup: 'DELETE FROM producer_groups WHERE name = ?',
 } as const;
 
 export type Statements = { readonly [name in keyof typeof SQL]: StatementSync };

@@ -5,6 +5,7 @@ import { type Api, type ApiOptions, createRouter } from '../router.ts';
 import { ROUTES } from '../routes.ts';
 import { deadLetterView, groupView, topicView } from '../views.ts';
 import { scheduledRoutes } from './scheduled.ts';
+import { producerGroupRoutes } from './transactions.ts';
 
 /** Topics, groups and dead-letter queues. */
 export function adminRoutes(broker: Broker, options: ApiOptions = {}): BoundRoute[] {
@@ -61,5 +62,8 @@ export function metaRoutes(): BoundRoute[] {
  * const response = await api.handle(request);
  */
 export function createAdminHandler(broker: Broker, options?: ApiOptions): Api {
-  return createRouter([...adminRoutes(broker, options), ...scheduledRoutes(broker), ...metaRoutes()], options);
+  return createRouter(
+    [...adminRoutes(broker, options), ...scheduledRoutes(broker), ...producerGroupRoutes(broker), ...metaRoutes()],
+    options,
+  );
 }

@@ -6,6 +6,7 @@ import { type Api, type ApiOptions, createRouter } from '../router.ts';
 import { ROUTES } from '../routes.ts';
 import type { SendMessageRequest } from '../types.ts';
 import { sendResultView } from '../views.ts';
+import { transactionDecisionRoutes } from './transactions.ts';
 
 /** The send route: one message, or `{ messages: [...] }` for a batch. */
 export function messageRoutes(broker: Broker): BoundRoute[] {
@@ -35,15 +36,17 @@ function toOutgoing(message: SendMessageRequest): OutgoingMessage {
     messageGroup: message.messageGroup,
     deliverAt: message.deliverAt,
     delayMs: message.delayMs,
+    producerGroup: message.producerGroup,
   };
 }
 
 /**
- * The messages area on its own, for a Lambda that only sends.
+ * The messages area on its own, for a Lambda that only sends (and commits or rolls back
+ * transactions, which are sends completed).
  * @example
  * const api = createMessagesHandler(broker);
  * const response = await api.handle(request);
  */
 export function createMessagesHandler(broker: Broker, options?: ApiOptions): Api {
-  return createRouter(messageRoutes(broker), options);
+  return createRouter([...messageRoutes(broker), ...transactionDecisionRoutes(broker)], options);
 }

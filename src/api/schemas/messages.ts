@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hasReservedProperty, LIMITS, reservedProperty } from '../../core/limits.ts';
 import { validate } from '../request-parsing.ts';
-import { BodyEncodingSchema, MessageIdSchema, MessageKeySchema, TagSchema } from './common.ts';
+import { BodyEncodingSchema, GroupNameSchema, MessageIdSchema, MessageKeySchema, TagSchema } from './common.ts';
 import { named, refusedAs } from './registry.ts';
 
 const MiB = 1024 * 1024;
@@ -57,6 +57,9 @@ export const SendMessageRequestSchema = named(
         .int()
         .optional()
         .describe('DELAY topics: delay from now in milliseconds; elsewhere MESSAGE_TYPE_MISMATCH.'),
+      producerGroup: GroupNameSchema.optional().describe(
+        'The sending producer group; required on TRANSACTION topics (PRODUCER_GROUP_REQUIRED), where it must be registered (PRODUCER_GROUP_NOT_FOUND).',
+      ),
     })
     .describe('One message; a request with `body` (and no `messages`) sends one message.'),
 );
@@ -115,6 +118,10 @@ export const SendResultSchema = named(
         .optional()
         .describe('Its position in the queue; absent for delayed messages until they are due.'),
       deliverAt: z.int().optional().describe('Delayed messages: when the message becomes visible (epoch ms).'),
+      transactionId: z
+        .string()
+        .optional()
+        .describe('Half messages (TRANSACTION topics): commit or roll back by this id.'),
       duplicate: z.boolean().describe('True when an earlier send with the same messageId was returned.'),
     })
     .describe('The answer to one message: has `msgId`.'),

@@ -1,4 +1,5 @@
 import type { Group, Topic } from '../model.ts';
+import type { ProducerGroup } from '../producer-group.ts';
 
 /**
  * Topics and consumer groups. Writes are durable when they resolve. Deleting a topic or a
@@ -18,4 +19,12 @@ export interface CatalogStore {
   saveGroup(group: Group): Promise<void>;
   /** Removes the group with the cursors, leases and dead letters of all its lanes. */
   deleteGroup(name: string): Promise<boolean>;
+
+  /** Producer groups of transactional messages, with their checker (secrets included). */
+  getProducerGroup(name: string): Promise<ProducerGroup | undefined>;
+  listProducerGroups(): Promise<ProducerGroup[]>;
+  /** Creates or replaces the producer group record. */
+  saveProducerGroup(group: ProducerGroup): Promise<void>;
+  /** Removes the record; half messages of the group stay held (and are rolled back when checked). */
+  deleteProducerGroup(name: string): Promise<boolean>;
 }

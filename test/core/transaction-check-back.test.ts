@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
+import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
+import { randomIds } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
+import { createBroker } from '../../src/core/broker.ts';
+import type { BrokerStore } from '../../src/core/ports/store.ts';
+import type { TransactionCheck, TransactionDecision } from '../../src/core/ports/transaction-checker.ts';
+import { decodeTransactionId, encodeTransactionId } from '../../src/core/transaction-id.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+
+let open: BrokerStore[] = [];
+afterEach(async () => {
+  await Promise.all(open.map((store) => store.close()));
+  open = [];
+});
+
+/** A broker whose checker answers with `answer` (after `delayMs`), recording every check. */
+async function setup(answer: (check: TransactionCheck) => TransactionDecision | Promise<TransactionDecision>) {
+  const clock = new ManualClock();
+  const store = openSqliteStore({ path: ':memory:' });
+  open.push(store);
+  const checks: TransactionCheck[] = [];
+  const broker = createBroker({
+    timers: systemTimers,
+    store,
+    clock,
+    ids: randomIds(),
+    notifier: new InProcessNotifier(),
+    transactionChecker: {
+      async check(_group, check) {
+        checks.push(check);
+        return answer(check);
+      },
+    },
+  });
+  await broker.catalog.putTopic('transfers', { messageType: 'TRANSACTION', queueCount: 1 });
+  await broker.producerGroups.put('payments', {
+    checker: { type: 'lambda', functionArn: 'payments-checker' },
+    maxChecks: 2,
+  });
+  const half = async (text: string) => {
+    const [result] = await broker.producer.send('transfers', [
+      { body: new TextEncoder().encode(text), producerGroup: 'payments' },
+    ]);
+    return result?.transactionId ?? '';
+  };
+  return { broker, store, clock, checks, half };
+}
+
+describe('transaction check-back', () => {
+  it('two drivers at once with a slow checker: each transaction is checked once per interval', async () => {
+    const { broker, clock, checks, half } = await setup(async (): Promise<TransactionDecision> => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return 'UNKNOWN';
+    });
+    for (let i = 0; i < 5; i++) await half(`t${i}`);
+    clock.advance(6_000);
+    const reports = await Promise.all([broker.transactions.checkDue(), broker.transactions.checkDue()]);
+    expect(reports.reduce((sum, report) => sum + report.checked, 0)).toBe(5);
+    expect(new Set(checks.map((check) => check.transactionId)).size).toBe(5);
+    expect(reports.every((report) => report.nextDueAt === clock.now() + 30_000)).toBe(true);
+  });
+
+  it('a checker that throws (or a crash after the lease) waits for the next interval, then the last check rolls back', async () => {
+    const { broker, store, clock, checks, half } = await setup(() => {
+      throw new Error('checker down');
+    });
+    const id = await half('x');
+    const { topic, msgId } = decodeTransactionId(id);
+    clock.advance(6_000);
+    expect(await broker.transactions.checkDue()).toMatchObject({ checked: 1, rolledBack: 0 });
+    expect(await broker.transactions.checkDue()).toMatchObject({ checked: 0 });
+    expect(await store.getHeld(topic, msgId, clock.now())).toMatchObject({ state: 'HELD', checks: 1 });
+    clock.advance(30_000);
+    expect(await broker.transactions.checkDue()).toMatchObject({ checked: 1, rolledBack: 1 });
+    expect(checks.map((check) => check.checkAttempt)).toEqual([1, 2]);
+    expect(await store.getHeld(topic, msgId, clock.now())).toMatchObject({
+      state: 'CANCELLED',
+      reason: 'no decision after 2 check-backs',
+    });
+    expect(await broker.transactions.checkDue()).toEqual({ checked: 0, committed: 0, rolledBack: 0 });
+  });
+
+  it('rolls back, unchecked, the transactions of a producer group that was unregistered', async () => {
+    const { broker, store, clock, checks, half } = await setup(() => 'COMMIT');
+    const { topic, msgId } = decodeTransactionId(await half('orphan'));
+    await broker.producerGroups.delete('payments');
+    clock.advance(10_000);
+    expect(await broker.transactions.checkDue()).toMatchObject({ checked: 0, rolledBack: 1 });
+    expect(checks).toEqual([]);
+    expect(await store.getHeld(topic, msgId, clock.now())).toMatchObject({
+      state: 'CANCELLED',
+      reason: 'the producer group is no longer registered',
+    });
+  });
+
+  it('transaction ids name their topic and msgId and refuse anything else', () => {
+    const id = encodeTransactionId({ topic: 'transfers', msgId: 'ABC123' });
+    expect(decodeTransactionId(id)).toEqual({ topic: 'transfers', msgId: 'ABC123' });
+    for (const bad of [
+      '',
+      'garbage',
+      't1~transfers',
+      't1~bad topic~ABC',
+      't2~transfers~ABC',
+      `t1~transfers~${'A'.repeat(65)}`,
+    ]) {
+      expect(() => decodeTransactionId(bad), bad).toThrow(expect.objectContaining({ code: 'INVALID_TRANSACTION_ID' }));
+    }
+  });
+});
