@@ -30,6 +30,7 @@ import {
   PutProducerGroupRequestSchema,
   ReceiveChecksRequestSchema,
   ReceiveChecksResponseSchema,
+  TransactionIdParameterSchema,
 } from './schemas/transactions.ts';
 
 /**
@@ -286,6 +287,8 @@ export const ROUTES = {
     method: 'PUT',
     path: '/v1/producer-groups/{group}',
     summary: 'Register or replace a transactional producer group: its checker and check-back schedule.',
+    description:
+      'The checker is a signed webhook (HTTPS except for loopback URLs), a Lambda function, or `poll` for stateless producers. `firstCheckAfterMs` (default 6,000), `checkIntervalMs` (default 30,000; both at least 1,000) and `maxChecks` (default 15) set the check-back schedule; after the last check an undecided transaction is rolled back.',
     tag: 'transactions',
     request: PutProducerGroupRequestSchema,
     response: ProducerGroupSchema,
@@ -296,6 +299,7 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/producer-groups/{group}',
     summary: 'Describe a producer group (a webhook secret is never returned).',
+    description: 'Its checker and check-back schedule; a webhook secret shows only as `secretSet: true`.',
     tag: 'transactions',
     response: ProducerGroupSchema,
     errors: ['INVALID_GROUP_NAME', 'PRODUCER_GROUP_NOT_FOUND'],
@@ -305,6 +309,7 @@ export const ROUTES = {
     method: 'DELETE',
     path: '/v1/producer-groups/{group}',
     summary: 'Unregister a producer group; its undecided transactions are rolled back at their next check.',
+    description: 'Decided transactions stay as they are; new half messages for the group are refused.',
     tag: 'transactions',
     errors: ['INVALID_GROUP_NAME', 'PRODUCER_GROUP_NOT_FOUND'],
   }),
@@ -313,6 +318,7 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/producer-groups',
     summary: 'List producer groups.',
+    description: 'Every registered producer group, webhook secrets left out.',
     tag: 'transactions',
     response: ProducerGroupListSchema,
     errors: [],
@@ -322,6 +328,8 @@ export const ROUTES = {
     method: 'POST',
     path: '/v1/producer-groups/{group}/checks/receive',
     summary: "Long-poll a poll-mode producer group's due check-backs; each is handed to one caller.",
+    description:
+      'Each check is leased to the caller until the next check time, so two producer instances never get the same one at once. Answer a check by committing or rolling back its transaction. The body may be left out.',
     tag: 'transactions',
     request: ReceiveChecksRequestSchema,
     response: ReceiveChecksResponseSchema,
@@ -333,6 +341,9 @@ export const ROUTES = {
     method: 'POST',
     path: '/v1/transactions/{transactionId}/commit',
     summary: 'Commit: the half message becomes visible once, its offset assigned now. 409 after a rollback.',
+    description:
+      'Idempotent: a repeated commit answers the same position. After a rollback (by the producer, a check-back or the last check) it is refused with TRANSACTION_ROLLED_BACK.',
+    params: { transactionId: TransactionIdParameterSchema },
     tag: 'messages',
     response: CommitResultSchema,
     errors: ['INVALID_TRANSACTION_ID', 'TRANSACTION_NOT_FOUND', 'TRANSACTION_ROLLED_BACK'],
@@ -342,6 +353,9 @@ export const ROUTES = {
     method: 'POST',
     path: '/v1/transactions/{transactionId}/rollback',
     summary: 'Roll back: the half message is discarded. 409 after a commit.',
+    description:
+      'Idempotent: a repeated rollback answers 204 again. After a commit it is refused with TRANSACTION_COMMITTED.',
+    params: { transactionId: TransactionIdParameterSchema },
     tag: 'messages',
     errors: ['INVALID_TRANSACTION_ID', 'TRANSACTION_NOT_FOUND', 'TRANSACTION_COMMITTED'],
   }),

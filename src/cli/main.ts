@@ -124,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'auth':
         await authCommand(rest);
+        return 0;
       case 'producer-group':
         await producerGroupCommand(rest, clientFor);
         return 0;

@@ -91,6 +91,8 @@ describe('the OpenAPI document', () => {
       'POST /v1/groups/{group}/nack': true,
       'POST /v1/groups/{group}/change-invisible-duration': true,
       'POST /v1/groups/{group}/dlq/redrive': false,
+      'PUT /v1/producer-groups/{group}': true,
+      'POST /v1/producer-groups/{group}/checks/receive': false,
     });
   });
 

@@ -129,3 +129,9 @@ export const ReceiveChecksResponseSchema = named(
       .describe('Each is leased to this caller until the next check time; answer by commit or rollback.'),
   }),
 );
+
+/** The `{transactionId}` path parameter: the id a half-message send answered. */
+export const TransactionIdParameterSchema = z
+  .string()
+  .min(1)
+  .describe('The transactionId a half-message send answered; anything else is INVALID_TRANSACTION_ID.');
