@@ -24,13 +24,17 @@ export interface DynamoDbStoreHooks {
   throttle?(commandName: string): boolean;
   /** Runs after a reader sealed offsets [from, to) of a queue with tombstones. */
   onSeal?(topic: string, queueId: number, from: number, to: number): void;
+  /** Held messages: runs after HELD -> RELEASING, before the append. Throwing simulates a release that dies here. */
+  afterHeldReleasing?(step: { topic: string; msgId: string }): Promise<void> | void;
+  /** Held messages: runs after the append, before RELEASED is recorded. */
+  afterHeldAppend?(step: { topic: string; msgId: string; queueOffset: number }): Promise<void> | void;
 }
 
 export interface DynamoDbStoreOptions {
   /** DynamoDB endpoint, e.g. DynamoDB Local's `http://127.0.0.1:8000`; absent means AWS. */
   endpoint?: string;
   region?: string;
-  /** Table names are `<prefix>-messages`, `<prefix>-state`, `<prefix>-index` (default prefix `nimbus`). */
+  /** Table names are `<prefix>-messages`, `<prefix>-state`, `<prefix>-index`, `<prefix>-held` (default prefix `nimbus`). */
   tablePrefix?: string;
   /** A ready client (its middleware stack is used as is); otherwise one is made from endpoint/region. */
   client?: DynamoDBClient;
