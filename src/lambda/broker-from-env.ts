@@ -1,8 +1,9 @@
-import { systemTimers } from '../adapters/system/system-timers.ts';
 import { openDynamoDbStore } from '../adapters/dynamodb/index.ts';
-import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
-import { type Broker, createBroker } from '../core/broker.ts';
 import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
+import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
+import { systemTimers } from '../adapters/system/system-timers.ts';
+import { type Broker, createBroker } from '../core/broker.ts';
+import { awsReleaseScheduler, delaySettings } from './delayed-delivery-env.ts';
 
 /** What the stack tells every function through its environment. */
 export interface LambdaSettings {
@@ -34,7 +35,11 @@ export function lambdaSettings(env: Readonly<Record<string, string | undefined>>
  */
 export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker> {
   const store = await openDynamoDbStore({ tablePrefix: settings.tablePrefix, s3: { bucket: settings.bodyBucket } });
-  return createBroker({ timers: systemTimers,
+  // Functions that hold delayed messages arrange their wake-up (SQS delay or a bucket schedule).
+  const delays = delaySettings();
+  return createBroker({
+    ...(delays ? { releaseScheduler: awsReleaseScheduler(delays, () => systemClock.now()) } : {}),
+    timers: systemTimers,
     store,
     clock: systemClock,
     ids: randomIds(),

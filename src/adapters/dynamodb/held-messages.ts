@@ -68,7 +68,10 @@ export class HeldMessages {
     const fresh: number[] = [];
     messages.forEach((entry, i) => {
       const { topic, messageId } = entry.message;
-      if (messageId === undefined) return void fresh.push(i);
+      if (messageId === undefined) {
+        fresh.push(i);
+        return;
+      }
       const key = `${topic}\u0000${messageId}`;
       const first = firstById.get(key);
       if (first === undefined) {
