@@ -52,9 +52,12 @@ export class BucketSchedules {
   }
 }
 
-/** The schedule's name: unique per deployment and bucket, within Scheduler's 64 characters. */
+/**
+ * The schedule's name: unique per bucket within the deployment's schedule group, within
+ * Scheduler's 64 characters (the prefix is cut; the group already keeps deployments apart).
+ */
 export function bucketScheduleName(namePrefix: string, minute: number): string {
-  return `${namePrefix.slice(0, 48)}-release-${minute}`;
+  return `${namePrefix.slice(0, 44)}-release-${minute}`;
 }
 
 /** `at()` wants a UTC date-time without zone or milliseconds. */
