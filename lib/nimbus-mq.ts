@@ -8,6 +8,7 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantDataAccess } from './data-access.ts';
+import { DelayedDelivery } from './delayed-delivery.ts';
 import type { FunctionName } from './function-bundling.ts';
 import { NimbusHttpApi } from './http-api.ts';
 import { InvokeLatest } from './invoke-latest.ts';
@@ -61,6 +62,8 @@ export class NimbusMq extends Construct {
   readonly schedulerDeadLetterQueue: Queue;
   /** Every SQS dead-letter queue by id: the scheduler's and one per background function. */
   readonly deadLetterQueues: Record<string, Queue> = {};
+  /** Delayed messages: the wake-up queue, bucket schedules, the sweep (lib/delayed-delivery.ts). */
+  readonly delayedDelivery: DelayedDelivery;
   /** The HTTPS endpoint of the API. */
   readonly apiUrl: string;
 
@@ -145,6 +148,22 @@ export class NimbusMq extends Construct {
       retryAttempts: 0,
     });
     this.schedule('LeaseExpirySchedule', leaseExpiry.function, ScheduleExpression.rate(Duration.minutes(1)));
+
+    const timer = this.addFunction('timer-release', {
+      description: 'Nimbus MQ: release delayed messages when due (SQS wake-ups, bucket schedules, minute sweep)',
+      timeout: Duration.minutes(1),
+      deadLetterQueue: this.deadLetterQueue('TimerReleaseDlq'),
+      // Scheduler events: the sweep a minute later covers a failed run.
+      retryAttempts: 0,
+    });
+    this.delayedDelivery = new DelayedDelivery(this, 'DelayedDelivery', {
+      timer,
+      senders: [send],
+      namePrefix: this.props.tablePrefix,
+      deadLetterQueue: this.deadLetterQueues['TimerReleaseDlq'] as Queue,
+      schedulerDeadLetterQueue: this.schedulerDeadLetterQueue,
+      monitoring: this.monitoring,
+    });
   }
 
   /**
