@@ -181,10 +181,10 @@ export class HeldMessages {
       if (state === STATE.released) return { state: 'RELEASED', held: decodeHeld(item) };
       if (state === STATE.cancelled) return { state: 'CANCELLED', held: decodeHeld(item) };
       if (state === STATE.releasing) {
-        // The release won the race; make sure it completes before answering.
-        const released = await this.release(topic, msgId, now);
-        if (released.state === 'RELEASED') return { state: 'RELEASED', held: released.held };
-        continue;
+        // The release won the race. It finishes the append (or, if it died, the next release
+        // does: the record is still due); the cancel does not append itself, so the function
+        // serving cancels needs no write access to the queues.
+        return { state: 'RELEASED', held: { ...decodeHeld(item), state: 'RELEASED' } };
       }
       const marked = await this.gateway.update(
         'other',

@@ -204,7 +204,7 @@ export function markReleased(
 
 /**
  * HELD -> CANCELLED. Race prevented: a release that moved it to RELEASING first wins (the
- * cancel then sees RELEASING and helps the release finish); of two cancels, one writes.
+ * cancel then answers RELEASED); of two cancels, one writes.
  */
 export function markCancelled(
   tables: TableNames,
