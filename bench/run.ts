@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { delayLateness } from './delay-lateness.ts';
 import { startEmbeddedProcess, startFloorProcess } from './embedded-process.ts';
 import { BenchClient } from './http-client.ts';
 import { printScenarios, writeJson } from './report.ts';
@@ -35,6 +36,7 @@ async function runScenarios(endpoint: string, scale: number, e2eRate = 1_000): P
     results.push(await batchedSends(client, n(3_000), 16));
     results.push(await receiveAndAck(client, n(3_000), 4));
     results.push(await endToEndLatency(client, e2eRate, Math.max(2, Math.round(10 * scale))));
+    results.push(await delayLateness(client, n(2_000), Math.max(6_000, Math.round(60_000 * scale))));
   } finally {
     client.close();
   }

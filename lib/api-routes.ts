@@ -32,6 +32,8 @@ export const HTTP_ROUTES = {
     { method: 'DELETE', path: '/v1/groups/{group}' },
     { method: 'GET', path: '/v1/groups/{group}/dlq' },
     { method: 'POST', path: '/v1/groups/{group}/dlq/redrive' },
+    { method: 'GET', path: '/v1/topics/{topic}/scheduled' },
+    { method: 'DELETE', path: '/v1/topics/{topic}/scheduled/{msgId}' },
     { method: 'GET', path: '/openapi.json' },
     { method: 'GET', path: '/healthz' },
   ],

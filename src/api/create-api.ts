@@ -2,6 +2,7 @@ import type { Broker } from '../core/broker.ts';
 import { adminRoutes, metaRoutes } from './handlers/admin.ts';
 import { consumeRoutes } from './handlers/consume.ts';
 import { messageRoutes } from './handlers/messages.ts';
+import { scheduledRoutes } from './handlers/scheduled.ts';
 import { type Api, type ApiOptions, createRouter } from './router.ts';
 
 /**
@@ -15,7 +16,13 @@ import { type Api, type ApiOptions, createRouter } from './router.ts';
  */
 export function createApi(broker: Broker, options?: ApiOptions): Api {
   return createRouter(
-    [...messageRoutes(broker), ...consumeRoutes(broker, options), ...adminRoutes(broker, options), ...metaRoutes()],
+    [
+      ...messageRoutes(broker),
+      ...consumeRoutes(broker, options),
+      ...adminRoutes(broker, options),
+      ...scheduledRoutes(broker),
+      ...metaRoutes(),
+    ],
     options,
   );
 }

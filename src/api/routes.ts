@@ -22,6 +22,7 @@ import {
   SettleResponseSchema,
 } from './schemas/consume.ts';
 import { parseSendRequest, SendRequestSchema, SendResponseSchema } from './schemas/messages.ts';
+import { ScheduledListSchema, ScheduledQuerySchema } from './schemas/scheduled.ts';
 
 /** Every route of the API. The router and /openapi.json both come from this table. */
 export const ROUTES = {
@@ -127,6 +128,7 @@ export const ROUTES = {
       'BATCH_TOO_LARGE',
       'MESSAGE_TYPE_MISMATCH',
       'MESSAGE_TYPE_NOT_SUPPORTED',
+      'DELAY_TOO_LONG',
       'INVALID_ARGUMENT',
     ],
   }),
@@ -195,6 +197,24 @@ export const ROUTES = {
     request: RedriveRequestSchema,
     response: RedriveResultSchema,
     errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND'],
+  }),
+  listScheduled: defineRoute({
+    operationId: 'listScheduledMessages',
+    method: 'GET',
+    path: '/v1/topics/{topic}/scheduled',
+    summary: "List a DELAY topic's pending messages by due time, a page at a time.",
+    tag: 'scheduled',
+    query: ScheduledQuerySchema,
+    response: ScheduledListSchema,
+    errors: ['INVALID_TOPIC_NAME', 'TOPIC_NOT_FOUND', 'INVALID_ARGUMENT'],
+  }),
+  cancelScheduled: defineRoute({
+    operationId: 'cancelScheduledMessage',
+    method: 'DELETE',
+    path: '/v1/topics/{topic}/scheduled/{msgId}',
+    summary: 'Cancel a pending delayed message: it is never delivered. 409 once it was delivered.',
+    tag: 'scheduled',
+    errors: ['INVALID_TOPIC_NAME', 'TOPIC_NOT_FOUND', 'MESSAGE_NOT_FOUND', 'ALREADY_DELIVERED'],
   }),
   openapi: defineRoute({
     operationId: 'openapi',

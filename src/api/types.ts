@@ -35,6 +35,8 @@ import type {
   SendResultSchema,
 } from './schemas/messages.ts';
 
+import type { ScheduledListSchema, ScheduledMessageSchema } from './schemas/scheduled.ts';
+
 export type { ErrorCode } from '../core/errors.ts';
 export type { ConsumeMode, MessageType } from '../core/model.ts';
 
@@ -52,6 +54,9 @@ export type DeadLetterInfo = z.output<typeof DeadLetterSchema>;
 export type DeadLetterList = z.output<typeof DeadLetterListSchema>;
 export type RedriveRequest = z.input<typeof RedriveRequestSchema>;
 export type RedriveResult = z.output<typeof RedriveResultSchema>;
+
+export type ScheduledMessageInfo = z.output<typeof ScheduledMessageSchema>;
+export type ScheduledList = z.output<typeof ScheduledListSchema>;
 
 export type SendMessageRequest = z.input<typeof SendMessageRequestSchema>;
 export type SendBatchRequest = z.input<typeof SendBatchRequestSchema>;

@@ -43,6 +43,7 @@ function contentView(message: StoredMessage) {
     properties: message.properties,
     bornTimestamp: message.bornTimestamp,
     storeTimestamp: message.storeTimestamp,
+    ...(message.deliverAt === undefined ? {} : { deliverAt: message.deliverAt }),
   };
 }
 

@@ -3,6 +3,7 @@ import { UsageError } from './args.ts';
 import { DLQ_HELP, dlqCommand } from './commands/dlq.ts';
 import { GROUP_HELP, groupCommand } from './commands/group.ts';
 import { RECEIVE_HELP, receiveCommand } from './commands/receive.ts';
+import { SCHEDULED_HELP, scheduledCommand } from './commands/scheduled.ts';
 import { SEND_HELP, sendCommand } from './commands/send.ts';
 import { START_HELP, startCommand } from './commands/start.ts';
 import { TOPIC_HELP, topicCommand } from './commands/topic.ts';
@@ -20,6 +21,8 @@ ${SEND_HELP}
 ${RECEIVE_HELP}
 
 ${DLQ_HELP}
+
+${SCHEDULED_HELP}
 
 Every command but start takes --endpoint URL (env NIMBUS_ENDPOINT, default http://127.0.0.1:9800) and --json.`;
 
@@ -56,6 +59,7 @@ const COMMAND_HELP: Record<string, string> = {
   send: SEND_HELP,
   receive: RECEIVE_HELP,
   dlq: DLQ_HELP,
+  scheduled: SCHEDULED_HELP,
 };
 
 /** `--help` or `-h` among a command's flags (not after `--`, where everything is positional). */
@@ -92,6 +96,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'dlq':
         await dlqCommand(rest, clientFor);
+        return 0;
+      case 'scheduled':
+        await scheduledCommand(rest, clientFor);
         return 0;
       case undefined:
       case 'help':

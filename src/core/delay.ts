@@ -18,7 +18,10 @@ export function dueTime(message: { deliverAt?: number; delayMs?: number }, now: 
   }
   const value = deliverAt ?? delayMs ?? 0;
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new NimbusError('INVALID_ARGUMENT', `${deliverAt === undefined ? 'delayMs' : 'deliverAt'} must be a non-negative integer.`);
+    throw new NimbusError(
+      'INVALID_ARGUMENT',
+      `${deliverAt === undefined ? 'delayMs' : 'deliverAt'} must be a non-negative integer.`,
+    );
   }
   const due = deliverAt ?? now + (delayMs ?? 0);
   if (due - now > LIMITS.maxDelayMs) {

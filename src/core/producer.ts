@@ -111,7 +111,10 @@ export class Producer {
     const delayed = message.deliverAt !== undefined || message.delayMs !== undefined;
     if (topic.messageType === 'DELAY') {
       if (message.messageGroup !== undefined) {
-        throw new NimbusError('MESSAGE_TYPE_MISMATCH', `Topic "${topic.name}" is DELAY: messageGroup needs a FIFO topic.`);
+        throw new NimbusError(
+          'MESSAGE_TYPE_MISMATCH',
+          `Topic "${topic.name}" is DELAY: messageGroup needs a FIFO topic.`,
+        );
       }
       return dueTime(message, now);
     }
@@ -123,7 +126,10 @@ export class Producer {
     }
     if (topic.messageType === 'NORMAL') {
       if (message.messageGroup !== undefined) {
-        throw new NimbusError('MESSAGE_TYPE_MISMATCH', `Topic "${topic.name}" is NORMAL: messageGroup needs a FIFO topic.`);
+        throw new NimbusError(
+          'MESSAGE_TYPE_MISMATCH',
+          `Topic "${topic.name}" is NORMAL: messageGroup needs a FIFO topic.`,
+        );
       }
       return undefined;
     }

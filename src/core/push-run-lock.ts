@@ -1,6 +1,6 @@
 import type { Clock } from './ports/clock.ts';
-import type { TimerHandle, Timers } from './ports/timers.ts';
 import type { BrokerStore } from './ports/store.ts';
+import type { TimerHandle, Timers } from './ports/timers.ts';
 
 /** The lock of a push subscription: one per lane (`group`, or `group@clientId` for a broadcasting instance). */
 export function pushLockName(subscription: { group: string; clientId?: string }): string {

@@ -29,6 +29,9 @@ export interface ReleaseReport {
   nextDueAt?: number;
 }
 
+/** What a msgId can look like; anything else names no message (and never reaches a store key). */
+const MSG_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** Due messages released per round, several at a time so a burst shares commits. */
 const RELEASE_PAGE = 256;
 const RELEASE_PARALLEL = 32;
@@ -76,7 +79,11 @@ export class ScheduledMessages {
     const later = fresh.filter((result) => result.held.dueAt > now);
     if (due.length > 0) await this.releaseAll(due.map((result) => result.held));
     if (later.length > 0 && this.scheduler) {
-      const wake = later.map(({ held }) => ({ topic: held.message.topic, msgId: held.message.msgId, dueAt: held.dueAt }));
+      const wake = later.map(({ held }) => ({
+        topic: held.message.topic,
+        msgId: held.message.msgId,
+        dueAt: held.dueAt,
+      }));
       // Held durably already: if the wake-up cannot be arranged now, the driver's sweep still finds them.
       await this.scheduler.schedule(wake).catch(() => undefined);
     }
@@ -97,7 +104,11 @@ export class ScheduledMessages {
   async releaseDue(maxMessages = 10_000): Promise<ReleaseReport> {
     let released = 0;
     while (released < maxMessages) {
-      const due = await this.store.listDueHeld('DELAY', this.clock.now(), Math.min(RELEASE_PAGE, maxMessages - released));
+      const due = await this.store.listDueHeld(
+        'DELAY',
+        this.clock.now(),
+        Math.min(RELEASE_PAGE, maxMessages - released),
+      );
       if (due.length === 0) break;
       released += await this.releaseAll(due);
       if (due.length < RELEASE_PAGE) break;
@@ -121,12 +132,14 @@ export class ScheduledMessages {
     const topic = await this.catalog.getTopic(topicName);
     const limit = checkedInt(options.limit, 100, 1, 1000, 'limit');
     const after = options.after === undefined ? undefined : decodeHeldCursor(options.after);
-    const found = await this.store.listHeld(topic.name, 'DELAY', limit + 1, after);
+    const found = await this.store.listHeld(topic.name, 'DELAY', this.clock.now(), limit + 1, after);
     const page = found.slice(0, limit);
     const last = page.at(-1);
     return {
       scheduled: page.map(scheduledView),
-      ...(found.length > limit && last ? { nextToken: encodeHeldCursor({ dueAt: last.dueAt, msgId: last.message.msgId }) } : {}),
+      ...(found.length > limit && last
+        ? { nextToken: encodeHeldCursor({ dueAt: last.dueAt, msgId: last.message.msgId }) }
+        : {}),
     };
   }
 
@@ -139,8 +152,9 @@ export class ScheduledMessages {
   async cancel(topicName: string, msgId: string): Promise<void> {
     assertTopicName(topicName);
     const topic = await this.catalog.getTopic(topicName);
+    if (!MSG_ID.test(msgId)) throw notFound(topic.name, msgId.slice(0, 80));
     const held = await this.store.getHeld(topic.name, msgId, this.clock.now());
-    if (!held || held.kind !== 'DELAY') throw notFound(topic.name, msgId);
+    if (held?.kind !== 'DELAY') throw notFound(topic.name, msgId);
     const outcome = await this.store.cancelHeld(topic.name, msgId, 'cancelled by request', this.clock.now());
     if (outcome.state === 'NOT_FOUND') throw notFound(topic.name, msgId);
     if (outcome.state === 'RELEASED') {

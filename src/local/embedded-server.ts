@@ -1,13 +1,13 @@
-import { systemTimers } from '../adapters/system/system-timers.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
+import { systemTimers } from '../adapters/system/system-timers.ts';
 import { createApi } from '../api/create-api.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
-import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 import type { Clock, IdGenerator } from '../core/ports/clock.ts';
 import type { BrokerStore } from '../core/ports/store.ts';
-import { brokerTasks, startBackgroundDriver } from './background-driver.ts';
+import { brokerTasks, InProcessReleaseScheduler, startBackgroundDriver } from './background-driver.ts';
 import { type CorsPolicy, withCors } from './cors.ts';
 import type { EmbeddedLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
@@ -25,7 +25,7 @@ export interface EmbeddedServerOptions {
   store?: BrokerStore;
   clock?: Clock;
   ids?: IdGenerator;
-  /** How often the background driver runs the retention sweep; default 60 s. */
+  /** Longest time between runs of each background task (retention sweep, lease expiry, delayed release); default 60 s. */
   sweepIntervalMs?: number;
   /** Receives the server's log lines; default none. */
   logger?: EmbeddedLogger;
@@ -59,11 +59,15 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   const logger = options.logger ?? silentLogger;
   const ownsStore = options.store === undefined;
   const store = options.store ?? (await createStore({ kind: 'sqlite', dataDir: options.dataDir ?? './.nimbus' }));
-  const broker = createBroker({ timers: systemTimers,
+  const clock = options.clock ?? systemClock;
+  const releaseScheduler = new InProcessReleaseScheduler();
+  const broker = createBroker({
+    timers: systemTimers,
     store,
-    clock: options.clock ?? systemClock,
+    clock,
     ids: options.ids ?? randomIds(),
     notifier: new InProcessNotifier(),
+    releaseScheduler,
   });
   const api = createApi(broker, { logger, validateResponses: options.validateResponses });
   const adapter = createNodeHttpAdapter(withCors(api.handle, options.cors ?? '*'));
@@ -86,10 +90,11 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const driver = startBackgroundDriver(brokerTasks(broker), {
-    intervalMs: options.sweepIntervalMs ?? 60_000,
+  const driver = startBackgroundDriver(brokerTasks(broker, { sweepIntervalMs: options.sweepIntervalMs }), {
+    clock,
     logger,
   });
+  releaseScheduler.attach(driver);
   logger.info(`Nimbus MQ listening on ${url}`, { url, port });
 
   let closing: Promise<void> | undefined;

@@ -6,6 +6,7 @@ import type {
   GroupList,
   MessageType,
   RedriveResult,
+  ScheduledList,
   TopicInfo,
   TopicList,
 } from '../api/types.ts';
@@ -184,6 +185,35 @@ export class Client {
     call?: CallOptions,
   ): Promise<RedriveResult> {
     return this.request('POST', `/v1/groups/${encodeURIComponent(group)}/dlq/redrive`, options, call);
+  }
+
+  /**
+   * One page of a DELAY topic's pending messages, earliest due first. Pass `nextToken` as
+   * `after` for the next page; the last page has none.
+   * @example
+   * const { scheduled, nextToken } = await client.listScheduled('reminders', { limit: 100 });
+   */
+  listScheduled(
+    topic: string,
+    options: { limit?: number; after?: string } = {},
+    call?: CallOptions,
+  ): Promise<ScheduledList> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.after !== undefined) query.set('after', options.after);
+    const search = query.toString() === '' ? '' : `?${query}`;
+    return this.request('GET', `/v1/topics/${encodeURIComponent(topic)}/scheduled${search}`, undefined, call);
+  }
+
+  /**
+   * Cancels a pending delayed message so it is never delivered. Rejects with a ConflictError
+   * (`ALREADY_DELIVERED`) once it was delivered, a NotFoundError when there is no such message.
+   * @example
+   * await client.cancelScheduled('reminders', msgId);
+   */
+  async cancelScheduled(topic: string, msgId: string, call?: CallOptions): Promise<void> {
+    const path = `/v1/topics/${encodeURIComponent(topic)}/scheduled/${encodeURIComponent(msgId)}`;
+    await this.request('DELETE', path, undefined, call);
   }
 
   /**

@@ -25,6 +25,8 @@ export class ReceivedMessage {
   readonly bornTimestamp: number;
   /** Epoch ms when the broker stored it. */
   readonly storeTimestamp: number;
+  /** Delayed messages: epoch ms when it was due to become visible. */
+  readonly deliverAt: number | undefined;
   /** 1 on first delivery. */
   readonly deliveryAttempt: number;
   receiptHandle: string;
@@ -42,6 +44,7 @@ export class ReceivedMessage {
     this.properties = wire.properties;
     this.bornTimestamp = wire.bornTimestamp;
     this.storeTimestamp = wire.storeTimestamp;
+    this.deliverAt = wire.deliverAt;
     this.deliveryAttempt = wire.deliveryAttempt;
     this.receiptHandle = wire.receiptHandle;
     this.invisibleUntil = wire.invisibleUntil;

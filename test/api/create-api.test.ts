@@ -1,7 +1,8 @@
-import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
+import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { createApi } from '../../src/api/create-api.ts';
 import { createAdminHandler } from '../../src/api/handlers/admin.ts';
 import { createConsumeHandler } from '../../src/api/handlers/consume.ts';
@@ -9,7 +10,6 @@ import { createMessagesHandler } from '../../src/api/handlers/messages.ts';
 import { type ApiRequest, MAX_REQUEST_BYTES } from '../../src/api/http.ts';
 import { type Broker, createBroker } from '../../src/core/broker.ts';
 import { NimbusError } from '../../src/core/errors.ts';
-import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 
 function request(method: string, path: string, body?: unknown, extra: Partial<ApiRequest> = {}): ApiRequest {
@@ -44,7 +44,13 @@ describe('createApi without a transport', () => {
   beforeEach(async () => {
     logged.length = 0;
     store = openSqliteStore({ path: ':memory:' });
-    broker = createBroker({ timers: systemTimers, store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+    broker = createBroker({
+      timers: systemTimers,
+      store,
+      clock: systemClock,
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
     await broker.catalog.putTopic('orders', { queueCount: 1 });
     await broker.catalog.putGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: '*' }] });
   });
@@ -72,7 +78,8 @@ describe('createApi without a transport', () => {
   });
 
   it('answers 500 INTERNAL for unknown failures, logged, and 503 for retryable store errors', async () => {
-    const broken = createBroker({ timers: systemTimers,
+    const broken = createBroker({
+      timers: systemTimers,
       store: failingListTopics(store, new Error('disk on fire')),
       clock: systemClock,
       ids: randomIds(),
@@ -87,7 +94,8 @@ describe('createApi without a transport', () => {
     });
     expect(logged).toEqual(['unhandled error']);
 
-    const throttled = createBroker({ timers: systemTimers,
+    const throttled = createBroker({
+      timers: systemTimers,
       store: failingListTopics(store, new NimbusError('STORE_THROTTLED', 'throttled')),
       clock: systemClock,
       ids: randomIds(),

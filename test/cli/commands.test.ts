@@ -163,6 +163,39 @@ describe('nimbus commands against a running broker', () => {
     expect(await json('dlq', 'list', 'cmd-dlq-many-g')).toEqual({ deadLetters: [] });
   });
 
+  it('schedules delayed messages with --delay and --deliver-at, lists and cancels them', async () => {
+    await json('topic', 'create', 'cmd-later', '--type', 'DELAY', '--queues', '1');
+    const inTenMinutes = (await json('send', 'cmd-later', 'soon', '--delay', '10m')) as {
+      msgId: string;
+      deliverAt: number;
+    };
+    expect(inTenMinutes.deliverAt - Date.now()).toBeGreaterThan(9 * 60_000);
+    const at = '2099-01-01T00:00:00.000Z';
+    const inTwentyDays = new Date(Date.now() + 20 * 86_400_000).toISOString();
+    const christmas = (await json('send', 'cmd-later', 'later', '--deliver-at', inTwentyDays)) as {
+      msgId: string;
+      deliverAt: number;
+    };
+    expect(christmas.deliverAt).toBe(Date.parse(inTwentyDays));
+    const listed = (await json('scheduled', 'list', 'cmd-later')) as { scheduled: { msgId: string }[] };
+    expect(listed.scheduled.map((entry) => entry.msgId)).toEqual([inTenMinutes.msgId, christmas.msgId]);
+    const text = await nimbus('scheduled', 'list', 'cmd-later', '--limit', '1');
+    expect(text.stdout).toContain(inTenMinutes.msgId);
+    expect(text.stdout).toContain('more follow: --after');
+    expect(await json('scheduled', 'cancel', 'cmd-later', christmas.msgId)).toEqual({
+      topic: 'cmd-later',
+      msgId: christmas.msgId,
+      cancelled: true,
+    });
+    expect(((await json('scheduled', 'list', 'cmd-later')) as { scheduled: unknown[] }).scheduled).toHaveLength(1);
+    expect((await nimbus('send', 'cmd-later', 'x', '--delay', 'tomorrow')).code).toBe(2);
+    expect((await nimbus('send', 'cmd-later', 'x', '--deliver-at', 'someday')).code).toBe(2);
+    expect((await nimbus('send', 'cmd-later', 'x', '--delay', '1s', '--deliver-at', at)).code).toBe(2);
+    const tooFar = await nimbus('send', 'cmd-later', 'x', '--deliver-at', at);
+    expect(tooFar.code).toBe(1);
+    expect(tooFar.stderr).toContain('DELAY_TOO_LONG');
+  });
+
   it("prints a command's help for --help and does nothing else", async () => {
     await nimbus('topic', 'create', 'cmd-help', '--queues', '1');
     const send = await nimbus('send', 'cmd-help', 'not sent', '--help');

@@ -5,6 +5,7 @@ import { appendConformance } from './append-conformance.ts';
 import { catalogConformance } from './catalog-conformance.ts';
 import { deadLetterConformance } from './dead-letter-conformance.ts';
 import type { ConformanceContext, OpenedStore } from './fixtures.ts';
+import { heldConformance } from './held-conformance.ts';
 import { leaseConformance } from './lease-conformance.ts';
 import { lockConformance } from './lock-conformance.ts';
 import { readConformance } from './read-conformance.ts';
@@ -50,5 +51,6 @@ export function describeStoreConformance(label: string, open: () => Promise<Open
     describe('dead letters', () => deadLetterConformance(ctx));
     describe('topics, groups and deletion', () => catalogConformance(ctx));
     describe('locks', () => lockConformance(ctx));
+    describe('held messages', () => heldConformance(ctx));
   });
 }

@@ -1,9 +1,9 @@
-import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
-import { randomIds } from '../../src/adapters/system/system-clock.ts';
-import { createBroker } from '../../src/core/broker.ts';
 import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
+import { randomIds } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
+import { createBroker } from '../../src/core/broker.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -15,7 +15,8 @@ afterEach(async () => {
 describe('consumer lag (backlog)', () => {
   it('counts what each clustering group has not been handed yet, per topic, summed over queues', async () => {
     store = openSqliteStore({ path: ':memory:' });
-    const broker = createBroker({ timers: systemTimers,
+    const broker = createBroker({
+      timers: systemTimers,
       store,
       clock: new ManualClock(),
       ids: randomIds(),

@@ -1,9 +1,9 @@
-import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
-import { randomIds } from '../../src/adapters/system/system-clock.ts';
-import { type Broker, createBroker } from '../../src/core/broker.ts';
 import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
+import { randomIds } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
+import { type Broker, createBroker } from '../../src/core/broker.ts';
 import type { ReceivedMessage } from '../../src/core/model.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 import type { OutgoingMessage } from '../../src/core/producer.ts';
@@ -22,7 +22,10 @@ function setup(): { broker: Broker; clock: ManualClock } {
   const clock = new ManualClock();
   const store = openSqliteStore({ path: ':memory:' });
   open.push(store);
-  return { broker: createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() }), clock };
+  return {
+    broker: createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() }),
+    clock,
+  };
 }
 
 function outgoing(text: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {

@@ -1,9 +1,9 @@
-import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
-import { randomIds } from '../../src/adapters/system/system-clock.ts';
-import { type Broker, createBroker } from '../../src/core/broker.ts';
 import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
+import { randomIds } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
+import { type Broker, createBroker } from '../../src/core/broker.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 import { type PushBatch, PushDelivery, type PushTarget } from '../../src/core/push-delivery.ts';
 
@@ -160,7 +160,8 @@ describe('PushDelivery', () => {
     await send('x', 'y');
     const { target, calls } = recordingTarget();
     // The driver dies after the target processed the batch, before the ack reached the store.
-    const crashing = createBroker({ timers: systemTimers,
+    const crashing = createBroker({
+      timers: systemTimers,
       store: failingDeletes(store),
       clock,
       ids: randomIds(),

@@ -1,9 +1,9 @@
-import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
-import { randomIds } from '../../src/adapters/system/system-clock.ts';
-import { type Broker, createBroker } from '../../src/core/broker.ts';
 import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
+import { randomIds } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
+import { type Broker, createBroker } from '../../src/core/broker.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 import { PushDelivery, type PushTarget } from '../../src/core/push-delivery.ts';
 import { pushLockName } from '../../src/core/push-run-lock.ts';
@@ -172,7 +172,13 @@ describe('push runs of one subscription never overlap', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const crashing = createBroker({ timers: systemTimers, store: firstAckFails, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const crashing = createBroker({
+      timers: systemTimers,
+      store: firstAckFails,
+      clock,
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
     // The first batch returns at once (its ack fails); the second is still with the slow function.
     let invocations = 0;
     const target: PushTarget = { invoke: (batch) => (invocations++ === 0 ? quick() : holding()).invoke(batch) };

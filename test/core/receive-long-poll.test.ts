@@ -1,9 +1,9 @@
-import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
-import { randomIds, systemClock } from '../../src/adapters/system/system-clock.ts';
-import { type Broker, createBroker } from '../../src/core/broker.ts';
 import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
+import { randomIds, systemClock } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
+import { type Broker, createBroker } from '../../src/core/broker.ts';
 import type { Notifier } from '../../src/core/ports/notifier.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 
@@ -28,7 +28,14 @@ async function quietBroker(): Promise<Broker> {
   open.push(store);
   const signals = new InProcessNotifier();
   const notifier: Notifier = { publish: () => {}, wait: (topics, ms, signal) => signals.wait(topics, ms, signal) };
-  const broker = createBroker({ timers: systemTimers, store, clock: systemClock, ids: randomIds(), notifier, pollIntervalMs: 20 });
+  const broker = createBroker({
+    timers: systemTimers,
+    store,
+    clock: systemClock,
+    ids: randomIds(),
+    notifier,
+    pollIntervalMs: 20,
+  });
   await broker.catalog.putTopic('orders', { queueCount: 1 });
   await broker.catalog.putTopic('refunds', { queueCount: 1 });
   await broker.catalog.putGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: '*' }] });

@@ -1,9 +1,9 @@
-import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDynamoDbStore } from '../../src/adapters/dynamodb/index.ts';
-import { randomIds } from '../../src/adapters/system/system-clock.ts';
-import { createBroker } from '../../src/core/broker.ts';
 import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
+import { randomIds } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
+import { createBroker } from '../../src/core/broker.ts';
 import type { PushRunReport } from '../../src/core/push-delivery.ts';
 import type { PushDriverEvent } from '../../src/lambda/push-driver-event.ts';
 import { inProcessInvoker } from '../../src/push/in-process-invoker.ts';
@@ -178,7 +178,13 @@ describe.concurrent('background and redelivery', () => {
     // A producer two hours ago: its messages (1 h retention) expired an hour ago.
     const past = new ManualClock(Date.now() - 2 * 3_600_000);
     const store = await openDynamoDbStore({ tablePrefix: env.tablePrefix });
-    const earlier = createBroker({ timers: systemTimers, store, clock: past, ids: randomIds(), notifier: new InProcessNotifier() });
+    const earlier = createBroker({
+      timers: systemTimers,
+      store,
+      clock: past,
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
     await earlier.producer.send(
       'clicks',
       [1, 2, 3].map((n) => ({ body: new TextEncoder().encode(`click-${n}`) })),

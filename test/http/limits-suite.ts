@@ -161,7 +161,6 @@ export function describeLimitsSuite(label: string, start: StartServer): void {
       const { client, broker } = server();
       const sends: [MessageType, OutgoingMessage][] = [
         ['FIFO', { body: 'x', messageGroup: 'g' }],
-        ['DELAY', { body: 'x', delayMs: 1_000 }],
         ['TRANSACTION', { body: 'x' }],
       ];
       for (const [messageType, message] of sends) {

@@ -2,6 +2,7 @@ import type { StartServer } from '../support/server.ts';
 import { describeAdminSuite } from './admin-suite.ts';
 import { describeClusteringSuite } from './clustering-suite.ts';
 import { describeDeadLetterSuite } from './dead-letter-suite.ts';
+import { describeDelaySuite } from './delay-suite.ts';
 import { describeDeliverySuite } from './delivery-suite.ts';
 import { describeIntegritySuite } from './integrity-suite.ts';
 import { describeLimitsSuite } from './limits-suite.ts';
@@ -19,6 +20,7 @@ export function describeHttpSuite(label: string, start: StartServer): void {
   describeDeliverySuite(label, start);
   describeClusteringSuite(label, start);
   describeIntegritySuite(label, start);
+  describeDelaySuite(label, start);
   describeDeadLetterSuite(label, start);
   describeLimitsSuite(label, start);
   describeMalformedSuite(label, start);

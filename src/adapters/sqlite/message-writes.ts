@@ -53,7 +53,9 @@ export function sweepExpired(sql: Statements, now: number, limit: number): numbe
     for (const key of keys) sql.deleteKey.run(row['topic'] as string, key, row['id'] as number);
     sql.deleteMessage.run(row['id'] as number);
   }
-  return expired.length;
+  // Held records of delayed and half messages expire with their messages.
+  const heldSwept = limit > expired.length ? Number(sql.sweepHeld.run(now, limit - expired.length).changes) : 0;
+  return expired.length + heldSwept;
 }
 
 /** Removes the topic record and everything stored under it; true when the record existed. */
@@ -64,5 +66,6 @@ export function deleteTopicData(sql: Statements, name: string): boolean {
   sql.deleteTopicCursors.run(name);
   sql.deleteTopicLeases.run(name);
   sql.deleteTopicDeadLetters.run(name);
+  sql.deleteTopicHeld.run(name);
   return sql.deleteTopicRecord.run(name).changes > 0;
 }

@@ -30,6 +30,9 @@ export function applyPragmas(db: DatabaseSync, busyTimeoutMs: number, syncedExte
  * - Leases are keyed per message; (consumer, visible_at) finds due redeliveries.
  * - `locks` (version 2) holds named locks with an owner and an expiry; a released lock's
  *   row is deleted, an expired one is overwritten by the next holder.
+ * - `held_messages` (version 3) holds delayed and half messages until released or cancelled,
+ *   then keeps their outcome until they expire: `doc` is the message without its body (JSON),
+ *   (kind, state, due_at) finds due ones, (topic, kind, state, due_at, msg_id) pages a topic's.
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -111,6 +114,29 @@ export const MIGRATIONS: readonly string[] = [
     owner TEXT NOT NULL,
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
+  `,
+  `
+  CREATE TABLE held_messages (
+    topic TEXT NOT NULL,
+    msg_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    checks INTEGER NOT NULL,
+    queue_id INTEGER NOT NULL,
+    queue_offset INTEGER,
+    expire_at INTEGER NOT NULL,
+    message_id TEXT,
+    reason TEXT,
+    settled_at INTEGER,
+    doc TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (topic, msg_id)
+  );
+  CREATE INDEX held_due ON held_messages (kind, state, due_at);
+  CREATE INDEX held_by_topic ON held_messages (topic, kind, state, due_at, msg_id);
+  CREATE UNIQUE INDEX held_idempotency ON held_messages (topic, message_id) WHERE message_id IS NOT NULL;
+  CREATE INDEX held_expire_at ON held_messages (expire_at);
   `,
 ];
 

@@ -5,16 +5,24 @@ import type { DeadLetter, Group, MessageRef, MessageToAppend, StoredMessage, Top
 import type {
   AppendResult,
   BrokerStore,
+  CancelOutcome,
   Claim,
   DeadLetterFilter,
   DeadLetterPosition,
+  HeldMessage,
+  HeldPosition,
+  HoldKind,
+  HoldResult,
   Lease,
   LeaseKey,
   LeaseUpdate,
+  MessageToHold,
   QueueOffsets,
   QueueRead,
+  ReleaseOutcome,
 } from '../../core/ports/store.ts';
 import { type GroupCommitLimits, GroupCommitWriter } from './group-commit.ts';
+import * as held from './held-writes.ts';
 import * as leases from './lease-writes.ts';
 import * as reads from './message-reads.ts';
 import * as writes from './message-writes.ts';
@@ -211,6 +219,57 @@ export class SqliteStore implements BrokerStore {
 
   redrive(entry: DeadLetter, lease: Lease): Promise<boolean> {
     return this.writer.submit(() => leases.redrive(this.sql, entry, lease));
+  }
+
+  hold(messages: readonly MessageToHold[]): Promise<HoldResult[]> {
+    const bytes = messages.reduce((sum, entry) => sum + entry.message.body.byteLength, 0);
+    return this.writer.submit(() => held.hold(this.sql, messages), { weight: bytes });
+  }
+
+  async getHeld(topic: string, msgId: string, now: number): Promise<HeldMessage | undefined> {
+    const row = this.sql.getHeld.get(topic, msgId) as Row | undefined;
+    return row && (row['expire_at'] as number) > now ? held.toHeld(row) : undefined;
+  }
+
+  async listHeld(
+    topic: string,
+    kind: HoldKind,
+    now: number,
+    limit: number,
+    after?: HeldPosition,
+  ): Promise<HeldMessage[]> {
+    if (limit <= 0) return [];
+    const from = after ?? { dueAt: -1, msgId: '' };
+    const rows = this.sql.listHeld.all(topic, kind, from.dueAt, from.msgId, now, limit) as Row[];
+    return rows.map(held.toHeld);
+  }
+
+  async listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
+    if (limit <= 0) return [];
+    return (this.sql.listDueHeld.all(kind, now, now, limit) as Row[]).map(held.toHeld);
+  }
+
+  async nextHeldDueAt(kind: HoldKind): Promise<number | undefined> {
+    // Expired records are left to the sweep: a due time in the past only makes a timer run early.
+    const next = (this.sql.nextHeldDueAt.get(kind, 0) as Row | undefined)?.['next_due_at'];
+    return typeof next === 'number' ? next : undefined;
+  }
+
+  /** Durable like an append, and fenced like one: readers see the message once its commit is synced. */
+  release(topic: string, msgId: string, now: number): Promise<ReleaseOutcome> {
+    const id = this.unsynced.begin();
+    const written = this.writer.submit(() =>
+      held.release(this.sql, topic, msgId, now, (results) => this.unsynced.note(id, results)),
+    );
+    return written.finally(() => this.unsynced.settle(id));
+  }
+
+  cancelHeld(topic: string, msgId: string, reason: string, now: number): Promise<CancelOutcome> {
+    return this.writer.submit(() => held.cancel(this.sql, topic, msgId, reason, now));
+  }
+
+  rescheduleHeld(topic: string, msgId: string, expectedChecks: number, dueAt: number): Promise<boolean> {
+    return this.writer.submit(() => this.sql.rescheduleHeld.run(dueAt, topic, msgId, expectedChecks).changes > 0);
   }
 
   sweepExpired(now: number, limit: number): Promise<number> {

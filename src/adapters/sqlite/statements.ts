@@ -112,6 +112,28 @@ const SQL = {
     'ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at ' +
     'WHERE locks.owner = excluded.owner OR locks.expires_at <= ?',
   releaseLock: 'DELETE FROM locks WHERE name = ? AND owner = ?',
+
+  insertHeld:
+    'INSERT INTO held_messages (topic, msg_id, kind, state, due_at, checks, queue_id, expire_at, message_id, doc, body) ' +
+    "VALUES (?, ?, ?, 'HELD', ?, 0, ?, ?, ?, ?, ?)",
+  getHeld: 'SELECT * FROM held_messages WHERE topic = ? AND msg_id = ?',
+  heldByMessageId: 'SELECT * FROM held_messages WHERE topic = ? AND message_id = ?',
+  releaseHeldMessageId: 'UPDATE held_messages SET message_id = NULL WHERE topic = ? AND msg_id = ?',
+  listHeld:
+    "SELECT * FROM held_messages WHERE topic = ? AND kind = ? AND state = 'HELD' AND (due_at, msg_id) > (?, ?) " +
+    'AND expire_at > ? ORDER BY due_at, msg_id LIMIT ?',
+  listDueHeld:
+    "SELECT * FROM held_messages WHERE kind = ? AND state = 'HELD' AND due_at <= ? AND expire_at > ? ORDER BY due_at LIMIT ?",
+  nextHeldDueAt:
+    "SELECT MIN(due_at) AS next_due_at FROM held_messages WHERE kind = ? AND state = 'HELD' AND expire_at > ?",
+  markHeldReleased:
+    "UPDATE held_messages SET state = 'RELEASED', queue_offset = ?, settled_at = ? WHERE topic = ? AND msg_id = ? AND state = 'HELD'",
+  markHeldCancelled:
+    "UPDATE held_messages SET state = 'CANCELLED', reason = ?, settled_at = ? WHERE topic = ? AND msg_id = ? AND state = 'HELD'",
+  rescheduleHeld:
+    "UPDATE held_messages SET due_at = ?, checks = checks + 1 WHERE topic = ? AND msg_id = ? AND state = 'HELD' AND checks = ?",
+  sweepHeld: 'DELETE FROM held_messages WHERE rowid IN (SELECT rowid FROM held_messages WHERE expire_at <= ? LIMIT ?)',
+  deleteTopicHeld: 'DELETE FROM held_messages WHERE topic = ?',
 } as const;
 
 export type Statements = { readonly [name in keyof typeof SQL]: StatementSync };

@@ -4,6 +4,7 @@ import { type BoundRoute, implement, param } from '../route.ts';
 import { type Api, type ApiOptions, createRouter } from '../router.ts';
 import { ROUTES } from '../routes.ts';
 import { deadLetterView, groupView, topicView } from '../views.ts';
+import { scheduledRoutes } from './scheduled.ts';
 
 /** Topics, groups and dead-letter queues. */
 export function adminRoutes(broker: Broker, options: ApiOptions = {}): BoundRoute[] {
@@ -54,11 +55,11 @@ export function metaRoutes(): BoundRoute[] {
 }
 
 /**
- * The admin area on its own (topics, groups, DLQ, OpenAPI, health), for an admin Lambda.
+ * The admin area on its own (topics, groups, DLQ, scheduled messages, OpenAPI, health), for an admin Lambda.
  * @example
  * const api = createAdminHandler(broker);
  * const response = await api.handle(request);
  */
 export function createAdminHandler(broker: Broker, options?: ApiOptions): Api {
-  return createRouter([...adminRoutes(broker, options), ...metaRoutes()], options);
+  return createRouter([...adminRoutes(broker, options), ...scheduledRoutes(broker), ...metaRoutes()], options);
 }

@@ -60,8 +60,14 @@ export const SendResultSchema = named(
   z.object({
     msgId: z.string(),
     topic: z.string(),
-    queueId: z.int().optional().describe('The queue it was stored in; absent for delayed messages, which get it when due.'),
-    queueOffset: z.int().optional().describe('Its position in the queue; absent for delayed messages until they are due.'),
+    queueId: z
+      .int()
+      .optional()
+      .describe('The queue it was stored in; absent for delayed messages, which get it when due.'),
+    queueOffset: z
+      .int()
+      .optional()
+      .describe('Its position in the queue; absent for delayed messages until they are due.'),
     deliverAt: z.int().optional().describe('Delayed messages: when the message becomes visible (epoch ms).'),
     duplicate: z.boolean().describe('True when an earlier send with the same messageId was returned.'),
   }),

@@ -3,7 +3,9 @@ import { intFlag, parseCommand, requirePositional, stringList, UsageError } from
 import { printResult, progress } from '../output.ts';
 
 export const SEND_HELP = `nimbus send <topic> <body> [--tag T] [--key K]... [--property name=value]... [--message-id ID] [--count N]
-  Sends one message, or N copies (in batches of 32, with progress) when --count is given.`;
+            [--delay 10m | --deliver-at 2026-12-24T18:00:00Z]
+  Sends one message, or N copies (in batches of 32, with progress) when --count is given.
+  --delay (ms, or a number with s, m, h or d) and --deliver-at (ISO time) send to a DELAY topic.`;
 
 export async function sendCommand(argv: string[], client: (endpoint: string) => Client): Promise<void> {
   const { values, positionals, flags } = parseCommand(argv, {
@@ -12,6 +14,8 @@ export async function sendCommand(argv: string[], client: (endpoint: string) => 
     property: { type: 'string', multiple: true },
     'message-id': { type: 'string' },
     count: { type: 'string' },
+    delay: { type: 'string' },
+    'deliver-at': { type: 'string' },
   });
   const topic = requirePositional(positionals, 0, 'topic');
   const body = requirePositional(positionals, 1, 'message body');
@@ -27,6 +31,7 @@ export async function sendCommand(argv: string[], client: (endpoint: string) => 
     keys: stringList(values.key),
     properties,
     messageId: values['message-id'] as string | undefined,
+    ...deliveryTime(values.delay as string | undefined, values['deliver-at'] as string | undefined),
   };
   const producer = new Producer(client(flags.endpoint));
   const count = intFlag(values.count, 'count');
@@ -36,7 +41,9 @@ export async function sendCommand(argv: string[], client: (endpoint: string) => 
       flags.json,
       result,
       () =>
-        `sent ${result.msgId} to ${topic} queue ${result.queueId} offset ${result.queueOffset}` +
+        (result.deliverAt === undefined
+          ? `sent ${result.msgId} to ${topic} queue ${result.queueId} offset ${result.queueOffset}`
+          : `scheduled ${result.msgId} on ${topic} for ${new Date(result.deliverAt).toISOString()}`) +
         (result.duplicate ? ' (duplicate: an earlier send with this message id was kept; nothing new stored)' : ''),
     );
   }
@@ -56,4 +63,26 @@ export async function sendCommand(argv: string[], client: (endpoint: string) => 
   }
   bar.done();
   printResult(flags.json, { topic, sent }, () => `sent ${sent} messages to ${topic}`);
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--delay 90s` or `--deliver-at <ISO time>` as the send fields of a delayed message. */
+function deliveryTime(
+  delay: string | undefined,
+  deliverAt: string | undefined,
+): { delayMs?: number; deliverAt?: number } {
+  if (delay !== undefined && deliverAt !== undefined) throw new UsageError('give --delay or --deliver-at, not both');
+  if (delay !== undefined) {
+    const match = /^(\d+)(ms|s|m|h|d)?$/.exec(delay.trim());
+    if (!match) throw new UsageError(`--delay takes milliseconds or a number with s, m, h or d (got "${delay}")`);
+    return { delayMs: Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1) };
+  }
+  if (deliverAt !== undefined) {
+    const time = Date.parse(deliverAt);
+    if (Number.isNaN(time))
+      throw new UsageError(`--deliver-at takes an ISO time such as 2026-12-24T18:00:00Z (got "${deliverAt}")`);
+    return { deliverAt: time };
+  }
+  return {};
 }

@@ -74,10 +74,10 @@ export interface HeldMessageStore {
   /** The held record of a message, in any state, until it expires (`undefined` from then on). */
   getHeld(topic: string, msgId: string, now: number): Promise<HeldMessage | undefined>;
   /**
-   * HELD messages of one topic and kind, by `dueAt` then msgId, after `after`, at most
-   * `limit`: the pages of a topic's scheduled messages (and pending transactions).
+   * HELD, unexpired messages of one topic and kind, by `dueAt` then msgId, after `after`, at
+   * most `limit`: the pages of a topic's scheduled messages (and pending transactions).
    */
-  listHeld(topic: string, kind: HoldKind, limit: number, after?: HeldPosition): Promise<HeldMessage[]>;
+  listHeld(topic: string, kind: HoldKind, now: number, limit: number, after?: HeldPosition): Promise<HeldMessage[]>;
   /** HELD messages of one kind, of every topic, with `dueAt <= now`, earliest first, at most `limit`. */
   listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]>;
   /** The earliest `dueAt` of the HELD messages of one kind, if any: when a timer must next look. */

@@ -1,10 +1,10 @@
-import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapacityKind, DynamoDbStore } from '../../../src/adapters/dynamodb/index.ts';
-import { randomIds, systemClock } from '../../../src/adapters/system/system-clock.ts';
-import { createBroker } from '../../../src/core/broker.ts';
 import { InProcessNotifier } from '../../../src/adapters/system/in-process-notifier.ts';
+import { randomIds, systemClock } from '../../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
+import { createBroker } from '../../../src/core/broker.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
 
 const MESSAGES = 1_024;
@@ -29,7 +29,13 @@ interface PerMessage {
 
 /** Sends MESSAGES 1 KiB messages in batches of 32, receives them in batches of 32, acks in batches of 32. */
 async function measure(queues: number): Promise<PerMessage[]> {
-  const broker = createBroker({ timers: systemTimers, store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+  const broker = createBroker({
+    timers: systemTimers,
+    store,
+    clock: systemClock,
+    ids: randomIds(),
+    notifier: new InProcessNotifier(),
+  });
   const topic = `cap${randomBytes(3).toString('hex')}`;
   await broker.catalog.putTopic(topic, { queueCount: queues });
   await broker.catalog.putGroup(`${topic}-g`, { subscriptions: [{ topic, tagExpression: '*' }] });
@@ -70,7 +76,13 @@ async function measure(queues: number): Promise<PerMessage[]> {
 
 /** Idempotent sends claim their messageId first and complete the claim in one transaction with the segment. */
 async function measureIdempotentSend(): Promise<PerMessage> {
-  const broker = createBroker({ timers: systemTimers, store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+  const broker = createBroker({
+    timers: systemTimers,
+    store,
+    clock: systemClock,
+    ids: randomIds(),
+    notifier: new InProcessNotifier(),
+  });
   const topic = `idem${randomBytes(3).toString('hex')}`;
   await broker.catalog.putTopic(topic, { queueCount: 1 });
   const body = new Uint8Array(randomBytes(1024));

@@ -1,10 +1,10 @@
-import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
 import { randomBytes } from 'node:crypto';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomIds } from '../../../src/adapters/system/system-clock.ts';
-import { createBroker } from '../../../src/core/broker.ts';
 import { InProcessNotifier } from '../../../src/adapters/system/in-process-notifier.ts';
+import { randomIds } from '../../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
+import { createBroker } from '../../../src/core/broker.ts';
 import type { MessageRef } from '../../../src/core/model.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
@@ -26,7 +26,13 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
   it('stores bodies above 256 KiB in S3 and hands them out transparently, up to 4 MiB', async () => {
     const store = await aws.openStore();
     const clock = new ManualClock(Date.now());
-    const broker = createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const broker = createBroker({
+      timers: systemTimers,
+      store,
+      clock,
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
     const topic = `big${randomBytes(3).toString('hex')}`;
     await broker.catalog.putTopic(topic, { queueCount: 1, retentionHours: 1 });
     await broker.catalog.putGroup('readers', { subscriptions: [{ topic, tagExpression: '*' }] });
@@ -56,7 +62,8 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
 
   it('deleting a topic removes its bodies, and a store without a bucket refuses them with a clear error', async () => {
     const store = await aws.openStore();
-    const broker = createBroker({ timers: systemTimers,
+    const broker = createBroker({
+      timers: systemTimers,
       store,
       clock: new ManualClock(Date.now()),
       ids: randomIds(),
@@ -73,7 +80,8 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
       s3: undefined,
       tablePrefix: store.tables.messages.replace(/-messages$/, ''),
     });
-    const plain = createBroker({ timers: systemTimers,
+    const plain = createBroker({
+      timers: systemTimers,
       store: bucketless,
       clock: new ManualClock(Date.now()),
       ids: randomIds(),
@@ -90,7 +98,13 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
   it('loads at most 8 S3 bodies per queue read, so a reader holds at most 32 MiB of them; the rest come next', async () => {
     const store = await aws.openStore();
     const clock = new ManualClock(Date.now());
-    const broker = createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const broker = createBroker({
+      timers: systemTimers,
+      store,
+      clock,
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
     const topic = `many${randomBytes(3).toString('hex')}`;
     await broker.catalog.putTopic(topic, { queueCount: 1 });
     await broker.catalog.putGroup('bulk', { subscriptions: [{ topic, tagExpression: '*' }] });
@@ -127,7 +141,13 @@ describe('large bodies in S3 (claim check, fauxqs)', () => {
       },
     });
     const clock = new ManualClock(Date.now());
-    const broker = createBroker({ timers: systemTimers, store: watched, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    const broker = createBroker({
+      timers: systemTimers,
+      store: watched,
+      clock,
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
     const topic = `due${randomBytes(3).toString('hex')}`;
     await broker.catalog.putTopic(topic, { queueCount: 1 });
     await broker.catalog.putGroup('slow', { subscriptions: [{ topic, tagExpression: '*' }], maxDeliveryAttempts: 2 });

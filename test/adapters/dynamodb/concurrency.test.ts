@@ -1,10 +1,10 @@
-import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDbStore } from '../../../src/adapters/dynamodb/index.ts';
-import { randomIds, systemClock } from '../../../src/adapters/system/system-clock.ts';
-import { type Broker, createBroker } from '../../../src/core/broker.ts';
 import { InProcessNotifier } from '../../../src/adapters/system/in-process-notifier.ts';
+import { randomIds, systemClock } from '../../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
+import { type Broker, createBroker } from '../../../src/core/broker.ts';
 import type { SendResult } from '../../../src/core/model.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
 
@@ -28,7 +28,8 @@ async function brokers(count: number, prefix: string, onSeal: () => void): Promi
   return Promise.all(
     Array.from({ length: count }, async () => {
       const store: DynamoDbStore = await aws.openStore({ tablePrefix: prefix, hooks: { onSeal } });
-      return createBroker({ timers: systemTimers,
+      return createBroker({
+        timers: systemTimers,
         store,
         clock: systemClock,
         ids: randomIds(),

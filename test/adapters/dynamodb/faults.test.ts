@@ -1,12 +1,12 @@
-import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDbStoreOptions } from '../../../src/adapters/dynamodb/index.ts';
+import { InProcessNotifier } from '../../../src/adapters/system/in-process-notifier.ts';
 import { randomIds } from '../../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../../src/adapters/system/system-timers.ts';
 import { type Broker, createBroker } from '../../../src/core/broker.ts';
 import { NimbusError } from '../../../src/core/errors.ts';
-import { InProcessNotifier } from '../../../src/adapters/system/in-process-notifier.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
 
