@@ -218,8 +218,8 @@ export class DynamoDbStore implements BrokerStore {
   getHeld(topic: string, msgId: string, now: number): Promise<HeldMessage | undefined> {
     return this.held.getHeld(topic, msgId, now);
   }
-  listHeld(topic: string, kind: HoldKind, limit: number, after?: HeldPosition): Promise<HeldMessage[]> {
-    return this.held.listHeld(topic, kind, limit, after);
+  listHeld(topic: string, kind: HoldKind, now: number, limit: number, after?: HeldPosition): Promise<HeldMessage[]> {
+    return this.held.listHeld(topic, kind, now, limit, after);
   }
   listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
     return this.held.listDueHeld(kind, now, limit);

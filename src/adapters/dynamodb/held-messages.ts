@@ -93,7 +93,13 @@ export class HeldMessages {
     return item && !expired(item, now) ? decodeHeld(item) : undefined;
   }
 
-  async listHeld(topic: string, kind: HoldKind, limit: number, after?: HeldPosition): Promise<HeldMessage[]> {
+  async listHeld(
+    topic: string,
+    kind: HoldKind,
+    now: number,
+    limit: number,
+    after?: HeldPosition,
+  ): Promise<HeldMessage[]> {
     const afterKey = after && pendingSortKey(kind, after.dueAt, after.msgId);
     const shards = await Promise.all(
       range(TOPIC_SHARDS).map((shard) =>
@@ -109,9 +115,7 @@ export class HeldMessages {
       .sort((a, b) => compare(str(a, 'hs') ?? '', str(b, 'hs') ?? ''))
       .slice(0, limit);
     const records = await this.readAll(keys);
-    return records
-      .filter((item) => storedState(item) === STATE.held || storedState(item) === STATE.releasing)
-      .map(decodeHeld);
+    return records.filter((item) => pending(item) && !expired(item, now)).map(decodeHeld);
   }
 
   async listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
@@ -132,8 +136,7 @@ export class HeldMessages {
       ),
     );
     return records
-      .filter((item) => !expired(item, now))
-      .filter((item) => storedState(item) === STATE.held || storedState(item) === STATE.releasing)
+      .filter((item) => pending(item) && !expired(item, now))
       .map(decodeHeld)
       .filter((held) => held.dueAt <= now);
   }
@@ -318,6 +321,12 @@ function releasedMessage(item: Item): StoredMessage {
 function withClientMessageId(message: StoredMessage, messageId: string | undefined): StoredMessage {
   const { messageId: _releaseKey, ...rest } = message;
   return messageId === undefined ? rest : { ...rest, messageId };
+}
+
+/** HELD, or RELEASING (a release under way is still pending to the outside). */
+function pending(item: Item): boolean {
+  const state = storedState(item);
+  return state === STATE.held || state === STATE.releasing;
 }
 
 function expired(item: Item, now: number): boolean {
