@@ -69,6 +69,11 @@ describe('delayed-message calls of each function vs. its IAM policy', () => {
       released: 0,
       handedOff: 1,
     });
+    // The admin function lists and cancels scheduled messages.
+    const cancelMe = await producer.send('later', { body: 'never', delayMs: 600_000 });
+    const { scheduled } = await client.listScheduled('later', { limit: 1 });
+    expect(scheduled).toHaveLength(1);
+    await client.cancelScheduled('later', cancelMe.msgId);
     await client.deleteTopic('later');
 
     const seen = new Set(recordedCalls().map((call) => call.fn));
