@@ -1,14 +1,17 @@
 import { Readable } from 'node:stream';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
 import { describe, expect, it } from 'vitest';
 import {
   AwsReleaseScheduler,
   BucketSchedules,
   bucketScheduleName,
+  delaySeconds,
   FIRE_EARLY_MS,
   MINUTE_MS,
+  SqsWakeUps,
 } from '../../src/adapters/scheduler/index.ts';
-import type { SqsWakeUps } from '../../src/adapters/scheduler/sqs-wake-ups.ts';
 
 /** A Scheduler request as it leaves the SDK: method, path and the JSON body. */
 interface SentRequest {
@@ -142,20 +145,38 @@ describe('bucket schedules at the EventBridge Scheduler API boundary', () => {
 });
 
 describe('AwsReleaseScheduler: SQS for the last 15 minutes, bucket schedules before that', () => {
-  it('sends messages due within 15 minutes to SQS and schedules the buckets of later ones', async () => {
-    const now = Date.UTC(2030, 0, 1, 12, 0);
+  it('sends messages due within 15 minutes to SQS (fauxqs), delayed to the second, and schedules the buckets of later ones', async () => {
+    const fauxqs = await startFauxqs({ port: 0, logger: false });
+    fauxqs.createQueue('wake-ups');
+    const sqs = new SQSClient({
+      endpoint: fauxqs.address,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const now = Date.now();
     const { client, sent } = schedulerAt((request) => created(request.path));
-    const toSqs: unknown[] = [];
-    const wakeUps = { send: async (items: unknown[]) => void toSqs.push(...items) } as unknown as SqsWakeUps;
+    const wakeUps = new SqsWakeUps(sqs, `${fauxqs.address}/000000000000/wake-ups`);
     const scheduler = new AwsReleaseScheduler(wakeUps, new BucketSchedules(client, target), () => now);
-    const soon = { topic: 't', msgId: 'A', dueAt: now + 900_000 };
+    const soon = { topic: 't', msgId: 'A', dueAt: now + 899_500 };
     const later = { topic: 't', msgId: 'B', dueAt: now + 900_001 };
     const muchLater = { topic: 't', msgId: 'C', dueAt: now + 40 * 86_400_000 };
     await scheduler.schedule([soon, later, muchLater]);
-    expect(toSqs).toEqual([soon]);
+    const delayed = fauxqs.inspectQueue('wake-ups')?.messages.delayed ?? [];
+    expect(delayed.map((message) => JSON.parse(message.body))).toEqual([soon]);
+    // 899.5 s rounds up to 900 s: SQS's longest delay, and never early.
+    expect((delayed[0]?.delayUntil ?? 0) - (delayed[0]?.sentTimestamp ?? 0)).toBe(900_000);
     expect(sent.map((request) => request.path).sort()).toEqual(
       [later, muchLater].map((entry) => `/schedules/prod-queue-release-${Math.floor(entry.dueAt / MINUTE_MS)}`).sort(),
     );
     client.destroy();
+    sqs.destroy();
+    await fauxqs.stop();
+  });
+
+  it('rounds SQS delays up and keeps them within 0-900 s', () => {
+    expect(delaySeconds(1_000, 0)).toBe(1);
+    expect(delaySeconds(1_001, 0)).toBe(2);
+    expect(delaySeconds(0, 5_000)).toBe(0);
+    expect(delaySeconds(2_000_000, 0)).toBe(900);
   });
 });
