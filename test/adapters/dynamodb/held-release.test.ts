@@ -94,6 +94,32 @@ describe('DynamoDB held messages: a release that dies is finished once by the ne
     });
   }
 
+  it('dies inside the append (its idempotency claim pending, offsets reserved); the rerun takes the claim over and appends once', async () => {
+    let armed = true;
+    const { crashing, healthy } = await pair({
+      afterReserve: () => {
+        if (armed) throw new Error('release died here');
+      },
+    });
+    const now = Date.now();
+    const topic = `inside${randomBytes(3).toString('hex')}`;
+    const held = delayed(topic, now);
+    await healthy.hold([{ kind: 'DELAY', message: held, dueAt: now + 1_000 }]);
+    await expect(crashing.release(topic, held.msgId, now + 1_000)).rejects.toThrow('release died here');
+    armed = false;
+    // The claim is taken over once it is older than the hole timeout; the dead writer's offset is sealed.
+    for (let run = 0; run < 2; run++) {
+      const outcome = await healthy.release(topic, held.msgId, now + 2_000);
+      expect(outcome.state).toBe('RELEASED');
+    }
+    // A reader waits out the dead writer's reserved offset (hole timeout, by its clock), then seals it.
+    const first = await healthy.readQueue(topic, 0, 0, 100, now + 2_000);
+    expect(first.messages).toEqual([]);
+    const read = await healthy.readQueue(topic, 0, 0, 100, now + 2_000 + HOLE_TIMEOUT_MS);
+    expect(read.messages.map((message) => message.msgId)).toEqual([held.msgId]);
+    expect(read.messages[0]?.queueOffset).toBe(1);
+  });
+
   it('two drivers releasing at once append once; a cancel racing them has one winner', async () => {
     const { crashing: second, healthy: first } = await pair({});
     const now = Date.now();
