@@ -2,6 +2,7 @@ import { openDynamoDbStore } from '../src/adapters/dynamodb/index.ts';
 import { startEmbeddedServer } from '../src/local/embedded-server.ts';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.ts';
 import { BenchClient } from './http-client.ts';
+import { measureIdleLongPoll, printIdleLongPoll } from './idle-long-poll.ts';
 import { printScenarios, printTable } from './report.ts';
 import { BODY_1KIB, type ScenarioResult } from './scenarios.ts';
 import { round } from './stats.ts';
@@ -20,7 +21,8 @@ interface PhaseCapacity {
 
 /**
  * The foundation's scenarios on DynamoDB Local, plus capacity units per 1 KiB message,
- * read from ReturnConsumedCapacity, for send, receive and ack (batches of 32 and single).
+ * read from ReturnConsumedCapacity, for send, receive and ack (batches of 32 and single),
+ * and the reads of an idle 20 s long-poll on an 8-queue topic.
  */
 export async function runDynamoDbBench(options: Options): Promise<Record<string, unknown>> {
   const local = await startDynamoDbLocal();
@@ -38,9 +40,15 @@ export async function runDynamoDbBench(options: Options): Promise<Record<string,
       ['phase', 'messages', 'wcuPerMsg', 'rcuPerMsg'],
     );
     const byOperation = store.capacity.snapshot().byOperation;
+    const idleLongPoll = await measureIdleLongPoll(local.endpoint, {
+      queues: 8,
+      waitMs: 20_000,
+      polls: options.quick ? 1 : 2,
+    });
+    printIdleLongPoll([idleLongPoll]);
     const scenarios = await options.runScenarios(server.url, options.quick ? 0.02 : 0.1, 50);
     printScenarios('Embedded server on DynamoDB Local, HTTP on loopback, 1 KiB bodies', scenarios);
-    return { capacity, capacityByOperationLastPath: byOperation, scenarios };
+    return { capacity, capacityByOperationLastPath: byOperation, idleLongPoll, scenarios };
   } finally {
     client.close();
     await server.close();

@@ -4,14 +4,17 @@ import { NimbusStack } from '../lib/nimbus-stack.ts';
 
 /**
  * The CDK app: `npx cdk synth` (offline, no credentials) and `npx cdk deploy`.
- * Context: `-c stackName=...` (default NimbusMq), `-c removalPolicy=destroy` for throwaway stacks.
+ * Context: `-c stackName=...` (default NimbusMq), `-c removalPolicy=destroy` for throwaway stacks,
+ * `-c reservedConcurrency=none` for accounts whose Lambda concurrency quota is too low to reserve any.
  */
 const app = new App();
 const stackName = String(app.node.tryGetContext('stackName') ?? 'NimbusMq');
 const destroy = String(app.node.tryGetContext('removalPolicy') ?? '').toLowerCase() === 'destroy';
+const unreserved = String(app.node.tryGetContext('reservedConcurrency') ?? '').toLowerCase() === 'none';
 new NimbusStack(app, stackName, {
   description: 'Nimbus MQ: serverless message queue with RocketMQ semantics',
   removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  reservedConcurrency: unreserved ? 'unreserved' : undefined,
   // Deploys to the account and region of the caller's credentials (environment-agnostic when synthesized offline).
   env: process.env['CDK_DEFAULT_ACCOUNT']
     ? { account: process.env['CDK_DEFAULT_ACCOUNT'], region: process.env['CDK_DEFAULT_REGION'] }

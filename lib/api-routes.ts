@@ -40,3 +40,9 @@ export const HTTP_ROUTES = {
 } as const satisfies Partial<Record<FunctionName, readonly RouteBinding[]>>;
 
 export type HttpFunctionName = keyof typeof HTTP_ROUTES;
+
+/** The one route without IAM auth: uptime probes cannot sign requests. */
+export const HEALTH_ROUTE = { method: 'GET', path: '/healthz' } as const satisfies RouteBinding;
+
+/** The long-poll: its latency is the caller's `waitMs`, not the service's speed. */
+export const RECEIVE_ROUTE = { method: 'POST', path: '/v1/groups/{group}/receive' } as const satisfies RouteBinding;

@@ -1,3 +1,4 @@
+import { Operation } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { INDEXES, type TableId } from '../src/adapters/dynamodb/table-definitions.ts';
@@ -69,8 +70,9 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
     tables: {
       // Topics, groups (with their cursors, leases and lanes), dead letters and redrive; never due leases.
       state: { actions: CONSUMER_STATE.actions },
-      // Queue heads and dead letters' messages (reads only); deleting a topic deletes its queues in batches.
-      messages: { actions: [...READ, 'dynamodb:BatchWriteItem'] },
+      // Queue heads and dead letters' messages; deleting a topic deletes its queues in batches and
+      // fences each head (UpdateItem) under a floor (PutItem) against late writers.
+      messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'] },
       // Scheduled listings and cancels (the by-topic index, then the records); deleting a topic deletes its held records.
       held: {
         actions: [...READ, 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
@@ -129,6 +131,24 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
     bodies: [],
   },
 };
+
+/**
+ * The DynamoDB operations a table serves: every action some function is granted on it,
+ * plus TransactWriteItems (appends, claims and dead-lettering write in transactions, which
+ * IAM checks per item action). The table alarms watch exactly these.
+ */
+export function tableOperations(id: TableId): Operation[] {
+  const actions = new Set<string>();
+  for (const access of Object.values(DATA_ACCESS)) {
+    for (const action of access.tables[id]?.actions ?? []) actions.add(action.replace('dynamodb:', ''));
+  }
+  const byName = new Map<string, Operation>(Object.values(Operation).map((operation) => [operation, operation]));
+  return [...actions, 'TransactWriteItems'].map((action) => {
+    const operation = byName.get(action);
+    if (!operation) throw new Error(`No DynamoDB metric operation for ${action}`);
+    return operation;
+  });
+}
 
 /** Grants one function its data access; returns whether it touches body objects. */
 export function grantDataAccess(

@@ -1,8 +1,10 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   HttpApi,
   HttpMethod,
+  HttpNoneAuthorizer,
   HttpRoute,
   HttpRouteKey,
   HttpStage,
@@ -15,7 +17,15 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HTTP_ROUTES, type HttpFunctionName } from './api-routes.ts';
+import { HEALTH_ROUTE, HTTP_ROUTES, type HttpFunctionName } from './api-routes.ts';
+import { acknowledgeHealthRoute } from './nag-acknowledgements.ts';
+
+/**
+ * Throttling of the unauthenticated health check: enough for uptime probes from several
+ * regions, small enough that anonymous callers cannot spend the API's budget or run up
+ * more than a few dollars of invocations a month.
+ */
+export const HEALTH_THROTTLE = { rateLimit: 5, burstLimit: 10 } as const;
 
 export interface NimbusHttpApiProps {
   functions: Record<HttpFunctionName, IFunction>;
@@ -27,14 +37,17 @@ export interface NimbusHttpApiProps {
 }
 
 /**
- * The HTTPS API: an API Gateway HTTP API whose every route requires IAM (SigV4) auth and
- * goes to the function serving its area. Anything else reaches the admin function, so
- * unknown routes get the API's own 404/405 error bodies instead of API Gateway's.
+ * The HTTPS API: an API Gateway HTTP API whose every route but `GET /healthz` requires IAM
+ * (SigV4) auth and goes to the function serving its area. Anything else reaches the admin
+ * function, so unknown routes get the API's own 404/405 error bodies instead of API
+ * Gateway's. The health check is open to uptime probes and throttled on its own.
  */
 export class NimbusHttpApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly url: string;
+  /** One JSON line per request (ACCESS_LOG_FORMAT). */
+  readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: NimbusHttpApiProps) {
     super(scope, id);
@@ -55,20 +68,7 @@ export class NimbusHttpApi extends Construct {
       throttle: { rateLimit: props.rateLimit ?? 1_000, burstLimit: props.burstLimit ?? 2_000 },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            time: '$context.requestTime',
-            caller: '$context.identity.userArn',
-            ip: '$context.identity.sourceIp',
-            route: '$context.routeKey',
-            status: '$context.status',
-            latencyMs: '$context.responseLatency',
-            integrationLatencyMs: '$context.integrationLatency',
-            integrationError: '$context.integrationErrorMessage',
-            responseBytes: '$context.responseLength',
-          }),
-        ),
+        format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
       },
     });
     const integrations: Record<HttpFunctionName, HttpLambdaIntegration> = {
@@ -82,12 +82,14 @@ export class NimbusHttpApi extends Construct {
     ][]) {
       const integration = integrations[name];
       for (const route of routes) {
-        new HttpRoute(this, `${route.method} ${route.path}`, {
+        const open = route.method === HEALTH_ROUTE.method && route.path === HEALTH_ROUTE.path;
+        const httpRoute = new HttpRoute(this, `${route.method} ${route.path}`, {
           httpApi: this.api,
           routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
           integration,
-          authorizer,
+          authorizer: open ? new HttpNoneAuthorizer() : authorizer,
         });
+        if (open) acknowledgeHealthRoute(httpRoute);
       }
     }
     new HttpRoute(this, 'Default', {
@@ -96,7 +98,18 @@ export class NimbusHttpApi extends Construct {
       integration: integrations.admin,
       authorizer,
     });
+    this.accessLogs = accessLogs;
+    this.throttleHealthRoute();
     this.url = this.api.apiEndpoint;
+  }
+
+  /** Route-level throttling of the open route (HttpStage only sets the default route settings). */
+  private throttleHealthRoute(): void {
+    const stage = this.stage.node.defaultChild as CfnStage;
+    stage.addPropertyOverride(`RouteSettings.${HEALTH_ROUTE.method} ${HEALTH_ROUTE.path}`, {
+      ThrottlingRateLimit: HEALTH_THROTTLE.rateLimit,
+      ThrottlingBurstLimit: HEALTH_THROTTLE.burstLimit,
+    });
   }
 
   /**
@@ -112,3 +125,20 @@ export class NimbusHttpApi extends Construct {
     });
   }
 }
+
+/**
+ * One JSON line per request. `latencyMs` is written as a bare number so a metric filter can
+ * take it as the metric value (monitoring.ts: API latency without long-polls).
+ */
+export const ACCESS_LOG_FORMAT = `{${[
+  '"requestId":"$context.requestId"',
+  '"time":"$context.requestTime"',
+  '"caller":"$context.identity.userArn"',
+  '"ip":"$context.identity.sourceIp"',
+  '"route":"$context.routeKey"',
+  '"status":"$context.status"',
+  '"latencyMs":$context.responseLatency',
+  '"integrationLatencyMs":"$context.integrationLatency"',
+  '"integrationError":"$context.integrationErrorMessage"',
+  '"responseBytes":"$context.responseLength"',
+].join(',')}}`;

@@ -7,10 +7,14 @@ import {
   GraphWidget,
   type IAlarmAction,
   type IMetric,
+  MathExpression,
   Metric,
   TreatMissingData,
+  Unit,
 } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Operation, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -25,7 +29,27 @@ export const PUSH_METRICS = [
   'PushTargetErrors',
 ] as const;
 
+/** Published by src/lambda/observability.ts (named in src/lambda/sealed-offsets.ts; test/cdk checks they agree). */
+export const SEALED_OFFSETS_METRIC = 'SealedOffsets';
+/** Taken from the API's access log by a metric filter. */
+export const API_LATENCY_METRIC = 'ApiLatencyWithoutLongPolls';
+
+export interface ApiAlarmOptions {
+  /** The long-poll route key (`POST /v1/groups/{group}/receive`), left out of the latency metric. */
+  longPollRoute: string;
+  latencyThresholdMs: number;
+}
+
 const PERIOD = Duration.minutes(5);
+
+/**
+ * Throttled DynamoDB requests per table and 5 minutes before the alarm fires. The store
+ * retries throttling itself, so a few are normal on a hot queue; this many means a partition
+ * or the table is over its limit long enough for callers to start seeing 503s.
+ */
+const THROTTLED_REQUESTS_THRESHOLD = 25;
+/** A function's longest invocation in 5 minutes at this share of its timeout fires the alarm. */
+const NEAR_TIMEOUT_SHARE = 0.9;
 
 export interface NimbusMonitoringProps {
   /** Messages a consumer group may lag behind before the backlog alarm fires. */
@@ -34,8 +58,9 @@ export interface NimbusMonitoringProps {
 }
 
 /**
- * Alarms and one dashboard: function errors and throttles, dead-letter queue depth,
- * consumer backlog, API server errors, push delivery. Parts register as they are built.
+ * Alarms and one dashboard: function errors, throttles and durations near the timeout,
+ * dead-letter queue depth, consumer backlog, sealed offsets, API error rates and latency,
+ * DynamoDB throttling and errors, push delivery. Parts register as they are built.
  */
 export class NimbusMonitoring extends Construct {
   readonly dashboard: Dashboard;
@@ -46,6 +71,7 @@ export class NimbusMonitoring extends Construct {
   private readonly durations = new GraphWidget({ title: 'Function duration p99 (ms)' });
   private readonly queues = new GraphWidget({ title: 'Dead-letter queues (messages)' });
   private readonly push = new GraphWidget({ title: 'Push delivery (messages)' });
+  private readonly tables = new GraphWidget({ title: 'DynamoDB throttled requests (left) and system errors (right)' });
 
   constructor(scope: Construct, id: string, props: NimbusMonitoringProps) {
     super(scope, id);
@@ -53,13 +79,26 @@ export class NimbusMonitoring extends Construct {
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     const backlog = consumerBacklogMetric();
     this.alarm('consumer-backlog', backlog, props.backlogThreshold, 'a consumer group lags behind its topics', 3);
-    this.dashboard.addWidgets(new GraphWidget({ title: 'Consumer backlog (largest group lag)', left: [backlog] }));
+    const sealed = sealedOffsetsMetric();
+    // Sealing skips offsets a writer reserved and never wrote: not a loss (that send failed), but a failing writer.
+    this.alarm('sealed-offsets', sealed, 1, 'a reader sealed queue offsets that a writer reserved and never wrote');
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Consumer backlog (largest group lag)', left: [backlog] }),
+      new GraphWidget({ title: 'Sealed queue offsets', left: [sealed] }),
+    );
     this.dashboard.addWidgets(this.invocations, this.failures, this.durations);
-    this.dashboard.addWidgets(this.queues, this.push);
+    this.dashboard.addWidgets(this.queues, this.push, this.tables);
   }
 
-  /** Alarms on the function's errors and throttles; graphs its invocations and duration. */
-  watchFunction(name: string, fn: IFunction): void {
+  /** Alarms on the function's errors, throttles and durations near its timeout; graphs invocations and duration. */
+  watchFunction(name: string, fn: IFunction, timeout: Duration): void {
+    const nearTimeoutMs = Math.floor(timeout.toMilliseconds() * NEAR_TIMEOUT_SHARE);
+    this.alarm(
+      `${name}-near-timeout`,
+      fn.metricDuration({ period: PERIOD, statistic: 'Maximum' }),
+      nearTimeoutMs,
+      `${name}: an invocation took ${nearTimeoutMs} ms or more, close to its ${timeout.toSeconds()} s timeout`,
+    );
     // Alarms take the plain metrics; the dashboard the same metrics with a label.
     this.alarm(
       `${name}-errors`,
@@ -82,25 +121,94 @@ export class NimbusMonitoring extends Construct {
     this.queues.addLeftMetric(depth(name));
   }
 
-  watchApi(api: HttpApi): void {
-    const serverErrors = api.metricServerError({ period: PERIOD, statistic: 'Sum', label: '5xx' });
+  /**
+   * Alarms on the API's 5xx and 4xx rates and on its latency without long-polls. API
+   * Gateway's own Latency metric mixes in receives that wait up to 20 s by design, so the
+   * latency alarm watches a metric taken from the access log of every other route.
+   */
+  watchApi(api: HttpApi, accessLogs: ILogGroup, options: ApiAlarmOptions): void {
+    const requests = api.metricCount({ period: PERIOD, statistic: 'Sum' });
+    const rate = (errors: IMetric, minimum: number, label: string) =>
+      new MathExpression({
+        // A rate only once there are `minimum` errors: one failure among three requests is not an outage.
+        expression: `IF(errors >= ${minimum}, 100 * errors / requests, 0)`,
+        usingMetrics: { errors, requests },
+        period: PERIOD,
+        label,
+      });
+    const serverErrors = api.metricServerError({ period: PERIOD, statistic: 'Sum' });
+    const clientErrors = api.metricClientError({ period: PERIOD, statistic: 'Sum' });
     this.alarm(
-      'api-server-errors',
-      api.metricServerError({ period: PERIOD, statistic: 'Sum' }),
-      5,
-      'the API answered 5xx',
+      'api-5xx-rate',
+      rate(serverErrors, 5, '5xx %'),
+      1,
+      'at least 1% of API requests (and 5 or more) answered 5xx',
+    );
+    this.alarm(
+      'api-4xx-rate',
+      rate(clientErrors, 20, '4xx %'),
+      25,
+      'at least 25% of API requests (and 20 or more) answered 4xx: callers without access, or calling a wrong endpoint',
+    );
+    const latency = new MetricFilter(this, 'ApiLatencyFilter', {
+      logGroup: accessLogs,
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: API_LATENCY_METRIC,
+      filterPattern: FilterPattern.stringValue('$.route', '!=', options.longPollRoute),
+      metricValue: '$.latencyMs',
+      unit: Unit.MILLISECONDS,
+    }).metric({ period: PERIOD, statistic: 'p95' });
+    this.alarm(
+      'api-latency',
+      latency,
+      options.latencyThresholdMs,
+      `API latency p95 (every route but the long-poll) at ${options.latencyThresholdMs} ms or more for 15 minutes`,
+      3,
     );
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'API requests (left) and errors (right)',
         left: [api.metricCount({ period: PERIOD, label: 'requests' })],
-        right: [api.metricClientError({ period: PERIOD, label: '4xx' }), serverErrors],
+        right: [
+          api.metricClientError({ period: PERIOD, label: '4xx' }),
+          api.metricServerError({ period: PERIOD, label: '5xx' }),
+        ],
       }),
       new GraphWidget({
-        title: 'API latency p99 (ms)',
-        left: [api.metricLatency({ period: PERIOD, statistic: 'p99', label: 'latency' })],
+        title: 'API latency without long-polls, p50 and p95 (ms)',
+        left: [latency.with({ statistic: 'p50', label: 'p50' }), latency.with({ label: 'p95' })],
       }),
     );
+  }
+
+  /**
+   * Alarms on a table's throttled requests and on DynamoDB's own errors (5xx) for it, summed
+   * over `operations` (the metrics exist per operation; each one is billed as an alarm metric).
+   */
+  watchTable(name: string, table: Table, operations: readonly Operation[]): void {
+    const options = { operations: [...operations], period: PERIOD };
+    this.alarm(
+      `table-${name}-throttled`,
+      table.metricThrottledRequestsForOperations(options),
+      THROTTLED_REQUESTS_THRESHOLD,
+      `DynamoDB throttled ${THROTTLED_REQUESTS_THRESHOLD} or more requests to the ${name} table in 5 minutes`,
+    );
+    this.alarm(
+      `table-${name}-system-errors`,
+      table.metricSystemErrorsForOperations(options),
+      1,
+      `DynamoDB answered internal errors for the ${name} table`,
+    );
+    // The per-operation sums above reuse metric ids per table, so the graphs search instead.
+    const search = (metricName: string) =>
+      new MathExpression({
+        expression: `SUM(SEARCH('{AWS/DynamoDB,Operation,TableName} MetricName="${metricName}" TableName="${table.tableName}"', 'Sum', 300))`,
+        usingMetrics: {},
+        label: `${name} ${metricName}`,
+        period: PERIOD,
+      });
+    this.tables.addLeftMetric(search('ThrottledRequests'));
+    this.tables.addRightMetric(search('SystemErrors'));
   }
 
   /** Graphs a push subscription's counters and alarms when it dead-letters messages. */
@@ -138,6 +246,17 @@ export function consumerBacklogMetric(): Metric {
     dimensionsMap: SERVICE_DIMENSION,
     period: PERIOD,
     statistic: 'Maximum',
+  });
+}
+
+/** Offsets sealed by readers (SealedOffsets), published by every function that reads queues. */
+export function sealedOffsetsMetric(): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: SEALED_OFFSETS_METRIC,
+    dimensionsMap: SERVICE_DIMENSION,
+    period: PERIOD,
+    statistic: 'Sum',
   });
 }
 

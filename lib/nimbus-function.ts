@@ -20,6 +20,8 @@ export interface NimbusFunctionProps {
   environment: Record<string, string>;
   /** Asynchronously invoked functions (schedules): where events go after the last retry. */
   deadLetterQueue?: IQueue;
+  /** Concurrency reserved for (and the most allowed to) this function. @default none: the account's unreserved pool */
+  reservedConcurrentExecutions?: number;
   /** Retries of a failed asynchronous invocation (Lambda's default is 2). */
   retryAttempts?: number;
   logRetention?: RetentionDays;
@@ -58,6 +60,7 @@ export class NimbusFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role: this.role,
       logGroup: this.logGroup,
       environment: {

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -7,9 +8,12 @@ import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3'
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { grantDataAccess } from './data-access.ts';
+import type { TableId } from '../src/adapters/dynamodb/table-definitions.ts';
+import { RECEIVE_ROUTE } from './api-routes.ts';
+import { grantDataAccess, tableOperations } from './data-access.ts';
 import { DelayedDelivery } from './delayed-delivery.ts';
 import type { FunctionName } from './function-bundling.ts';
+import { FUNCTION_MEMORY_MB } from './function-memory.ts';
 import { NimbusHttpApi } from './http-api.ts';
 import { InvokeLatest } from './invoke-latest.ts';
 import { LambdaSubscription, type LambdaSubscriptionOptions } from './lambda-subscription.ts';
@@ -38,7 +42,33 @@ export interface NimbusMqProps {
   logRetention?: RetentionDays;
   /** API Gateway stage throttling, requests per second. @default 1,000 steady, 2,000 burst */
   apiThrottle?: { rateLimit: number; burstLimit: number };
+  /**
+   * Lambda concurrency reserved for the API functions, so that 20 s long-polls cannot take
+   * the account's whole concurrency and starve `send`: `send` is guaranteed its share and
+   * `consume-pull` (receive, ack, nack) is capped at its own. `'unreserved'` reserves
+   * nothing (accounts whose concurrency quota is below the sum plus the 100 Lambda keeps
+   * unreserved, e.g. new accounts with a quota of 10). @default DEFAULT_RESERVED_CONCURRENCY
+   */
+  reservedConcurrency?: ReservedConcurrency | 'unreserved';
+  /** p95 latency of the API (every route but the long-poll) that fires the latency alarm. @default 1,500 ms */
+  apiLatencyAlarmMs?: number;
+  /** Memory (MB) per function, to override the measured defaults. @default FUNCTION_MEMORY_MB */
+  memorySize?: Partial<Record<FunctionName, number>>;
 }
+
+export interface ReservedConcurrency {
+  /** Concurrent `send` invocations guaranteed (and the most it runs). */
+  send: number;
+  /** Concurrent receive/ack/nack invocations at most: the number of consumers long-polling at once, plus headroom. */
+  consumePull: number;
+}
+
+/**
+ * 100 sends in flight carry 2,500 single sends/s at 40 ms each (the API's stage limit is
+ * 1,000 requests/s); 200 consume-pull invocations serve about 150 consumers long-polling
+ * at once with room for their acks. Together 300 of the default account quota of 1,000.
+ */
+export const DEFAULT_RESERVED_CONCURRENCY: ReservedConcurrency = { send: 100, consumePull: 200 };
 
 /** Longest message retention (72 h): stored bodies are never needed after it. */
 const BODY_LIFETIME = Duration.days(3);
@@ -67,7 +97,8 @@ export class NimbusMq extends Construct {
   /** The HTTPS endpoint of the API. */
   readonly apiUrl: string;
 
-  private readonly props: Required<Omit<NimbusMqProps, 'apiThrottle'>>;
+  private readonly props: Required<Omit<NimbusMqProps, 'apiThrottle' | 'reservedConcurrency' | 'memorySize'>>;
+  private readonly memorySize: Record<FunctionName, number>;
   /** Subscription ids by the group lane they deliver. */
   private readonly subscribedLanes = new Map<string, string>();
   private readonly environment: Record<string, string>;
@@ -81,7 +112,13 @@ export class NimbusMq extends Construct {
       backlogAlarmThreshold: props.backlogAlarmThreshold ?? 10_000,
       alarmActions: props.alarmActions ?? [],
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      apiLatencyAlarmMs: props.apiLatencyAlarmMs ?? 1_500,
     };
+    this.memorySize = { ...FUNCTION_MEMORY_MB, ...props.memorySize };
+    const reserved =
+      props.reservedConcurrency === 'unreserved'
+        ? undefined
+        : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
     this.tables = new NimbusTables(this, 'Tables', { tablePrefix: this.props.tablePrefix, removalPolicy });
     this.bodyBucket = new Bucket(this, 'Bodies', {
       encryption: BucketEncryption.S3_MANAGED,
@@ -105,11 +142,13 @@ export class NimbusMq extends Construct {
     const send = this.addFunction('send', {
       description: 'Nimbus MQ: send messages',
       timeout: Duration.seconds(10),
+      reservedConcurrentExecutions: reserved?.send,
     });
     const consume = this.addFunction('consume-pull', {
       description: 'Nimbus MQ: receive (long-poll), ack, nack, change invisible duration',
       // API Gateway waits at most 30 s; a 20 s long-poll plus settling fits.
       timeout: Duration.seconds(29),
+      reservedConcurrentExecutions: reserved?.consumePull,
     });
     const admin = this.addFunction('admin', {
       description: 'Nimbus MQ: topics, groups, dead letters, OpenAPI',
@@ -123,7 +162,13 @@ export class NimbusMq extends Construct {
       burstLimit: props.apiThrottle?.burstLimit,
     });
     this.apiUrl = this.httpApi.url;
-    this.monitoring.watchApi(this.httpApi.api);
+    this.monitoring.watchApi(this.httpApi.api, this.httpApi.accessLogs, {
+      longPollRoute: `${RECEIVE_ROUTE.method} ${RECEIVE_ROUTE.path}`,
+      latencyThresholdMs: this.props.apiLatencyAlarmMs,
+    });
+    for (const [id, table] of Object.entries(this.tables.tables) as [TableId, Table][]) {
+      this.monitoring.watchTable(id, table, tableOperations(id));
+    }
 
     const sweep = this.addFunction('retention-sweep', {
       description: 'Nimbus MQ: remove expired messages and their bodies',
@@ -221,7 +266,7 @@ export class NimbusMq extends Construct {
     const fn = new NimbusFunction(this, pascal(name), {
       name,
       environment: this.environment,
-      memorySize: 256,
+      memorySize: this.memorySize[name],
       logRetention: this.props.logRetention,
       removalPolicy: this.props.removalPolicy,
       ...props,
@@ -229,7 +274,7 @@ export class NimbusMq extends Construct {
     const { bodyAccess } = grantDataAccess(name, fn.role, this.tables, this.bodyBucket);
     if (bodyAccess) acknowledgeBodyAccess(fn.role, this.bodyBucket);
     this.functions[name] = fn;
-    this.monitoring.watchFunction(name, fn.function);
+    this.monitoring.watchFunction(name, fn.function, props.timeout);
     return fn;
   }
 

@@ -1,10 +1,12 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { NimbusMq } from './nimbus-mq.ts';
+import { NimbusMq, type NimbusMqProps } from './nimbus-mq.ts';
 
 export interface NimbusStackProps extends StackProps {
   /** RETAIN (default) keeps tables and bucket after `cdk destroy`; DESTROY removes them. */
   removalPolicy?: RemovalPolicy;
+  /** See NimbusMqProps. @default DEFAULT_RESERVED_CONCURRENCY */
+  reservedConcurrency?: NimbusMqProps['reservedConcurrency'];
 }
 
 /** The deployable Nimbus MQ: the construct plus the outputs `cdk deploy` prints. */
@@ -13,7 +15,10 @@ export class NimbusStack extends Stack {
 
   constructor(scope: Construct, id: string, props: NimbusStackProps = {}) {
     super(scope, id, props);
-    this.mq = new NimbusMq(this, 'Nimbus', { removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN });
+    this.mq = new NimbusMq(this, 'Nimbus', {
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      reservedConcurrency: props.reservedConcurrency,
+    });
     new CfnOutput(this, 'ApiUrl', {
       value: this.mq.apiUrl,
       description: 'Nimbus MQ HTTPS endpoint (IAM / SigV4): NIMBUS_ENDPOINT for the SDK and CLI',

@@ -3,6 +3,7 @@ import { adminRoutes, metaRoutes } from './handlers/admin.ts';
 import { consumeRoutes } from './handlers/consume.ts';
 import { messageRoutes } from './handlers/messages.ts';
 import { scheduledRoutes } from './handlers/scheduled.ts';
+import { consoleLogger } from './http.ts';
 import { type Api, type ApiOptions, createRouter } from './router.ts';
 
 /**
@@ -15,7 +16,7 @@ import { type Api, type ApiOptions, createRouter } from './router.ts';
  * });
  */
 export function createApi(broker: Broker, options?: ApiOptions): Api {
-  return createRouter(
+  const api = createRouter(
     [
       ...messageRoutes(broker),
       ...consumeRoutes(broker, options),
@@ -25,4 +26,20 @@ export function createApi(broker: Broker, options?: ApiOptions): Api {
     ],
     options,
   );
+  const logger = options?.logger ?? consoleLogger;
+  return {
+    ...api,
+    // Every 5xx names its request id in the log, so the id a client reports finds the failure.
+    // A 500 was logged with its error already (responseForError); the others are logged here.
+    handle: async (request) => {
+      const response = await api.handle(request);
+      if (response.status > 500) {
+        logger.error(`${request.method} ${request.path.slice(0, 200)} answered ${response.status}`, {
+          requestId: request.requestId,
+          status: response.status,
+        });
+      }
+      return response;
+    },
+  };
 }

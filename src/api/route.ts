@@ -4,26 +4,56 @@ import type { ApiRequest } from './http.ts';
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
+/** The areas of the API, each with the description the OpenAPI document gives it. */
+export const API_TAGS = {
+  topics: 'Create, describe, list and delete topics.',
+  groups: 'Create, describe, list and delete consumer groups and their subscriptions.',
+  messages: 'Send messages to a topic.',
+  consume: 'Receive messages and settle them: ack, nack, change the invisible duration.',
+  'dead-letters': "List a group's dead letters and redrive them.",
+  scheduled: "List a DELAY topic's pending delayed messages and cancel them.",
+  meta: 'The health check and this document.',
+} as const;
+
+export type ApiTag = keyof typeof API_TAGS;
+
 /**
  * The contract of one route: what it accepts and answers. Specs are static data, so the
  * OpenAPI document is generated from them without a broker, and the router validates
  * requests with the very same schemas.
  */
 export interface RouteSpec {
+  /** Unique across the API and says what the call does (`receiveMessages`, not `receive`): generators name methods after it. */
   operationId: string;
   method: HttpMethod;
   /** Path template with `{name}` parameters, e.g. `/v1/topics/{topic}`. */
   path: string;
+  /** One line. */
   summary: string;
-  tag: string;
-  /** JSON body schema; routes without one ignore any body. */
+  /** What a caller needs to know beyond the summary: semantics, idempotency, what is kept or replaced. */
+  description?: string;
+  tag: ApiTag;
+  /**
+   * Schemas of path parameters other than the shared `{topic}` and `{group}` (src/api/schemas/common.ts);
+   * their descriptions document the parameters.
+   */
+  params?: Readonly<Record<string, z.ZodType>>;
+  /** Answers without credentials (the health check). */
+  public?: boolean;
+  /**
+   * JSON body schema; routes without one ignore any body. An absent or empty body reads as `{}`,
+   * so a body whose fields are all optional may be left out (the document says so).
+   */
   request?: z.ZodType;
   /** Validates the body instead of `request` where a plain parse would report errors poorly. */
   parseBody?: (value: unknown) => unknown;
   query?: z.ZodType;
   /** Response body schema; routes without one answer 204 No Content. */
   response?: z.ZodType;
-  /** The error codes this route answers besides the generic ones (validation, internal). */
+  /**
+   * The error codes this route answers besides the generic ones (validation, internal, store)
+   * and those its request schema's fields declare with `refusedAs`.
+   */
   errors: readonly ErrorCode[];
 }
 

@@ -22,15 +22,24 @@ import {
   SettleResponseSchema,
 } from './schemas/consume.ts';
 import { parseSendRequest, SendRequestSchema, SendResponseSchema } from './schemas/messages.ts';
-import { ScheduledListSchema, ScheduledQuerySchema } from './schemas/scheduled.ts';
+import { MsgIdParameterSchema, ScheduledListSchema, ScheduledQuerySchema } from './schemas/scheduled.ts';
 
-/** Every route of the API. The router and /openapi.json both come from this table. */
+/**
+ * Every route of the API. The router and /openapi.json both come from this table, so a
+ * route is documented by declaring it fully: a unique operationId that says what it does, a
+ * summary and a description, its own error codes in `errors` (the generic ones and those of
+ * its fields are added), path parameters from PATH_PARAMETERS or `params`, and request fields
+ * that state their limits in zod, with `refusedAs` where a violation has a code of its own.
+ * test/openapi checks the result (Redocly lint, generated client, boundary requests).
+ */
 export const ROUTES = {
   putTopic: defineRoute({
     operationId: 'putTopic',
     method: 'PUT',
     path: '/v1/topics/{topic}',
-    summary: 'Create a topic, or update its retention (idempotent).',
+    summary: 'Create a topic, or update its retention.',
+    description:
+      'Idempotent. Creates the topic with the given fields and defaults for the rest, or updates an existing one: fields left out keep their current values, so `{ "retentionHours": 48 }` alone changes only the retention. The message type and queue count cannot change (TOPIC_CONFLICT); delete and recreate the topic for that. The body may be left out.',
     tag: 'topics',
     request: PutTopicRequestSchema,
     response: TopicSchema,
@@ -41,6 +50,7 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/topics/{topic}',
     summary: 'Describe a topic.',
+    description: 'The topic with its message type, queue count and retention.',
     tag: 'topics',
     response: TopicSchema,
     errors: ['INVALID_TOPIC_NAME', 'TOPIC_NOT_FOUND'],
@@ -50,6 +60,7 @@ export const ROUTES = {
     method: 'DELETE',
     path: '/v1/topics/{topic}',
     summary: 'Delete a topic with its messages.',
+    description: 'Deletes the topic and the messages stored in it.',
     tag: 'topics',
     errors: ['INVALID_TOPIC_NAME', 'TOPIC_NOT_FOUND'],
   }),
@@ -58,6 +69,7 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/topics',
     summary: 'List topics.',
+    description: 'Every topic with its settings.',
     tag: 'topics',
     response: TopicListSchema,
     errors: [],
@@ -66,7 +78,9 @@ export const ROUTES = {
     operationId: 'putGroup',
     method: 'PUT',
     path: '/v1/groups/{group}',
-    summary: 'Create or update a consumer group; new subscriptions start at the topic end.',
+    summary: 'Create or update a consumer group.',
+    description:
+      'Idempotent. `subscriptions` is the whole list and replaces the current one; a newly subscribed topic starts at its end (the group receives messages sent from then on). The consume mode and delivery attempts left out keep their current values (a new group takes the defaults); the consume mode cannot change (GROUP_CONFLICT). Every subscribed topic must exist.',
     tag: 'groups',
     request: PutGroupRequestSchema,
     response: GroupSchema,
@@ -84,6 +98,7 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/groups/{group}',
     summary: 'Describe a consumer group.',
+    description: 'The group with its subscriptions (tag expressions normalized), consume mode and delivery attempts.',
     tag: 'groups',
     response: GroupSchema,
     errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND'],
@@ -93,6 +108,7 @@ export const ROUTES = {
     method: 'DELETE',
     path: '/v1/groups/{group}',
     summary: 'Delete a consumer group with its progress and dead letters.',
+    description: 'Deletes the group with its consumption progress and its dead-letter queue.',
     tag: 'groups',
     errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND'],
   }),
@@ -101,6 +117,7 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/groups',
     summary: 'List consumer groups.',
+    description: 'Every consumer group with its subscriptions.',
     tag: 'groups',
     response: GroupListSchema,
     errors: [],
@@ -109,7 +126,9 @@ export const ROUTES = {
     operationId: 'sendMessages',
     method: 'POST',
     path: '/v1/topics/{topic}/messages',
-    summary: 'Send one message, or a batch of up to 32 that is stored together or not at all.',
+    summary: 'Send one message, or a batch stored together or not at all.',
+    description:
+      'A body with `body` sends one message and answers a SendResult; a body with `messages` sends a batch to one queue with consecutive offsets and answers a SendBatchResult. A 200 is durable. A repeated `messageId` within retention answers the first result with `duplicate: true` and stores nothing. Nothing is stored when any message is refused.',
     tag: 'messages',
     request: SendRequestSchema,
     parseBody: parseSendRequest,
@@ -133,30 +152,36 @@ export const ROUTES = {
     ],
   }),
   receive: defineRoute({
-    operationId: 'receive',
+    operationId: 'receiveMessages',
     method: 'POST',
     path: '/v1/groups/{group}/receive',
     summary: 'Receive messages, long-polling up to waitMs when none is ready.',
+    description:
+      'Hands out up to `maxMessages` ready messages, hidden from other consumers for `invisibleDurationMs`; settle each with its receipt handle. Unsettled messages come back after that time with `deliveryAttempt + 1`. Broadcasting groups need `clientId`: every client id gets every message. The body may be left out (all defaults).',
     tag: 'consume',
     request: ReceiveRequestSchema,
     response: ReceiveResponseSchema,
     errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND', 'INVALID_CLIENT_ID', 'INVALID_ARGUMENT'],
   }),
   ack: defineRoute({
-    operationId: 'ack',
+    operationId: 'ackMessages',
     method: 'POST',
     path: '/v1/groups/{group}/ack',
     summary: 'Acknowledge deliveries; stale handles are reported per item.',
+    description:
+      'Marks the deliveries consumed. Each handle gets its own result: a handle already acked, redelivered or expired is `ok: false` with RECEIPT_HANDLE_EXPIRED, a malformed one INVALID_RECEIPT_HANDLE; the call itself still answers 200.',
     tag: 'consume',
     request: AckRequestSchema,
     response: SettleResponseSchema,
     errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_FOUND', 'INVALID_ARGUMENT'],
   }),
   nack: defineRoute({
-    operationId: 'nack',
+    operationId: 'nackMessages',
     method: 'POST',
     path: '/v1/groups/{group}/nack',
     summary: 'Negatively acknowledge deliveries: redeliver after delayMs or the retry backoff.',
+    description:
+      "Each delivery comes back after `delayMs`, or after RocketMQ's backoff for its attempt (10s 30s 1m 2m ... 2h); after the group's maxDeliveryAttempts it goes to the dead-letter queue. Handles are reported per item as for ack.",
     tag: 'consume',
     request: NackRequestSchema,
     response: SettleResponseSchema,
@@ -167,6 +192,8 @@ export const ROUTES = {
     method: 'POST',
     path: '/v1/groups/{group}/change-invisible-duration',
     summary: 'Extend or shorten the invisible time of a delivery; returns a new receipt handle.',
+    description:
+      'The delivery stays hidden until `invisibleDurationMs` from now (0 makes it visible again at once). The answer carries a new receipt handle; the old one stops working.',
     tag: 'consume',
     request: ChangeInvisibleDurationRequestSchema,
     response: ChangeInvisibleDurationResponseSchema,
@@ -183,6 +210,8 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/groups/{group}/dlq',
     summary: "List the group's dead letters, oldest first.",
+    description:
+      'One page of dead letters with their messages while retention keeps them. A page stops early when its message bodies reach the response size limit; `nextToken` then continues it.',
     tag: 'dead-letters',
     query: DeadLetterQuerySchema,
     response: DeadLetterListSchema,
@@ -193,6 +222,8 @@ export const ROUTES = {
     method: 'POST',
     path: '/v1/groups/{group}/dlq/redrive',
     summary: 'Put dead letters back into delivery with their attempts reset.',
+    description:
+      'Redrives the given messages, or the oldest dead letters up to `limit`. Dead letters whose message retention already removed are dropped and counted as `expired`. The body may be left out.',
     tag: 'dead-letters',
     request: RedriveRequestSchema,
     response: RedriveResultSchema,
@@ -203,6 +234,8 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/topics/{topic}/scheduled',
     summary: "List a DELAY topic's pending messages by due time, a page at a time.",
+    description:
+      'Delayed messages not yet released into their queue, earliest `deliverAt` first, without their bodies (`bodySize` instead). Released and cancelled ones are not listed. `nextToken` continues the listing.',
     tag: 'scheduled',
     query: ScheduledQuerySchema,
     response: ScheduledListSchema,
@@ -212,24 +245,30 @@ export const ROUTES = {
     operationId: 'cancelScheduledMessage',
     method: 'DELETE',
     path: '/v1/topics/{topic}/scheduled/{msgId}',
-    summary: 'Cancel a pending delayed message: it is never delivered. 409 once it was delivered.',
+    summary: 'Cancel a pending delayed message: it is never delivered.',
+    description:
+      'Idempotent: cancelling a cancelled message answers 204 again. Once the message was released into its queue the cancel is refused with ALREADY_DELIVERED; of a cancel and a release racing for the same message exactly one wins.',
     tag: 'scheduled',
+    params: { msgId: MsgIdParameterSchema },
     errors: ['INVALID_TOPIC_NAME', 'TOPIC_NOT_FOUND', 'MESSAGE_NOT_FOUND', 'ALREADY_DELIVERED'],
   }),
   openapi: defineRoute({
-    operationId: 'openapi',
+    operationId: 'getOpenApiDocument',
     method: 'GET',
     path: '/openapi.json',
     summary: 'This OpenAPI 3.1 document.',
+    description: 'Generated from the schemas that validate requests.',
     tag: 'meta',
     response: OpenApiDocumentSchema,
     errors: [],
   }),
   health: defineRoute({
-    operationId: 'health',
+    operationId: 'getHealth',
     method: 'GET',
     path: '/healthz',
     summary: 'Liveness check.',
+    description: 'Answers `{ "status": "ok" }` while the server runs; needs no credentials.',
+    public: true,
     tag: 'meta',
     response: HealthSchema,
     errors: [],

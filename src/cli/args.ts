@@ -33,6 +33,31 @@ export function parseCommand(argv: string[], options: OptionSpec) {
   }
 }
 
+/**
+ * Takes the global `--token T` / `--token=T` out of a command's arguments (before any `--`);
+ * `NIMBUS_TOKEN` is the default. The token goes to the client as a bearer token.
+ */
+export function takeToken(argv: string[]): { token: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let token = process.env.NIMBUS_TOKEN || undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--token') {
+      token = argv[++i];
+      if (token === undefined || token === '') throw new UsageError('--token needs a value');
+    } else if (arg.startsWith('--token=')) {
+      token = arg.slice('--token='.length);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { token, rest };
+}
+
 export function intFlag(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);

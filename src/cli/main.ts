@@ -1,5 +1,6 @@
 import { Client, NimbusApiError, type RequestSigner } from '../sdk/index.ts';
-import { UsageError } from './args.ts';
+import { takeToken, UsageError } from './args.ts';
+import { AUTH_HELP, authCommand } from './commands/auth.ts';
 import { DLQ_HELP, dlqCommand } from './commands/dlq.ts';
 import { GROUP_HELP, groupCommand } from './commands/group.ts';
 import { RECEIVE_HELP, receiveCommand } from './commands/receive.ts';
@@ -24,9 +25,16 @@ ${DLQ_HELP}
 
 ${SCHEDULED_HELP}
 
-Every command but start takes --endpoint URL (env NIMBUS_ENDPOINT, default http://127.0.0.1:9800) and --json.`;
+${AUTH_HELP}
 
-const clientFor = (endpoint: string) => new Client({ endpoint, signer: lazySigner(checkedEndpoint(endpoint)) });
+Every command but start takes --endpoint URL (env NIMBUS_ENDPOINT, default http://127.0.0.1:9800),
+--token TOKEN (env NIMBUS_TOKEN; the access token of a broker started with --auth-file) and --json.`;
+
+/** A client for a command; a token (for a broker with --auth-file) goes as a bearer token instead of a signature. */
+const clientWith = (token: string | undefined) => (endpoint: string) =>
+  token === undefined
+    ? new Client({ endpoint, signer: lazySigner(checkedEndpoint(endpoint)) })
+    : new Client({ endpoint: checkedEndpoint(endpoint), token });
 
 /** A mistyped --endpoint is a usage error, not a network failure. */
 function checkedEndpoint(endpoint: string): string {
@@ -60,6 +68,7 @@ const COMMAND_HELP: Record<string, string> = {
   receive: RECEIVE_HELP,
   dlq: DLQ_HELP,
   scheduled: SCHEDULED_HELP,
+  auth: AUTH_HELP,
 };
 
 /** `--help` or `-h` among a command's flags (not after `--`, where everything is positional). */
@@ -70,14 +79,19 @@ function asksForHelp(args: string[]): boolean {
 
 /** Runs one CLI invocation; exit code 2 for usage errors, 1 for broker and network errors. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...args] = argv;
   // A command asked for help prints it and does nothing else: `start --help` must not start a broker.
   const commandHelp = command === undefined ? undefined : COMMAND_HELP[command];
-  if (commandHelp !== undefined && asksForHelp(rest)) {
-    console.log(`${commandHelp}\n\n${command === 'start' ? '' : 'Also: --endpoint URL, --json.'}`.trimEnd());
+  if (commandHelp !== undefined && asksForHelp(args)) {
+    const also = command === 'start' || command === 'auth' ? '' : 'Also: --endpoint URL, --token TOKEN, --json.';
+    console.log(`${commandHelp}\n\n${also}`.trimEnd());
     return 0;
   }
   try {
+    // start and auth take no client token; every other command may.
+    const { token, rest } =
+      command === 'start' || command === 'auth' ? { token: undefined, rest: args } : takeToken(args);
+    const clientFor = clientWith(token);
     switch (command) {
       case 'start':
         await startCommand(rest);
@@ -99,6 +113,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'scheduled':
         await scheduledCommand(rest, clientFor);
+        return 0;
+      case 'auth':
+        await authCommand(rest);
         return 0;
       case undefined:
       case 'help':

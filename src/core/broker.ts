@@ -56,7 +56,7 @@ export function createBroker(deps: BrokerDeps): Broker {
     catalog,
     producer: new Producer({ store, catalog, clock, ids, notifier, scheduled }),
     consumer: new Consumer(store, catalog, clock, ids, notifier, deps.pollIntervalMs),
-    settlement: new Settlement(store, catalog, clock, ids),
+    settlement: new Settlement(store, catalog, clock, ids, notifier),
     deadLetters: new DeadLetters(store, catalog, clock, ids, notifier),
     scheduled,
     backlog: new Backlog(store, catalog),

@@ -17,6 +17,12 @@ export interface GroupInput {
   maxDeliveryAttempts?: number;
 }
 
+const HOUR_MS = 3_600_000;
+
+function isIntegerIn(value: number, min: number, max: number): boolean {
+  return Number.isInteger(value) && value >= min && value <= max;
+}
+
 /** How long a process trusts its cached topic/group records; other processes' changes show after this. */
 const CACHE_MS = 2_000;
 
@@ -37,25 +43,28 @@ export class Catalog {
   }
 
   /**
-   * Creates a topic, or returns it unchanged when it exists with the same type and queue
-   * count (retention may be changed). PUT semantics: idempotent.
+   * Creates a topic, or updates an existing one: fields left out keep their current values
+   * (a new topic takes the defaults); retention may change, the type and queue count may not.
+   * PUT semantics: idempotent.
    * @example
-   * await catalog.putTopic('orders', { queueCount: 8 });
+   * await catalog.putTopic('orders', { queueCount: 4 });
+   * await catalog.putTopic('orders', { retentionHours: 48 }); // keeps the 4 queues
    */
   async putTopic(name: string, input: TopicInput): Promise<Topic> {
     assertTopicName(name);
-    const queueCount = input.queueCount ?? LIMITS.defaultQueueCount;
-    if (!Number.isInteger(queueCount) || queueCount < 1 || queueCount > LIMITS.maxQueueCount) {
+    const { queueCount, retentionHours } = input;
+    if (queueCount !== undefined && !isIntegerIn(queueCount, 1, LIMITS.maxQueueCount)) {
       throw new NimbusError('INVALID_ARGUMENT', `queueCount must be an integer from 1 to ${LIMITS.maxQueueCount}.`);
     }
-    const maxHours = LIMITS.maxRetentionMs / 3_600_000;
-    const retentionHours = input.retentionHours ?? maxHours;
-    if (!Number.isInteger(retentionHours) || retentionHours < 1 || retentionHours > maxHours) {
-      throw new NimbusError('INVALID_ARGUMENT', `retentionHours must be an integer from 1 to ${maxHours}.`);
+    const minHours = LIMITS.minRetentionMs / HOUR_MS;
+    const maxHours = LIMITS.maxRetentionMs / HOUR_MS;
+    if (retentionHours !== undefined && !isIntegerIn(retentionHours, minHours, maxHours)) {
+      throw new NimbusError('INVALID_ARGUMENT', `retentionHours must be an integer from ${minHours} to ${maxHours}.`);
     }
-    const messageType = input.messageType ?? 'NORMAL';
     const existing = await this.store.getTopic(name);
-    if (existing && (existing.messageType !== messageType || existing.queueCount !== queueCount)) {
+    const messageType = input.messageType ?? existing?.messageType ?? 'NORMAL';
+    const queues = queueCount ?? existing?.queueCount ?? LIMITS.defaultQueueCount;
+    if (existing && (existing.messageType !== messageType || existing.queueCount !== queues)) {
       throw new NimbusError(
         'TOPIC_CONFLICT',
         `Topic "${name}" exists as ${existing.messageType} with ${existing.queueCount} queues; delete it to change type or queue count.`,
@@ -64,8 +73,9 @@ export class Catalog {
     const topic: Topic = {
       name,
       messageType,
-      queueCount,
-      retentionMs: retentionHours * 3_600_000,
+      queueCount: queues,
+      retentionMs:
+        retentionHours === undefined ? (existing?.retentionMs ?? LIMITS.maxRetentionMs) : retentionHours * HOUR_MS,
       createdAt: existing?.createdAt ?? this.clock.now(),
     };
     if (!existing || existing.retentionMs !== topic.retentionMs) await this.store.saveTopic(topic);
@@ -102,20 +112,17 @@ export class Catalog {
   }
 
   /**
-   * Creates or updates a consumer group. New subscriptions start at the topic's current
-   * end: the group receives messages sent after it subscribed.
+   * Creates or updates a consumer group. The subscriptions replace the current ones; the
+   * consume mode and delivery attempts left out keep their current values (a new group takes
+   * the defaults). New subscriptions start at the topic's current end: the group receives
+   * messages sent after it subscribed.
    * @example
    * await catalog.putGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: 'paid || refunded' }] });
    */
   async putGroup(name: string, input: GroupInput): Promise<Group> {
     assertGroupName(name);
-    const consumeMode = input.consumeMode ?? 'CLUSTERING';
-    const maxDeliveryAttempts = input.maxDeliveryAttempts ?? LIMITS.defaultMaxDeliveryAttempts;
-    if (
-      !Number.isInteger(maxDeliveryAttempts) ||
-      maxDeliveryAttempts < 1 ||
-      maxDeliveryAttempts > LIMITS.maxMaxDeliveryAttempts
-    ) {
+    const { maxDeliveryAttempts } = input;
+    if (maxDeliveryAttempts !== undefined && !isIntegerIn(maxDeliveryAttempts, 1, LIMITS.maxMaxDeliveryAttempts)) {
       throw new NimbusError(
         'INVALID_ARGUMENT',
         `maxDeliveryAttempts must be an integer from 1 to ${LIMITS.maxMaxDeliveryAttempts}.`,
@@ -135,6 +142,7 @@ export class Catalog {
     }
     const topics = await Promise.all([...byTopic.keys()].map((topic) => this.getTopic(topic)));
     const existing = await this.store.getGroup(name);
+    const consumeMode = input.consumeMode ?? existing?.consumeMode ?? 'CLUSTERING';
     if (existing && existing.consumeMode !== consumeMode) {
       throw new NimbusError(
         'GROUP_CONFLICT',
@@ -149,7 +157,7 @@ export class Catalog {
       name,
       subscriptions: [...byTopic.values()],
       consumeMode,
-      maxDeliveryAttempts,
+      maxDeliveryAttempts: maxDeliveryAttempts ?? existing?.maxDeliveryAttempts ?? LIMITS.defaultMaxDeliveryAttempts,
       createdAt: existing?.createdAt ?? this.clock.now(),
     };
     await this.store.saveGroup(group);

@@ -18,6 +18,9 @@ const LANE = /^[A-Za-z0-9_-]{1,64}(@[A-Za-z0-9_.:@-]{1,128})?$/;
 const BATCH = /^[A-Za-z0-9_.-]{1,64}$/;
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 const FIELDS = [LANE, NAME, INTEGER_FIELD, INTEGER_FIELD, BATCH, TOKEN];
+/** Handles of earlier versions also carried the delivery attempt; it is read and ignored, so deliveries in flight across an upgrade still settle. */
+const PREVIOUS_VERSION = 'h2';
+const PREVIOUS_FIELDS = [...FIELDS, INTEGER_FIELD];
 
 /**
  * Encodes a lease as an opaque, URL-safe receipt handle. Handles are self-describing so
@@ -35,7 +38,7 @@ export function encodeReceiptHandle(handle: ReceiptHandle): string {
 }
 
 export function decodeReceiptHandle(text: string): ReceiptHandle {
-  const fields = decodeToken(text, VERSION, FIELDS);
+  const fields = decodeToken(text, VERSION, FIELDS) ?? decodeToken(text, PREVIOUS_VERSION, PREVIOUS_FIELDS);
   if (!fields) throw new NimbusError('INVALID_RECEIPT_HANDLE', 'The receipt handle is malformed.');
   const [consumer = '', topic = '', queueId, queueOffset, batchId = '', token = ''] = fields;
   return {

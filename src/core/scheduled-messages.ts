@@ -74,19 +74,21 @@ export class ScheduledMessages {
     const results = await this.store.hold(
       records.map((message) => ({ kind: 'DELAY', message, dueAt: message.deliverAt ?? now })),
     );
-    const fresh = results.filter((result) => !result.duplicate && result.held.state === 'HELD');
-    const due = fresh.filter((result) => result.held.dueAt <= now);
-    const later = fresh.filter((result) => result.held.dueAt > now);
-    if (due.length > 0) await this.releaseAll(due.map((result) => result.held));
-    if (later.length > 0 && this.scheduler) {
-      const wake = later.map(({ held }) => ({
-        topic: held.message.topic,
-        msgId: held.message.msgId,
-        dueAt: held.dueAt,
-      }));
-      // Held durably already: if the wake-up cannot be arranged now, the driver's sweep still finds them.
-      await this.scheduler.schedule(wake).catch(() => undefined);
+    // Duplicates still HELD count too: a retry after a send whose release failed must not
+    // leave its message waiting for the driver's safety-net run.
+    const pending = results.filter((result) => result.held.state === 'HELD');
+    const due = pending.filter((result) => result.held.dueAt <= now).map((result) => result.held);
+    const later = pending.filter((result) => result.held.dueAt > now).map((result) => result.held);
+    if (due.length > 0) {
+      try {
+        await this.releaseAll(due);
+      } catch (error) {
+        // Held durably, not released: have the driver try again at once, then report the failure.
+        await this.wake(due);
+        throw error;
+      }
     }
+    if (later.length > 0) await this.wake(later);
     return results.map(({ held, duplicate }) => ({
       msgId: held.message.msgId,
       topic: held.message.topic,
@@ -113,14 +115,25 @@ export class ScheduledMessages {
       released += await this.releaseAll(due);
       if (due.length < RELEASE_PAGE) break;
     }
-    return { released, nextDueAt: await this.store.nextHeldDueAt('DELAY') };
+    return { released, nextDueAt: await this.store.nextHeldDueAt('DELAY', this.clock.now()) };
   }
 
-  /** Releases one message now (an SQS-delayed wake-up names the message it is for). */
+  /**
+   * Releases one message if it is due (an SQS-delayed wake-up names the message it is for);
+   * an early or repeated wake-up releases nothing before `deliverAt`. True once released.
+   */
   async releaseOne(topic: string, msgId: string): Promise<boolean> {
-    const outcome = await this.store.release(topic, msgId, this.clock.now());
-    if (outcome.state === 'RELEASED') this.notifier.publish(topic);
-    return outcome.state === 'RELEASED';
+    const held = await this.store.getHeld(topic, msgId, this.clock.now());
+    if (held?.kind !== 'DELAY') return false;
+    if (held.state === 'HELD' && held.dueAt > this.clock.now()) return false;
+    return (await this.releaseAll([held])) > 0 || held.state === 'RELEASED';
+  }
+
+  /** Asks the driver to release `held` at their due times. Best effort: the driver's own runs still find them. */
+  private async wake(held: readonly HeldMessage[]): Promise<void> {
+    if (!this.scheduler) return;
+    const due = held.map((entry) => ({ topic: entry.message.topic, msgId: entry.message.msgId, dueAt: entry.dueAt }));
+    await this.scheduler.schedule(due).catch(() => undefined);
   }
 
   /**
@@ -162,23 +175,45 @@ export class ScheduledMessages {
     }
   }
 
+  /**
+   * Releases each message (a few at a time, so a burst shares commits), and wakes the
+   * receivers of their topics. One failure does not hold up the others; the first is
+   * rethrown at the end, so the driver logs it and tries again.
+   */
   private async releaseAll(held: readonly HeldMessage[]): Promise<number> {
-    const now = this.clock.now();
     const topics = new Set<string>();
     let released = 0;
+    let failure: unknown;
     for (let start = 0; start < held.length; start += RELEASE_PARALLEL) {
       const chunk = held.slice(start, start + RELEASE_PARALLEL);
-      const outcomes = await Promise.all(
-        chunk.map((entry) => this.store.release(entry.message.topic, entry.message.msgId, now)),
-      );
+      const outcomes = await Promise.allSettled(chunk.map((entry) => this.releaseFenced(entry)));
       outcomes.forEach((outcome, i) => {
-        if (outcome.state !== 'RELEASED') return;
-        released++;
-        topics.add(chunk[i]?.message.topic ?? '');
+        if (outcome.status === 'rejected') failure ??= outcome.reason;
+        else if (outcome.value) {
+          released++;
+          topics.add(chunk[i]?.message.topic ?? '');
+        }
       });
     }
     for (const topic of topics) this.notifier.publish(topic);
+    if (failure !== undefined) throw failure;
     return released;
+  }
+
+  /**
+   * Releases one held message into its topic, unless that topic is gone or was deleted and
+   * created anew after the message was held (a send racing a delete across processes can
+   * leave such an orphan): then it is cancelled, never delivered to strangers.
+   */
+  private async releaseFenced(held: HeldMessage): Promise<boolean> {
+    const { topic: name, msgId, storeTimestamp } = held.message;
+    const topic = await this.catalog.findTopic(name);
+    const now = this.clock.now();
+    if (topic?.messageType !== 'DELAY' || topic.createdAt > storeTimestamp) {
+      await this.store.cancelHeld(name, msgId, 'the topic was deleted', now);
+      return false;
+    }
+    return (await this.store.release(name, msgId, now)).state === 'RELEASED';
   }
 }
 

@@ -6,6 +6,7 @@ import { type ErrorCode, isNimbusError, NimbusError } from './errors.ts';
 import { LIMITS } from './limits.ts';
 import type { Group } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
+import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore } from './ports/store.ts';
 import { decodeReceiptHandle, encodeReceiptHandle, groupOfLane, type ReceiptHandle } from './receipt-handle.ts';
 
@@ -22,12 +23,14 @@ export class Settlement {
   private readonly catalog: Catalog;
   private readonly clock: Clock;
   private readonly ids: IdGenerator;
+  private readonly notifier: Notifier;
 
-  constructor(store: BrokerStore, catalog: Catalog, clock: Clock, ids: IdGenerator) {
+  constructor(store: BrokerStore, catalog: Catalog, clock: Clock, ids: IdGenerator, notifier: Notifier) {
     this.store = store;
     this.catalog = catalog;
     this.clock = clock;
     this.ids = ids;
+    this.notifier = notifier;
   }
 
   /**
@@ -75,6 +78,8 @@ export class Settlement {
         continue;
       }
       const ok = await this.nackOne(group, decoded.handle, delay);
+      // Back at once: a long-poll waiting on the topic takes it now rather than at its next check.
+      if (ok && delay === 0) this.notifier.publish(decoded.handle.topic);
       results.push(
         ok
           ? { receiptHandle: text, ok: true }
@@ -128,11 +133,17 @@ export class Settlement {
     if (!('handle' in decoded)) throw new NimbusError(decoded.error.code, decoded.error.message);
     const handle = decoded.handle;
     const invisibleUntil = this.clock.now() + duration;
-    const token = this.ids.token();
+    const token = this.ids.successorToken(handle.token);
     // The stored attempt stays as it is (no attempt in the update).
-    const ok = await this.store.updateLease(handle, handle.token, { visibleAt: invisibleUntil, token });
-    if (!ok) throw new NimbusError('RECEIPT_HANDLE_EXPIRED', STALE);
-    return { receiptHandle: encodeReceiptHandle({ ...handle, token }), invisibleUntil };
+    if (await this.store.updateLease(handle, handle.token, { visibleAt: invisibleUntil, token })) {
+      if (duration === 0) this.notifier.publish(handle.topic);
+      return { receiptHandle: encodeReceiptHandle({ ...handle, token }), invisibleUntil };
+    }
+    // A retry whose first attempt succeeded but whose response was lost: the lease already
+    // carries the successor of this handle's token. Answer what that first call set.
+    const lease = await this.store.getLease(handle);
+    if (lease?.token !== token) throw new NimbusError('RECEIPT_HANDLE_EXPIRED', STALE);
+    return { receiptHandle: encodeReceiptHandle({ ...handle, token }), invisibleUntil: lease.visibleAt };
   }
 }
 

@@ -4,6 +4,7 @@ import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
 import { systemTimers } from '../adapters/system/system-timers.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
 import { awsReleaseScheduler, delaySettings } from './delayed-delivery-env.ts';
+import { sealedOffsets } from './sealed-offsets.ts';
 
 /** What the stack tells every function through its environment. */
 export interface LambdaSettings {
@@ -29,12 +30,17 @@ export function lambdaSettings(env: Readonly<Record<string, string | undefined>>
 
 /**
  * A broker over the DynamoDB store. Receivers in other containers are not signalled, so a
- * long-poll checks the store every `pollIntervalMs`.
+ * long-poll checks the store every `pollIntervalMs`. Offsets its readers seal are counted
+ * for the `SealedOffsets` metric (observability.ts).
  * @example
  * const broker = await openLambdaBroker(lambdaSettings());
  */
 export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker> {
-  const store = await openDynamoDbStore({ tablePrefix: settings.tablePrefix, s3: { bucket: settings.bodyBucket } });
+  const store = await openDynamoDbStore({
+    tablePrefix: settings.tablePrefix,
+    s3: { bucket: settings.bodyBucket },
+    hooks: { onSeal: sealedOffsets.record },
+  });
   // Functions that hold delayed messages arrange their wake-up (SQS delay or a bucket schedule).
   const delays = delaySettings();
   return createBroker({

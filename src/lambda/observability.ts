@@ -1,10 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ApiLogger } from '../api/http.ts';
+import { SEALED_OFFSETS_METRIC, sealedOffsets } from './sealed-offsets.ts';
 
 /**
  * One logger and one metrics buffer per container. Service name, namespace and level come
@@ -22,9 +23,21 @@ export const apiLogger: ApiLogger = {
 const STOP_BEFORE_TIMEOUT_MS = 3_000;
 
 /**
+ * Publishes the offsets sealed during the invocation as its own metric line, with only the
+ * service dimension (the alarm's), whatever dimensions the handler adds to the shared buffer.
+ */
+export function publishSealedOffsets(): void {
+  const { offsets, ranges } = sealedOffsets.drain();
+  if (offsets === 0) return;
+  metrics.singleMetric().addMetric(SEALED_OFFSETS_METRIC, MetricUnit.Count, offsets);
+  logger.warn('sealed queue offsets that a writer reserved and never wrote', { offsets, ranges });
+}
+
+/**
  * Wraps a handler with the middleware every function shares: the Lambda context in each
- * log line, the cold-start metric and a flush of buffered metrics after each invocation.
- * The handler gets a signal that aborts shortly before the function's timeout.
+ * log line, the cold-start metric, a flush of buffered metrics after each invocation and
+ * the sealed-offsets metric. The handler gets a signal that aborts shortly before the
+ * function's timeout.
  * @example
  * export const handler = lambdaHandler(async (event: ScheduledEvent) => sweep());
  */
@@ -33,7 +46,11 @@ export function lambdaHandler<TEvent, TResult>(
 ): MiddyfiedHandler<TEvent, TResult> {
   return middy<TEvent, TResult>(async (event: TEvent, context: Context) => {
     const signal = AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - STOP_BEFORE_TIMEOUT_MS));
-    return handle(event, context, signal);
+    try {
+      return await handle(event, context, signal);
+    } finally {
+      publishSealedOffsets();
+    }
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));

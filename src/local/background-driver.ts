@@ -128,9 +128,7 @@ class TaskLoop {
 
   private fire(): void {
     this.armedFor = Number.POSITIVE_INFINITY;
-    this.running = this.runOnce().finally(() => {
-      this.running = undefined;
-    });
+    this.running = this.runOnce();
   }
 
   private async runOnce(): Promise<void> {
@@ -142,6 +140,8 @@ class TaskLoop {
     } catch (error) {
       this.logger.error(`${this.task.name} failed`, { task: this.task.name, error });
     }
+    // In the same turn as the re-arm: a wake-up arriving from here on arms the timer itself.
+    this.running = undefined;
     next = Math.min(next, this.wantedBy);
     this.wantedBy = Number.POSITIVE_INFINITY;
     this.arm(next);

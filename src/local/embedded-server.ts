@@ -1,4 +1,5 @@
-import { createServer } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
@@ -7,17 +8,23 @@ import { createApi } from '../api/create-api.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
 import type { Clock, IdGenerator } from '../core/ports/clock.ts';
 import type { BrokerStore } from '../core/ports/store.ts';
+import { type AccessPolicy, loadAccessPolicy } from './access-policy.ts';
+import { withAuth } from './auth.ts';
 import { brokerTasks, InProcessReleaseScheduler, startBackgroundDriver } from './background-driver.ts';
 import { type CorsPolicy, withCors } from './cors.ts';
+import { allowedHostNames, withHostCheck } from './host-check.ts';
+import { DEFAULT_LIMITS, limitConnections, type ServerLimits, withLongPollLimits } from './limits.ts';
 import type { EmbeddedLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
+import { isLoopback } from './loopback.ts';
 import { createNodeHttpAdapter } from './node-http-adapter.ts';
+import { createRouteMatcher } from './route-match.ts';
 import { createStore } from './store-factory.ts';
 
 export interface EmbeddedServerOptions {
   /** TCP port; 0 (the default) picks a free one. */
   port?: number;
-  /** Interface to listen on; default 127.0.0.1 (the embedded server has no authentication). */
+  /** Interface to listen on; default 127.0.0.1. Any other than loopback needs `authFile` or `allowUnauthenticated`. */
   host?: string;
   /** Where the SQLite file `nimbus.db` lives when no `store` is given; default `./.nimbus`. */
   dataDir?: string;
@@ -31,8 +38,18 @@ export interface EmbeddedServerOptions {
   logger?: EmbeddedLogger;
   /** Checks every response against its schema (for tests). */
   validateResponses?: boolean;
-  /** Browser origins allowed to call the API (CORS): `'*'` (default), a list of origins, or `false`. */
+  /** Foreign browser origins allowed to call the API (CORS): `false` (default, none), a list, or `'*'`. */
   cors?: CorsPolicy;
+  /** Principals, tokens and permissions (see README, Security); without it there is no authentication. */
+  authFile?: string;
+  /** Binds a non-loopback interface without `authFile`: anyone who reaches it may do anything. */
+  allowUnauthenticated?: boolean;
+  /** Host names besides the bound address and loopback names that requests may carry in `Host`. */
+  allowedHosts?: readonly string[];
+  /** Serves HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Abuse limits; each defaults to `DEFAULT_LIMITS`. */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface EmbeddedServer {
@@ -40,6 +57,8 @@ export interface EmbeddedServer {
   url: string;
   port: number;
   broker: Broker;
+  /** Reads the auth file again; the new principals apply to the next request, connections stay open. */
+  reloadAuth(): Promise<void>;
   /** Stops accepting, ends long-polls, waits for requests in progress and closes the store. */
   close(): Promise<void>;
 }
@@ -49,7 +68,8 @@ const DRAIN_TIMEOUT_MS = 5_000;
 
 /**
  * Starts the embedded broker: the HTTP API on node:http over a SQLite file, with the
- * retention sweep running in the background.
+ * retention sweep running in the background. In front of the API, outermost first: the
+ * Host check, CORS, authentication and permissions, the long-poll caps.
  * @example
  * const server = await startEmbeddedServer({ port: 0, dataDir: './.nimbus' });
  * console.log(`listening on ${server.url}`);
@@ -57,6 +77,16 @@ const DRAIN_TIMEOUT_MS = 5_000;
  */
 export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
   const logger = options.logger ?? silentLogger;
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopback(host) && options.authFile === undefined && options.allowUnauthenticated !== true) {
+    throw new Error(
+      `Refusing to listen on ${host} without authentication: pass --auth-file FILE (or --allow-unauthenticated to accept the risk).`,
+    );
+  }
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  let policy: AccessPolicy | undefined =
+    options.authFile === undefined ? undefined : await loadAccessPolicy(options.authFile);
+
   const ownsStore = options.store === undefined;
   const store = options.store ?? (await createStore({ kind: 'sqlite', dataDir: options.dataDir ?? './.nimbus' }));
   const clock = options.clock ?? systemClock;
@@ -70,12 +100,25 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     releaseScheduler,
   });
   const api = createApi(broker, { logger, validateResponses: options.validateResponses });
-  const adapter = createNodeHttpAdapter(withCors(api.handle, options.cors ?? '*'));
-  const server = createServer({ keepAlive: true }, adapter.listener);
-  // Longer than clients' idle timeouts, so a client never reuses a socket the server is closing.
-  server.keepAliveTimeout = 65_000;
+  const matchRoute = createRouteMatcher();
+  const guarded = withHostCheck(
+    withCors(
+      withAuth(api.handle, () => policy, matchRoute),
+      options.cors ?? false,
+    ),
+    allowedHostNames(host, options.allowedHosts),
+  );
+  // The API logs its own 5xx; these are the 503s of the server's limits.
+  const onBusy = (requestId: string, message: string) => logger.error(`503 SERVER_BUSY: ${message}`, { requestId });
+  const adapter = createNodeHttpAdapter(withLongPollLimits(guarded, limits, matchRoute, onBusy), limits, onBusy);
+  const server = createServerFor(options.tls, adapter.listener, limits.bodyTimeoutMs);
+  limitConnections(server, limits.maxConnections, {
+    tls: options.tls !== undefined,
+    onRefused: everyTenSeconds((refused) =>
+      logger.error(`503 SERVER_BUSY: refused ${refused} connections over the cap of ${limits.maxConnections}`),
+    ),
+  });
 
-  const host = options.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -89,13 +132,15 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const scheme = options.tls === undefined ? 'http' : 'https';
+  const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const driver = startBackgroundDriver(brokerTasks(broker, { sweepIntervalMs: options.sweepIntervalMs }), {
     clock,
     logger,
   });
   releaseScheduler.attach(driver);
   logger.info(`Nimbus MQ listening on ${url}`, { url, port });
+  warnAboutExposure(host, options, logger);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -112,7 +157,59 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     return closing;
   };
 
-  return { url, port, broker, close };
+  const reloadAuth = async () => {
+    if (options.authFile === undefined) return;
+    // A broken file keeps the principals in force: a typo must not lock everyone out or let everyone in.
+    policy = await loadAccessPolicy(options.authFile);
+    logger.info(`Reloaded ${options.authFile}: ${policy.principalCount} principals`, { file: options.authFile });
+  };
+
+  return { url, port, broker, reloadAuth, close };
+}
+
+function createServerFor(
+  tls: EmbeddedServerOptions['tls'],
+  listener: Parameters<typeof createHttpServer>[1],
+  bodyTimeoutMs: number,
+): Server {
+  // Node checks its own header and request timeouts every `connectionsCheckingInterval`.
+  const settings = {
+    keepAlive: true,
+    headersTimeout: bodyTimeoutMs,
+    // A backstop behind the adapter's own body timeout (which answers with a JSON 408).
+    requestTimeout: bodyTimeoutMs * 2,
+    connectionsCheckingInterval: Math.min(1_000, bodyTimeoutMs),
+  };
+  const server: Server =
+    tls === undefined
+      ? createHttpServer(settings, listener)
+      : createHttpsServer({ ...settings, cert: tls.cert, key: tls.key }, listener);
+  // Longer than clients' idle timeouts, so a client never reuses a socket the server is closing.
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+function warnAboutExposure(host: string, options: EmbeddedServerOptions, logger: EmbeddedLogger): void {
+  if (isLoopback(host)) return;
+  if (options.authFile === undefined) {
+    logger.error(`Warning: listening on ${host} without authentication; anyone who reaches it may do anything.`);
+  } else if (options.tls === undefined) {
+    logger.error(`Warning: access tokens cross ${host} in clear text; serve HTTPS with --tls-cert and --tls-key.`);
+  }
+}
+
+/** Calls `report` with the count of events at most every ten seconds: refusals under attack must not flood the log. */
+function everyTenSeconds(report: (count: number) => void): () => void {
+  let count = 0;
+  let last = 0;
+  return () => {
+    count++;
+    const now = Date.now();
+    if (now - last < 10_000) return;
+    last = now;
+    report(count);
+    count = 0;
+  };
 }
 
 function delay(ms: number): Promise<void> {

@@ -46,6 +46,11 @@ export interface ClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Headers sent with every request. */
   headers?: Record<string, string>;
+  /**
+   * Access token of an embedded broker started with `--auth-file`, sent as
+   * `Authorization: Bearer <token>` (AWS deployments use a `signer` instead).
+   */
+  token?: string;
   signer?: RequestSigner;
 }
 
@@ -86,6 +91,7 @@ export interface GroupOptions {
  * are built on a client.
  * @example
  * const client = new Client({ endpoint: 'http://127.0.0.1:9800' });
+ * // A broker started with --auth-file: new Client({ endpoint, token: process.env.NIMBUS_TOKEN })
  * await client.createTopic('orders');
  * await client.createGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: 'paid' }] });
  */
@@ -99,6 +105,7 @@ export class Client {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.headers = { ...options.headers };
+    if (options.token !== undefined) this.headers['authorization'] = `Bearer ${options.token}`;
     this.signer = options.signer;
   }
 

@@ -75,7 +75,36 @@ export class ConflictError extends NimbusApiError {}
 export class UnsupportedError extends NimbusApiError {}
 
 /**
- * The store is throttled or unavailable (503): retry with backoff.
+ * The broker wants an access token and got none, or one it does not know (401).
+ * @example
+ * await new Client({ endpoint }).listTopics().catch((e) => e instanceof UnauthenticatedError);
+ */
+export class UnauthenticatedError extends NimbusApiError {}
+
+/**
+ * The token's principal lacks a permission (403); the message names the action and resource.
+ * Also a browser page whose origin the broker does not allow.
+ * @example
+ * await producer.send('payroll', 'x').catch((e) => e instanceof PermissionDeniedError); // lacks PUB on topic:payroll
+ */
+export class PermissionDeniedError extends NimbusApiError {}
+
+/**
+ * The broker does not answer for the host name in the URL (421); start it with `--allowed-host`.
+ * @example
+ * if (error instanceof MisdirectedRequestError) console.error('use 127.0.0.1 or an allowed host name');
+ */
+export class MisdirectedRequestError extends NimbusApiError {}
+
+/**
+ * Too many requests of this client wait at once (429): retry after `retry-after`.
+ * @example
+ * if (error instanceof TooManyRequestsError) await sleep(1000);
+ */
+export class TooManyRequestsError extends NimbusApiError {}
+
+/**
+ * The store is throttled or unavailable, or the broker is busy (503): retry with backoff.
  * @example
  * if (error instanceof ServiceUnavailableError) await sleep(1000);
  */
@@ -103,12 +132,16 @@ type ErrorClass = new (
 
 const CLASS_BY_STATUS: Record<number, ErrorClass> = {
   400: ValidationError,
+  401: UnauthenticatedError,
+  403: PermissionDeniedError,
   404: NotFoundError,
   405: ValidationError,
   409: ConflictError,
   413: PayloadTooLargeError,
   415: ValidationError,
+  421: MisdirectedRequestError,
   422: UnsupportedError,
+  429: TooManyRequestsError,
   500: InternalServerError,
   503: ServiceUnavailableError,
 };

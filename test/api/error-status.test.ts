@@ -8,9 +8,10 @@ describe('error status table', () => {
     for (const code of ERROR_CODES) {
       const status = ERROR_STATUS[code];
       if (code === 'INTERNAL') expect(status).toBe(500);
-      else if (code.startsWith('STORE_')) expect(status).toBe(503);
+      else if (code.startsWith('STORE_') || code === 'SERVER_BUSY') expect(status).toBe(503);
       else expect(status, code).toBeGreaterThanOrEqual(400);
-      if (code !== 'INTERNAL' && !code.startsWith('STORE_')) expect(status, code).toBeLessThan(500);
+      if (code !== 'INTERNAL' && !code.startsWith('STORE_') && code !== 'SERVER_BUSY')
+        expect(status, code).toBeLessThan(500);
     }
     expect(ERROR_STATUS.INVALID_REQUEST).toBe(400);
     expect(ERROR_STATUS.TOPIC_NOT_FOUND).toBe(404);

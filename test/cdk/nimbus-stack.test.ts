@@ -4,10 +4,14 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATA_ACCESS } from '../../lib/data-access.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/function-bundling.ts';
+import { FUNCTION_MEMORY_MB } from '../../lib/function-memory.ts';
+import { HEALTH_THROTTLE } from '../../lib/http-api.ts';
+import { DEFAULT_RESERVED_CONCURRENCY, NimbusMq } from '../../lib/nimbus-mq.ts';
 import { NimbusStack } from '../../lib/nimbus-stack.ts';
-import { tableDefinitions } from '../../src/adapters/dynamodb/table-definitions.ts';
+import { type TableId, tableDefinitions } from '../../src/adapters/dynamodb/table-definitions.ts';
 import { ALL_ROUTE_SPECS } from '../../src/api/routes.ts';
 import { LIMITS } from '../../src/core/limits.ts';
+import { SEALED_OFFSETS_METRIC } from '../../src/lambda/sealed-offsets.ts';
 import { type Json, type SynthesizedStack, synthesizeWithNag } from './synth.ts';
 
 type Resource = { Type: string; Properties?: Json };
@@ -52,11 +56,12 @@ describe('NimbusStack', () => {
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
     const rules = acknowledgements.map(([id]) => id.replace(/\[.*/, ''));
-    // S1 on the body bucket, SQS3 on the scheduler DLQ, IAM5 (bodies/* prefix) on each role with body access,
-    // IAM5 (bucket schedules of the delays group) on the send role.
+    // S1 on the body bucket, SQS3 on the scheduler DLQ, APIG4 on the health check route, IAM5 (bodies/* prefix)
+    // on each role with body access, IAM5 (bucket schedules of the delays group) on the send role.
     const rolesWithBodies = FUNCTION_NAMES.filter((name) => DATA_ACCESS[name].bodies.length > 0).length;
     expect(rules.sort()).toEqual(
       [
+        'AwsSolutions::AwsSolutions-APIG4',
         'AwsSolutions::AwsSolutions-S1',
         'AwsSolutions::AwsSolutions-SQS3',
         ...Array<string>(rolesWithBodies + 1).fill('AwsSolutions::AwsSolutions-IAM5'),
@@ -65,7 +70,7 @@ describe('NimbusStack', () => {
     for (const [, reason] of acknowledgements) expect(reason.length).toBeGreaterThan(80);
   });
 
-  it('wires every API route to the function of its area, with IAM auth', () => {
+  it('wires every API route to the function of its area, with IAM auth on all but GET /healthz', () => {
     const areaOf = (tag: string): FunctionName =>
       tag === 'messages' ? 'send' : tag === 'consume' ? 'consume-pull' : 'admin';
     const expected = Object.fromEntries(
@@ -81,11 +86,37 @@ describe('NimbusStack', () => {
     const wired = Object.fromEntries(
       ofType('AWS::ApiGatewayV2::Route').map(([, route]) => {
         const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref as string;
-        expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+        const open = route.Properties.RouteKey === 'GET /healthz';
+        expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe(open ? 'NONE' : 'AWS_IAM');
         return [route.Properties.RouteKey as string, integrations[integrationId]];
       }),
     );
     expect(wired).toEqual(expected);
+  });
+
+  it('throttles the open health check on its own route, below the stage default', () => {
+    const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resource]];
+    expect(stage.Properties.RouteSettings).toEqual({
+      'GET /healthz': {
+        ThrottlingRateLimit: HEALTH_THROTTLE.rateLimit,
+        ThrottlingBurstLimit: HEALTH_THROTTLE.burstLimit,
+      },
+    });
+    expect(HEALTH_THROTTLE.rateLimit).toBeLessThan(stage.Properties.DefaultRouteSettings.ThrottlingRateLimit);
+  });
+
+  it('reserves concurrency so long-polls cannot starve send, and leaves the rest of the account unreserved', () => {
+    const reserved = (name: FunctionName) => resources[functionId(name)]!.Properties.ReservedConcurrentExecutions;
+    expect(reserved('send')).toBe(DEFAULT_RESERVED_CONCURRENCY.send);
+    expect(reserved('consume-pull')).toBe(DEFAULT_RESERVED_CONCURRENCY.consumePull);
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'send' && n !== 'consume-pull'))
+      expect(reserved(name), name).toBeUndefined();
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Unreserved');
+    const mq = new NimbusMq(stack, 'Mq', { reservedConcurrency: 'unreserved' });
+    const template = app.synth().getStackByName(stack.stackName).template as SynthesizedStack['template'];
+    const sendId = stack.resolve(stack.getLogicalId(mq.functions.send!.function.node.defaultChild as CfnResource));
+    expect(template.Resources[sendId]!.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('builds the tables from the store definitions: on demand, TTL, PITR, encryption, streams', () => {
@@ -135,11 +166,12 @@ describe('NimbusStack', () => {
     );
   });
 
-  it('runs every function on Node 24, arm64, with the store settings in its environment', () => {
+  it('runs every function on Node 24, arm64, at its measured memory size, with the store settings in its environment', () => {
     for (const name of FUNCTION_NAMES) {
       const fn = resources[functionId(name)]!;
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
+        MemorySize: FUNCTION_MEMORY_MB[name],
         Architectures: ['arm64'],
         Handler: 'index.handler',
         Environment: {
@@ -242,7 +274,7 @@ describe('NimbusStack', () => {
     }
   });
 
-  it('alarms on function errors and throttles, dead-letter queue depth, consumer backlog and push dead letters', () => {
+  it('alarms on function errors, throttles and near-timeout durations, dead-letter queue depth, consumer backlog and push dead letters', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const onFunction = (metric: string, name: FunctionName) =>
       alarms.filter(
@@ -255,6 +287,13 @@ describe('NimbusStack', () => {
     for (const name of FUNCTION_NAMES) {
       expect(onFunction('Errors', name), name).toHaveLength(1);
       expect(onFunction('Throttles', name), name).toHaveLength(1);
+      const timeoutMs = resources[functionId(name)]!.Properties.Timeout * 1000;
+      const nearTimeout = alarms.filter(
+        (a) => a.MetricName === 'Duration' && a.Dimensions?.[0]?.Value?.Ref === functionId(name),
+      );
+      expect(nearTimeout, name).toEqual([
+        expect.objectContaining({ Statistic: 'Maximum', Threshold: timeoutMs * 0.9 }),
+      ]);
     }
     expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
       Object.keys(synth.stack.mq.deadLetterQueues).length,
@@ -267,8 +306,72 @@ describe('NimbusStack', () => {
         Dimensions: expect.arrayContaining([{ Name: 'group', Value: 'billing' }]),
       }),
     ]);
-    expect(alarms.filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx')).toHaveLength(1);
+    expect(alarms.filter((a) => a.MetricName === SEALED_OFFSETS_METRIC)).toEqual([
+      expect.objectContaining({ Namespace: 'NimbusMQ', Statistic: 'Sum', Threshold: 1 }),
+    ]);
     expect(ofType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
+  });
+
+  it('alarms on DynamoDB throttles and system errors of every table, over every operation it serves', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const onTable = (metricName: string, tableId: string) =>
+      alarms.filter((a) =>
+        (a.Metrics ?? []).some(
+          (m: Json) =>
+            m.MetricStat?.Metric.MetricName === metricName &&
+            m.MetricStat.Metric.Dimensions.some((d: Json) => d.Name === 'TableName' && d.Value.Ref === tableId),
+        ),
+      );
+    for (const [id, table] of Object.entries(synth.stack.mq.tables.tables) as [TableId, Json][]) {
+      for (const metricName of ['ThrottledRequests', 'SystemErrors']) {
+        const [alarm, ...others] = onTable(metricName, logicalId(table));
+        expect(others, metricName).toEqual([]);
+        const operations = alarm.Metrics.flatMap((m: Json) =>
+          (m.MetricStat?.Metric.Dimensions ?? []).filter((d: Json) => d.Name === 'Operation').map((d: Json) => d.Value),
+        );
+        const granted = Object.values(DATA_ACCESS).flatMap((access) => access.tables[id]?.actions ?? []);
+        expect(new Set(operations)).toEqual(
+          new Set([...granted.map((action) => action.replace('dynamodb:', '')), 'TransactWriteItems']),
+        );
+        expect(operations.length, `${id}: a math expression alarm takes at most 10 metrics`).toBeLessThanOrEqual(10);
+      }
+    }
+  });
+
+  it('alarms on API 5xx and 4xx rates and on API latency without the long-poll', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const rateAlarm = (metric: string) =>
+      alarms.filter((a) => (a.Metrics ?? []).some((m: Json) => m.MetricStat?.Metric.MetricName === metric));
+    const [serverErrors] = rateAlarm('5xx');
+    expect(serverErrors.Threshold).toBe(1);
+    expect(serverErrors.Metrics.find((m: Json) => m.Expression).Expression).toBe(
+      'IF(errors >= 5, 100 * errors / requests, 0)',
+    );
+    const [clientErrors] = rateAlarm('4xx');
+    expect(clientErrors.Threshold).toBe(25);
+    const [latency, ...more] = alarms.filter((a) => a.MetricName === 'ApiLatencyWithoutLongPolls');
+    expect(more).toEqual([]);
+    expect(latency).toMatchObject({
+      Namespace: 'NimbusMQ',
+      ExtendedStatistic: 'p95',
+      Threshold: 1_500,
+      EvaluationPeriods: 3,
+    });
+    const [[, filter]] = ofType('AWS::Logs::MetricFilter') as [[string, Resource]];
+    const [[stageId, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resource]];
+    expect(filter.Properties.LogGroupName.Ref).toBe(stage.Properties.AccessLogSettings.DestinationArn['Fn::GetAtt'][0]);
+    expect(stageId).toBeDefined();
+    expect(filter.Properties.FilterPattern).toBe('{ $.route != "POST /v1/groups/{group}/receive" }');
+    expect(filter.Properties.MetricTransformations).toEqual([
+      expect.objectContaining({
+        MetricName: 'ApiLatencyWithoutLongPolls',
+        MetricValue: '$.latencyMs',
+        Unit: 'Milliseconds',
+      }),
+    ]);
+    // The access log line is JSON with the latency as a bare number, so the filter can read it.
+    const line = stage.Properties.AccessLogSettings.Format.replaceAll(/\$context\.[A-Za-z.]+/g, '7');
+    expect(JSON.parse(line)).toMatchObject({ route: '7', latencyMs: 7 });
   });
 
   it('fails synthesis on a finding nobody acknowledged', () => {

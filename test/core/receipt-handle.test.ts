@@ -16,6 +16,11 @@ describe('receipt handles', () => {
     expect(groupOfLane(handle.consumer)).toBe('billing');
   });
 
+  it('still reads handles of the previous version, ignoring the attempt they carried', () => {
+    const previous = `${encodeReceiptHandle(handle).replace('h3', 'h2')}~9999999999999999`;
+    expect(decodeReceiptHandle(previous)).toEqual(handle);
+  });
+
   it.each([
     ['empty', ''],
     ['garbage', 'not-a-handle'],

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
-import { HTTP_ROUTES, type HttpFunctionName } from '../../lib/api-routes.ts';
+import { HEALTH_ROUTE, HTTP_ROUTES, type HttpFunctionName } from '../../lib/api-routes.ts';
 import type { FunctionName } from '../../lib/function-bundling.ts';
 import { ensureTables, tableDefinitions } from '../../src/adapters/dynamodb/index.ts';
 import { lambdaContext } from '../../src/push/in-process-invoker.ts';
@@ -163,15 +163,17 @@ export type HttpHandlers = Record<
 >;
 
 /**
- * A `fetch` that does what API Gateway does for the stack: refuses unsigned requests,
- * picks the function by the stack's route table, builds the event and invokes the handler.
+ * A `fetch` that does what API Gateway does for the stack: refuses unsigned requests (but
+ * the open health check), picks the function by the stack's route table, builds the event
+ * and invokes the handler.
  * The SDK pointed at it runs exactly as against a deployment.
  */
 export function apiGatewayFetch(handlers: HttpHandlers): typeof fetch {
   return async (input, init) => {
     const url = String(input);
     const headers = Object.fromEntries(new Headers(init?.headers).entries());
-    if (!headers['authorization']?.startsWith('AWS4-HMAC-SHA256 ')) {
+    const open = (init?.method ?? 'GET') === HEALTH_ROUTE.method && new URL(url).pathname === HEALTH_ROUTE.path;
+    if (!open && !headers['authorization']?.startsWith('AWS4-HMAC-SHA256 ')) {
       return new Response('{"message":"Forbidden"}', { status: 403 });
     }
     const call: HttpCall = { method: init?.method ?? 'GET', url, headers, body: init?.body as string | undefined };

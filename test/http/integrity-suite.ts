@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Producer, SimpleConsumer } from '../../src/sdk/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import type { StartServer } from '../support/server.ts';
-import { topicWithGroups, unique, useServer } from './helpers.ts';
+import { expectApiError, topicWithGroups, unique, useServer } from './helpers.ts';
 
 /** An edited receipt handle: one `~`-separated field replaced (or a field appended). */
 function edit(handle: string, field: number, value: string): string {
@@ -87,6 +87,27 @@ export function describeIntegritySuite(label: string, start: StartServer): void 
       expect(second?.deliveryAttempt).toBe(2);
       const { deadLetters } = await client.listDeadLetters(group);
       expect(deadLetters).toEqual([]);
+    });
+
+    it('answers a retried change-invisible-duration with the handle its lost first call made', async () => {
+      const { client } = server();
+      const { topic, groups } = await topicWithGroups(client, 1, { queueCount: 1 });
+      await new Producer(client).send(topic, 'long job');
+      const consumer = new SimpleConsumer(client, { group: groups[0] as string });
+      const [message] = await consumer.receive();
+      if (!message) throw new Error('nothing received');
+      const original = message.receiptHandle;
+      const first = await consumer.changeInvisibleDuration(original, 60_000);
+      // The response was lost: the client retries with the handle it still has.
+      const retried = await consumer.changeInvisibleDuration(original, 60_000);
+      expect(retried).toEqual(first);
+      const next = await consumer.changeInvisibleDuration(first.receiptHandle, 120_000);
+      // Once moved on, the first handle is stale for good.
+      await expectApiError(consumer.changeInvisibleDuration(original, 60_000), {
+        code: 'RECEIPT_HANDLE_EXPIRED',
+        status: 409,
+      });
+      expect((await consumer.ack(next.receiptHandle))[0]?.ok).toBe(true);
     });
 
     it('indexes a key named twice once, answers 200 and keeps the queue flowing', async () => {

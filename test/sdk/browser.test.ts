@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSqliteServer, type TestServer } from '../support/server.ts';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
+import { type EmbeddedServer, startEmbeddedServer } from '../../src/local/embedded-server.ts';
 
 /**
  * The SDK in a real browser: bundled for the browser platform (a Node built-in anywhere in
@@ -30,7 +31,8 @@ async function openApp() {
   return { tab, failures };
 }
 
-let broker: TestServer;
+let broker: EmbeddedServer;
+let brokerStore: ReturnType<typeof openSqliteStore>;
 let page: Server;
 let pageOrigin: string;
 let browser: Browser;
@@ -48,7 +50,6 @@ beforeAll(async () => {
     write: false,
   });
   const sdk = bundle.outputFiles[0]?.text ?? '';
-  broker = await startSqliteServer();
   // The page comes from its own server: another origin than the broker's, as an app's would.
   page = createServer((req, res) => {
     const [type, body] = req.url === '/sdk.js' ? ['text/javascript', sdk] : ['text/html', APP_PAGE];
@@ -57,6 +58,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => page.listen(0, 'localhost', resolve));
   pageOrigin = `http://localhost:${(page.address() as AddressInfo).port}`;
+  // Foreign origins are refused by default: the app's origin is named explicitly.
+  brokerStore = openSqliteStore({ path: ':memory:' });
+  broker = await startEmbeddedServer({ store: brokerStore, cors: [pageOrigin] });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -67,6 +71,7 @@ afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => page?.close(resolve));
   await broker?.close();
+  await brokerStore?.close();
 });
 
 describe('the SDK in a browser', () => {

@@ -2,35 +2,46 @@ import { randomUUID } from 'node:crypto';
 import { NimbusError } from '../../core/errors.ts';
 import type { MessageToAppend, StoredMessage } from '../../core/model.ts';
 import type { AppendResult } from '../../core/ports/store.ts';
-import { num } from './attributes.ts';
 import type { ClaimCheck } from './claim-check.ts';
 import type { DynamoGateway } from './gateway.ts';
 import { Idempotency } from './idempotency.ts';
-import { queueKey } from './keys.ts';
+import { keyIndexPartition, queueKey } from './keys.ts';
 import {
   completeDedupTransactItem,
   putKeyIndex,
   putSegment,
   putSegmentTransactItem,
-  reserveOffsets,
   segmentItem,
 } from './message-requests.ts';
 import type { DynamoDbStoreHooks } from './options.ts';
 import type { QueueReader } from './queue-reader.ts';
+import { type Reservation, Reserver } from './reservation.ts';
 import { encodeSegment } from './segment-codec.ts';
 import { type AppendEntry, planSegments, type SegmentDraft } from './segment-plan.ts';
 import type { TableNames } from './table-definitions.ts';
 
 /** A writer that keeps losing its reserved ranges to sealing readers gives up after this many rounds. */
 const MAX_RESERVE_ROUNDS = 20;
+/**
+ * A writer puts no segment once this long has passed (by the store's clock) since its
+ * append began: it fails the send (retryable) instead. Readers rely on it to seal old gaps
+ * with one range tombstone (queue-reader.ts, RANGE_SEAL_AGE_MS).
+ */
+export const WRITER_LIFETIME_MS = 60_000;
 
-type DraftOutcome = 'stored' | 'sealed';
+/** Set when a fault-injection hook threw: the writer "died" there and cleans nothing up. */
+interface WriterState {
+  died: boolean;
+}
 
 /**
  * Appends messages: per queue, reserve a range of offsets on the queue's head item (one
- * atomic ADD per batch), then put each segment conditionally. A segment whose first
- * offset a reader sealed is re-reserved. Messages with a messageId are claimed first
- * (idempotency.ts) and their claims completed in one transaction with the segment.
+ * atomic ADD per batch, reservation.ts), then put each segment conditionally. A segment
+ * whose first offset a reader sealed is re-reserved. Messages with a messageId are claimed
+ * first (idempotency.ts) and their claims completed in one transaction with the segment.
+ * Everything that can refuse the input happens before the reservation; whatever ends an
+ * append after it, the untried rest of the range is filled with a void segment, so no
+ * reader waits on it. Key index entries follow the segments.
  */
 export class Appender {
   private readonly gateway: DynamoGateway;
@@ -39,6 +50,8 @@ export class Appender {
   private readonly hooks: DynamoDbStoreHooks;
   private readonly largeBodyBytes: number;
   private readonly idempotency: Idempotency;
+  private readonly reserver: Reserver;
+  private readonly now: () => number;
 
   constructor(
     gateway: DynamoGateway,
@@ -46,21 +59,29 @@ export class Appender {
     reader: QueueReader,
     claimCheck: ClaimCheck | undefined,
     hooks: DynamoDbStoreHooks,
-    options: { largeBodyBytes: number; pendingTimeoutMs: number },
+    options: { largeBodyBytes: number; now: () => number },
   ) {
     this.gateway = gateway;
     this.tables = tables;
     this.claimCheck = claimCheck;
     this.hooks = hooks;
     this.largeBodyBytes = options.largeBodyBytes;
-    this.idempotency = new Idempotency(gateway, tables, reader, options.pendingTimeoutMs);
+    this.now = options.now;
+    this.idempotency = new Idempotency(gateway, tables, reader, options.now);
+    this.reserver = new Reserver(gateway, tables, options.now);
   }
 
   async append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {
+    const startedAt = this.now();
     const results: (AppendResult | undefined)[] = new Array(messages.length);
     const firstByKey = new Map<string, number>();
     const repeats = new Map<number, number>();
-    const entries: AppendEntry[] = messages.map((message, index) => ({ index, message }));
+    // One index entry per key: the key index keys on (topic, key, message), and DynamoDB refuses a batch naming one item twice.
+    const entries: AppendEntry[] = messages.map((message, index) => ({
+      index,
+      message: { ...message, keys: [...new Set(message.keys)] },
+    }));
+    for (const { message } of entries) assertIndexableKeys(message);
     for (const { index, message } of entries) {
       if (message.messageId === undefined) continue;
       const key = `${message.topic}\u0000${message.messageId}`;
@@ -71,11 +92,12 @@ export class Appender {
     const fresh = entries.filter((entry) => !repeats.has(entry.index));
     const byQueue = new Map<string, AppendEntry[]>();
     for (const entry of fresh) {
-      if (entry.done) continue;
       const q = queueKey(entry.message.topic, entry.message.queueId);
       byQueue.set(q, [...(byQueue.get(q) ?? []), entry]);
     }
-    await Promise.all([...byQueue.values()].map((queueEntries) => this.appendToQueue(queueEntries, results)));
+    await Promise.all(
+      [...byQueue.values()].map((queueEntries) => this.appendToQueue(queueEntries, results, startedAt)),
+    );
     for (const [index, first] of repeats) {
       const original = results[first];
       if (original) results[index] = { message: original.message, duplicate: true };
@@ -86,11 +108,16 @@ export class Appender {
     });
   }
 
-  private async appendToQueue(entries: AppendEntry[], results: (AppendResult | undefined)[]): Promise<void> {
+  private async appendToQueue(
+    entries: AppendEntry[],
+    results: (AppendResult | undefined)[],
+    startedAt: number,
+  ): Promise<void> {
     const first = entries[0];
     if (!first) return;
     const { topic, queueId } = first.message;
     let pending = entries;
+    let incarnation: number | undefined;
     for (let round = 0; ; round++) {
       await this.idempotency.claim(pending, results);
       pending = pending.filter((entry) => !entry.done);
@@ -100,28 +127,85 @@ export class Appender {
       }
       await this.claimCheckLargeBodies(pending);
       const drafts = planSegments(pending);
-      const count = pending.length;
+      // Encode once before reserving: whatever the input, nothing fails between reservation and put.
+      for (const draft of drafts) encodeDraft(draft, 0);
+      this.assertAlive(startedAt);
       const bucket = Math.floor((pending[0]?.message.storeTimestamp ?? 0) / 1000);
-      const reserved = await this.gateway.update(
-        'send',
-        'append.reserve',
-        reserveOffsets(this.tables, queueKey(topic, queueId), count, bucket),
-      );
-      const base = reserved.ok ? (num(reserved.attributes, 'n') ?? 0) : 0;
-      const timeMarker = !reserved.ok || num(reserved.attributes, 'tb') !== bucket;
-      await this.hooks.afterReserve?.({ topic, queueId, firstOffset: base, count });
-      let offset = base;
-      for (const [d, draft] of drafts.entries()) {
-        if ((await this.writeDraft(draft, offset, timeMarker && d === 0, results)) === 'sealed') {
-          const restStart = offset + draft.entries.length;
-          await this.voidRange(topic, queueId, restStart, base + count - restStart, draft.entries);
-          break;
-        }
-        offset += draft.entries.length;
-      }
+      const reservation = await this.reserver.reserve(topic, queueId, pending.length, bucket, incarnation);
+      incarnation = reservation.incarnation;
+      const stored = await this.writeReservation(drafts, reservation, results, startedAt);
+      await this.writeKeyIndex(stored);
       // Left: entries of a sealed range (re-reserved next round) and entries whose claim was taken over.
       pending = pending.filter((entry) => !entry.done);
       if (pending.length === 0) return;
+    }
+  }
+
+  /**
+   * Puts the drafts into a reserved range, in order. Whatever ends this early (a sealed
+   * segment, throttling that outlasts the retries, a timeout, any error), the untried rest
+   * of the range becomes one void segment, so readers need not wait for the hole timeout.
+   */
+  private async writeReservation(
+    drafts: readonly SegmentDraft[],
+    reservation: Reservation,
+    results: (AppendResult | undefined)[],
+    startedAt: number,
+  ): Promise<StoredMessage[]> {
+    const { topic, queueId } = drafts[0]?.entries[0]?.message ?? { topic: '', queueId: 0 };
+    const end = reservation.base + reservation.count;
+    const state: WriterState = { died: false };
+    const step = { topic, queueId, firstOffset: reservation.base, count: reservation.count };
+    await this.hook(state, () => this.hooks.afterReserve?.(step));
+    const stored: StoredMessage[] = [];
+    let offset = reservation.base;
+    /** Length of the draft whose put is under way: it may have landed even if the call failed. */
+    let trying = 0;
+    try {
+      for (const [d, draft] of drafts.entries()) {
+        trying = draft.entries.length;
+        const marker = reservation.firstInSecond && d === 0;
+        const outcome = await this.writeDraft(
+          draft,
+          offset,
+          { marker, reservedAt: reservation.at },
+          results,
+          state,
+          startedAt,
+        );
+        if (outcome === 'sealed') {
+          // A reader's tombstone holds the first offset (one offset; or a range, under which a void is harmless).
+          offset += 1;
+          trying = 0;
+          break;
+        }
+        offset += trying;
+        trying = 0;
+        stored.push(...outcome);
+      }
+    } finally {
+      if (!state.died && offset < end) {
+        await this.voidRest({ topic, queueId, reservedAt: reservation.at }, offset, trying, end, drafts);
+      }
+    }
+    return stored;
+  }
+
+  /** Fails the send (retryable) once the writer is older than WRITER_LIFETIME_MS. */
+  private assertAlive(startedAt: number): void {
+    if (this.now() - startedAt <= WRITER_LIFETIME_MS) return;
+    throw new NimbusError(
+      'STORE_UNAVAILABLE',
+      'The send took too long to be written; nothing more was stored. Try again.',
+    );
+  }
+
+  private async hook(state: WriterState, run: () => Promise<void> | void | undefined): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      state.died = true;
+      throw error;
     }
   }
 
@@ -148,45 +232,38 @@ export class Appender {
   private async writeDraft(
     draft: SegmentDraft,
     firstOffset: number,
-    timeMarker: boolean,
+    stamp: { marker: boolean; reservedAt: number },
     results: (AppendResult | undefined)[],
-  ): Promise<DraftOutcome> {
+    state: WriterState,
+    startedAt: number,
+  ): Promise<StoredMessage[] | 'sealed'> {
     const { topic, queueId } = draft.entries[0]?.message ?? { topic: '', queueId: 0 };
     const q = queueKey(topic, queueId);
     for (let attempt = 0; ; attempt++) {
-      const stored = draft.entries.map((entry, i) =>
-        entry.done || (entry.message.messageId !== undefined && !entry.owner)
-          ? null
-          : { ...entry, message: { ...entry.message, queueOffset: firstOffset + i } },
-      );
-      const live = stored.filter((slot) => slot !== null);
+      const { live, data } = encodeDraft(draft, firstOffset);
       const expireAt = Math.max(...draft.entries.map((entry) => entry.message.expireAt));
-      const data = encodeSegment(stored, {
-        topic,
-        queueId,
-        firstOffset,
-        storeTimestamp: draft.storeTimestamp,
-        expireAt,
-      });
       const item = segmentItem({
         q,
         firstOffset,
-        count: stored.length,
+        count: draft.entries.length,
         data,
         storeTimestamp: live.length > 0 ? draft.storeTimestamp : undefined,
         expireAt,
-        timeMarker,
+        timeMarker: stamp.marker,
+        reservedAt: stamp.reservedAt,
       });
-      await this.writeKeyIndex(live.map((slot) => slot.message));
-      await this.hooks.beforePut?.({ topic, queueId, firstOffset, count: stored.length });
+      await this.hook(state, () =>
+        this.hooks.beforePut?.({ topic, queueId, firstOffset, count: draft.entries.length }),
+      );
+      this.assertAlive(startedAt);
       const withIds = live.filter((slot) => slot.message.messageId !== undefined);
-      const done = (): DraftOutcome => {
+      const done = (): StoredMessage[] => {
         for (const slot of live) {
           results[slot.index] = { message: slot.message, duplicate: false };
           const entry = draft.entries[slot.message.queueOffset - firstOffset];
           if (entry) entry.done = true;
         }
-        return 'stored';
+        return live.map((slot) => slot.message);
       };
       if (withIds.length === 0) {
         const outcome = await this.gateway.put('send', 'append.put', putSegment(this.tables, item));
@@ -208,7 +285,7 @@ export class Appender {
       if (outcome.reasons[0]?.Code === 'ConditionalCheckFailed') return 'sealed';
       if (attempt >= 5)
         throw new NimbusError('STORE_UNAVAILABLE', 'Idempotency claims kept changing hands; try again.');
-      // Claims another sender took over (we were slower than the pending timeout): not ours to store.
+      // Claims another sender took over (we were slower than the takeover time): not ours to store.
       withIds.forEach((slot, i) => {
         const entry = draft.entries[slot.message.queueOffset - firstOffset];
         if (entry && outcome.reasons[i + 1]?.Code === 'ConditionalCheckFailed') entry.owner = undefined;
@@ -216,29 +293,80 @@ export class Appender {
     }
   }
 
+  /** After the segments: a throttled index write fails the send but leaves no offset unwritten. */
   private async writeKeyIndex(messages: readonly StoredMessage[]): Promise<void> {
     const requests = messages.flatMap((message) => message.keys.map((key) => putKeyIndex(message.topic, key, message)));
     if (requests.length > 0) await this.gateway.batchWrite('send', 'append.keys', this.tables.index, requests);
   }
 
   /**
-   * Fills the untried rest of an abandoned reservation with one all-void segment, so readers
-   * need not wait for it. Same race as every segment put: if a reader sealed it first, fine.
+   * Fills [start, end) of an abandoned reservation with one all-void segment, so readers
+   * need not wait for it. `landed` is the length of a draft at `start` whose put failed
+   * without an answer: if it did land, the void goes after it. Same race as every segment
+   * put: if a reader sealed the offset first, fine. Best effort: if this fails too, readers
+   * seal the hole after the hole timeout; the error that ended the append is the one reported.
    */
-  private async voidRange(topic: string, queueId: number, start: number, count: number, near: AppendEntry[]) {
-    if (count <= 0) return;
-    const expireAt = Math.max(...near.map((entry) => entry.message.expireAt));
-    const data = encodeSegment(new Array(count).fill(null), {
-      topic,
-      queueId,
-      firstOffset: start,
-      storeTimestamp: 0,
-      expireAt,
-    });
-    const item = segmentItem({ q: queueKey(topic, queueId), firstOffset: start, count, data, expireAt });
-    await this.gateway.put('send', 'append.void', putSegment(this.tables, item));
+  private async voidRest(
+    range: { topic: string; queueId: number; reservedAt: number },
+    start: number,
+    landed: number,
+    end: number,
+    near: readonly SegmentDraft[],
+  ): Promise<void> {
+    const expireAt = Math.max(...near.flatMap((draft) => draft.entries.map((entry) => entry.message.expireAt)));
+    const { topic, queueId, reservedAt } = range;
+    const put = async (from: number) => {
+      const data = encodeSegment(new Array(end - from).fill(null), {
+        topic,
+        queueId,
+        firstOffset: from,
+        storeTimestamp: 0,
+        expireAt,
+      });
+      const q = queueKey(topic, queueId);
+      const item = segmentItem({ q, firstOffset: from, count: end - from, data, expireAt, reservedAt });
+      return this.gateway.put('send', 'append.void', putSegment(this.tables, item));
+    };
+    try {
+      const outcome = await put(start);
+      if (!outcome.ok && landed > 0 && start + landed < end) await put(start + landed);
+    } catch {
+      // Readers seal what is left after the hole timeout.
+    }
   }
 }
+
+/**
+ * The segment bytes of a draft at `firstOffset`: entries already stored elsewhere, or whose
+ * idempotency claim is not ours, become void slots. Pure: it throws, if ever, before any write.
+ */
+function encodeDraft(draft: SegmentDraft, firstOffset: number) {
+  const { topic, queueId } = draft.entries[0]?.message ?? { topic: '', queueId: 0 };
+  const slots = draft.entries.map((entry, i) =>
+    entry.done || (entry.message.messageId !== undefined && !entry.owner)
+      ? null
+      : { ...entry, message: { ...entry.message, queueOffset: firstOffset + i } },
+  );
+  const live = slots.filter((slot) => slot !== null);
+  const expireAt = Math.max(...draft.entries.map((entry) => entry.message.expireAt));
+  const data = encodeSegment(slots, { topic, queueId, firstOffset, storeTimestamp: draft.storeTimestamp, expireAt });
+  if (data.byteLength > MAX_ITEM_DATA_BYTES) {
+    throw new NimbusError('BODY_TOO_LARGE', `A segment of ${data.byteLength} bytes does not fit a DynamoDB item.`);
+  }
+  return { live, data };
+}
+
+/** A key index entry's partition key (`K#topic#key`) must fit DynamoDB's 2,048 bytes: refused before any write. */
+function assertIndexableKeys(message: MessageToAppend): void {
+  for (const key of message.keys) {
+    if (Buffer.byteLength(keyIndexPartition(message.topic, key)) > 2_048) {
+      throw new NimbusError('INVALID_KEY', `Message key "${key.slice(0, 32)}..." is too long to index.`);
+    }
+  }
+}
+
+/** DynamoDB items hold 400 KB; the rest of a segment item's attributes take well under 1 KB. */
+const MAX_ITEM_DATA_BYTES = 399_000;
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && Buffer.from(a).equals(Buffer.from(b));

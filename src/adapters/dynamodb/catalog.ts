@@ -1,6 +1,6 @@
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { Group, Topic } from '../../core/model.ts';
-import { S, str } from './attributes.ts';
+import { num, S, str } from './attributes.ts';
 import type { ClaimCheck } from './claim-check.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
 import {
@@ -8,16 +8,20 @@ import {
   deadLetterPartition,
   GROUPS_PARTITION,
   groupLanesPartition,
+  HEAD_OFFSET,
   leasePartition,
   queueKey,
   TOPICS_PARTITION,
   topicLanesPartition,
 } from './keys.ts';
+import { fenceQueueHead } from './message-requests.ts';
 import type { TableNames } from './table-definitions.ts';
+import { putDeletedTopicFloor } from './tombstone-requests.ts';
 
 /**
  * Topics and groups (one small item each, JSON in `d`), and their complete removal:
- * a deleted topic takes its queues, cursors, leases and dead letters along; a deleted
+ * a deleted topic takes its messages, cursors, leases and dead letters along (its queue
+ * heads stay, as a fence against late writers); a deleted
  * group its lanes' cursors, leases and dead letters. Idempotency and key-index records
  * are left to TTL (lookups check them against the queue).
  */
@@ -59,9 +63,7 @@ export class CatalogRecords {
   async deleteTopic(name: string): Promise<boolean> {
     const topic = await this.getTopic(name);
     if (!topic) return false;
-    for (let queueId = 0; queueId < topic.queueCount; queueId++) {
-      await this.deletePartition(this.tables.messages, 'q', queueKey(name, queueId), 'o');
-    }
+    for (let queueId = 0; queueId < topic.queueCount; queueId++) await this.fenceQueue(queueKey(name, queueId));
     await this.claimCheck?.deletePrefix(this.claimCheck.keyFor(name, ''));
     const lanes = await this.queryPartition(this.tables.state, 'p', topicLanesPartition(name));
     for (const laneItem of lanes) {
@@ -90,6 +92,20 @@ export class CatalogRecords {
     await this.deletePartition(this.tables.state, 'p', groupLanesPartition(name), 's');
     await this.deleteKeys(this.tables.state, [{ p: S(GROUPS_PARTITION), s: S(name) }]);
     return true;
+  }
+
+  /**
+   * Empties a deleted topic's queue but keeps its head, and leaves a floor over every
+   * offset reserved so far. A writer that reserved before the delete and writes after it
+   * lands under the floor, unseen, also by a re-created topic of the same name (whose
+   * offsets continue above the floor); one that must re-reserve meets the head's new
+   * incarnation and gives up (reservation.ts).
+   */
+  private async fenceQueue(q: string): Promise<void> {
+    await this.deletePartition(this.tables.messages, 'q', q, 'o', (item) => item['o']?.N === String(HEAD_OFFSET));
+    const head = await this.gateway.update('other', 'catalog.delete', fenceQueueHead(this.tables, q));
+    const reserved = head.ok ? (num(head.attributes, 'n') ?? 0) : 0;
+    if (reserved > 0) await this.gateway.put('other', 'catalog.delete', putDeletedTopicFloor(this.tables, q, reserved));
   }
 
   /** A lane's cursors and lease items on one topic. */
@@ -146,8 +162,14 @@ export class CatalogRecords {
     return items;
   }
 
-  /** Deletes every item of one partition, page by page. */
-  private async deletePartition(table: string, keyName: string, value: string, sortName: string): Promise<void> {
+  /** Deletes every item of one partition (but those `keep` spares), page by page. */
+  private async deletePartition(
+    table: string,
+    keyName: string,
+    value: string,
+    sortName: string,
+    keep: (item: Item) => boolean = () => false,
+  ): Promise<void> {
     let startKey: Item | undefined;
     do {
       const page = await this.gateway.query('other', 'catalog.delete', {
@@ -159,7 +181,10 @@ export class CatalogRecords {
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       });
-      await this.deleteKeys(table, page.items);
+      await this.deleteKeys(
+        table,
+        page.items.filter((item) => !keep(item)),
+      );
       startKey = page.lastKey;
     } while (startKey);
   }

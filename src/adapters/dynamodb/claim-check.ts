@@ -23,6 +23,18 @@ export interface ClaimCheckOptions {
   keyPrefix?: string;
 }
 
+/**
+ * The S3 endpoint the AWS SDK itself takes from the environment (AWS_ENDPOINT_URL_S3, else
+ * AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true): the SDK applies it
+ * but keeps virtual-hosted addressing, which only real S3 serves.
+ */
+export function s3EndpointFromEnvironment(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  if (env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']?.toLowerCase() === 'true') return undefined;
+  return env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined;
+}
+
 export class ClaimCheck {
   readonly bucket: string;
   private readonly client: S3Client;
@@ -38,7 +50,8 @@ export class ClaimCheck {
       new S3Client({
         region: options.region,
         endpoint: options.endpoint,
-        forcePathStyle: options.endpoint !== undefined,
+        // Emulators (LocalStack, MinIO) serve buckets by path: `bucket.localhost` resolves nowhere.
+        forcePathStyle: options.endpoint !== undefined || s3EndpointFromEnvironment() !== undefined,
         credentials: local ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
       });
     this.keyPrefix = options.keyPrefix ?? 'bodies/';

@@ -61,6 +61,7 @@ export async function openDynamoDbStore(options: DynamoDbStoreOptions = {}): Pro
     tables: tableNames(prefix),
     claimCheck: options.s3 ? new ClaimCheck({ region, ...options.s3 }) : undefined,
     hooks: options.hooks,
+    now: options.now,
     holeTimeoutMs: options.holeTimeoutMs,
     largeBodyBytes: options.largeBodyBytes,
     retry: options.retry,
@@ -74,6 +75,7 @@ export interface DynamoDbStoreParts {
   tables: TableNames;
   claimCheck?: ClaimCheck;
   hooks?: DynamoDbStoreHooks;
+  now?: () => number;
   holeTimeoutMs?: number;
   largeBodyBytes?: number;
   retry?: Partial<RetryPolicy>;
@@ -117,11 +119,11 @@ export class DynamoDbStore implements BrokerStore {
     );
     this.appender = new Appender(gateway, parts.tables, this.reader, parts.claimCheck, hooks, {
       largeBodyBytes: parts.largeBodyBytes ?? DEFAULT_LARGE_BODY_BYTES,
-      pendingTimeoutMs: parts.holeTimeoutMs ?? DEFAULT_HOLE_TIMEOUT_MS,
+      now: parts.now ?? Date.now,
     });
     this.consumption = new Consumption(gateway, parts.tables);
     this.deadLetters = new DeadLetterRecords(gateway, parts.tables);
-    this.sweeper = new Sweeper(gateway, parts.tables, parts.claimCheck);
+    this.sweeper = new Sweeper(gateway, parts.tables, parts.claimCheck, hooks);
     this.locks = new LockRecords(gateway, parts.tables);
     this.held = new HeldMessages(gateway, parts.tables, this.appender, hooks);
   }

@@ -10,24 +10,32 @@ import type { TableNames } from './table-definitions.ts';
 
 /** How often a waiting duplicate looks at the first sender's claim again. */
 const POLL_MS = 15;
+/**
+ * A claim pending this long (by the store's clock) is taken over. A healthy first sender
+ * completes its claim within milliseconds; one that is merely slow is fenced by the owner
+ * condition on its completion (message-requests.ts), so taking over early can cost it a
+ * retry but never stores a message twice.
+ */
+export const CLAIM_TAKEOVER_MS = 2_000;
 
 /**
  * Idempotent send: before an entry with a messageId gets an offset, its sender claims the
  * (topic, messageId) record. A concurrent duplicate finds the claim, waits for it to be
  * completed (with the segment, atomically) and returns the first message; it never takes
- * an offset. A claim left pending by a dead sender is taken over after `pendingTimeoutMs`.
+ * an offset. A claim left pending (a dead or stalled sender, or a retry after a lost
+ * response while the first attempt still runs) is taken over after CLAIM_TAKEOVER_MS.
  */
 export class Idempotency {
   private readonly gateway: DynamoGateway;
   private readonly tables: TableNames;
   private readonly reader: QueueReader;
-  private readonly pendingTimeoutMs: number;
+  private readonly now: () => number;
 
-  constructor(gateway: DynamoGateway, tables: TableNames, reader: QueueReader, pendingTimeoutMs: number) {
+  constructor(gateway: DynamoGateway, tables: TableNames, reader: QueueReader, now: () => number) {
     this.gateway = gateway;
     this.tables = tables;
     this.reader = reader;
-    this.pendingTimeoutMs = pendingTimeoutMs;
+    this.now = now;
   }
 
   /** Claims every entry's messageId, or marks the entry done as a duplicate of the first message. */
@@ -39,16 +47,16 @@ export class Idempotency {
     const { topic, messageId, storeTimestamp, expireAt } = entry.message;
     if (messageId === undefined || entry.owner || entry.done) return;
     const owner = randomUUID();
-    const deadline = Date.now() + 2 * this.pendingTimeoutMs + 5_000;
+    const deadline = Date.now() + 2 * CLAIM_TAKEOVER_MS + 5_000;
     for (let attempt = 0; Date.now() < deadline; attempt++) {
-      const wallNow = Date.now();
+      const wallNow = this.now();
       const outcome = await this.gateway.put(
         'send',
         'append.claimId',
         claimDedup(
           this.tables,
           { topic, messageId, owner, expireAt },
-          { now: storeTimestamp, wallNow, staleBefore: wallNow - this.pendingTimeoutMs },
+          { now: storeTimestamp, wallNow, staleBefore: wallNow - CLAIM_TAKEOVER_MS },
           entry.staleMsgId,
         ),
       );

@@ -23,19 +23,81 @@ import type { TableNames } from './table-definitions.ts';
  * place where each condition expression says which race it prevents.
  */
 
+/** How many recent reservations the head item remembers, so a retried reservation finds its own. */
+export const RESERVATION_SLOTS = 3;
+
+export interface ReservationRequest {
+  count: number;
+  /** Epoch second of the store time: the first writer of each second marks the sparse time index. */
+  bucket: number;
+  /** Unique per logical reservation: a retry after a lost response sends the same id. */
+  id: string;
+  /** The writer's clock at reservation: readers judge the age of a hole below the tail by it. */
+  at: number;
+  /** The topic incarnation the writer already holds a range of (re-reservations only). */
+  incarnation?: number;
+}
+
 /**
  * Reserves `count` offsets of a queue: ADD on the queue's head item returns the old
  * counter, so [old, old + count) belongs to this writer alone. The old time bucket tells
  * whether this is the queue's first write in the current second (it then marks the
  * sparse time index). `hk` lists the head in the queues index (written once per queue).
+ * `rt` records when the newest reservation was made, so any reader can tell how old a
+ * hole below the tail is.
+ *
+ * Races prevented: (1) the gateway retrying the ADD after a lost response would reserve a
+ * second range and abandon the first; the head keeps the ids and bases of the last few
+ * reservations (`r0..r2`, `b0..b2`), the condition refuses an id it already holds, and the
+ * writer takes its base from the slot. (2) A writer re-reserving for a topic that was
+ * deleted (and maybe re-created) meanwhile: `ic` counts deletions, and a re-reservation
+ * must see the incarnation its first range came from.
  */
-export function reserveOffsets(tables: TableNames, q: string, count: number, bucket: number): UpdateItemCommandInput {
+export function reserveOffsets(tables: TableNames, q: string, request: ReservationRequest): UpdateItemCommandInput {
+  const shifts: string[] = [];
+  for (let i = RESERVATION_SLOTS - 1; i > 0; i--) {
+    shifts.push(`r${i} = if_not_exists(r${i - 1}, :none)`, `b${i} = if_not_exists(b${i - 1}, :zero)`);
+  }
+  const notMine = Array.from(
+    { length: RESERVATION_SLOTS },
+    (_, i) => `(attribute_not_exists(r${i}) OR r${i} <> :id)`,
+  ).join(' AND ');
+  const values: Item = {
+    ':bucket': N(request.bucket),
+    ':count': N(request.count),
+    ':hk': S(QUEUES_INDEX_KEY),
+    ':id': S(request.id),
+    ':at': N(request.at),
+    ':none': S('-'),
+    ':zero': N(0),
+  };
+  let condition = notMine;
+  if (request.incarnation !== undefined) {
+    condition += request.incarnation === 0 ? ' AND attribute_not_exists(ic)' : ' AND ic = :ic';
+    if (request.incarnation !== 0) values[':ic'] = N(request.incarnation);
+  }
   return {
     TableName: tables.messages,
     Key: { q: S(q), o: N(HEAD_OFFSET) },
-    UpdateExpression: 'SET tb = :bucket, hk = if_not_exists(hk, :hk) ADD n :count',
-    ExpressionAttributeValues: { ':bucket': N(bucket), ':count': N(count), ':hk': S(QUEUES_INDEX_KEY) },
-    ReturnValues: 'UPDATED_OLD',
+    UpdateExpression: `SET tb = :bucket, hk = if_not_exists(hk, :hk), rt = :at, ${shifts.join(', ')}, r0 = :id, b0 = if_not_exists(n, :zero) ADD n :count`,
+    ConditionExpression: condition,
+    ExpressionAttributeValues: values,
+    ReturnValues: 'ALL_OLD',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/**
+ * Fences a deleted topic's queue: counts one more incarnation and returns the head, whose
+ * `n` is the end of every range reserved so far. No race to prevent: a plain ADD.
+ */
+export function fenceQueueHead(tables: TableNames, q: string): UpdateItemCommandInput {
+  return {
+    TableName: tables.messages,
+    Key: { q: S(q), o: N(HEAD_OFFSET) },
+    UpdateExpression: 'ADD ic :one',
+    ExpressionAttributeValues: { ':one': N(1) },
+    ReturnValues: 'ALL_NEW',
   };
 }
 
@@ -49,6 +111,8 @@ export interface SegmentAttributes {
   expireAt: number;
   /** Set on the first segment of a queue in a new second: the sparse time index entry. */
   timeMarker?: boolean;
+  /** When its range was reserved (the writer's `rt`): bounds the age of any hole below it. */
+  reservedAt?: number;
 }
 
 export function segmentItem(segment: SegmentAttributes): Item {
@@ -60,6 +124,7 @@ export function segmentItem(segment: SegmentAttributes): Item {
     e: N(segment.expireAt),
     ttl: N(ttlSeconds(segment.expireAt)),
   };
+  if (segment.reservedAt !== undefined) item['rt'] = N(segment.reservedAt);
   if (segment.storeTimestamp !== undefined) {
     item['st'] = N(segment.storeTimestamp);
     if (segment.timeMarker) item['ts'] = N(segment.storeTimestamp);
@@ -94,53 +159,12 @@ export function putSegmentTransactItem(tables: TableNames, segment: Item): Trans
 }
 
 /**
- * Seals offsets of an abandoned reservation: one by default, or `span` offsets of a gap
- * too wide to be in flight. Race prevented: the slow writer of that offset may still put
- * its segment; whoever writes first owns the offset, the other fails.
- */
-export function putTombstone(
-  tables: TableNames,
-  q: string,
-  offset: number,
-  expireAt: number,
-  span = 1,
-): PutItemCommandInput {
-  return {
-    TableName: tables.messages,
-    Item: { q: S(q), o: N(offset), n: N(span), e: N(expireAt), ttl: N(ttlSeconds(expireAt)) },
-    ConditionExpression: 'attribute_not_exists(o)',
-  };
-}
-
-/**
- * The floor of a queue: one tombstone covering everything the retention sweep removed,
- * so readers far behind skip it instead of waiting. It replaces the queue's first item,
- * which the sweep has just read: a segment (`previousSpan` undefined) or the floor with
- * that span. Race prevented: two sweeps of one queue; the one that read a stale first item
- * fails here and stops. It never expires.
- */
-export function putFloor(
-  tables: TableNames,
-  q: string,
-  offset: number,
-  span: number,
-  previousSpan: number | undefined,
-): PutItemCommandInput {
-  return {
-    TableName: tables.messages,
-    Item: { q: S(q), o: N(offset), n: N(span), e: N(0) },
-    ...(previousSpan === undefined
-      ? { ConditionExpression: 'attribute_exists(m)' }
-      : {
-          ConditionExpression: 'attribute_not_exists(m) AND n = :previous',
-          ExpressionAttributeValues: { ':previous': N(previousSpan) },
-        }),
-  };
-}
-
-/**
- * The sweep's remainder of a partly expired segment, at an offset inside the old one: no
- * writer targets it, and after the floor's compare-and-set no other sweep does either.
+ * The sweep's remainder of a partly expired segment, at an offset inside the old one. It
+ * is written BEFORE the floor replaces the old segment: until then readers take the old
+ * segment (it starts lower and covers the remainder), so a crash between the two loses
+ * nothing. No writer targets that offset; two sweeps that read the same segment write
+ * the same bytes, and one whose floor loses the compare-and-set leaves a copy that reads
+ * the same as the winner's.
  */
 export function putSegmentRemainder(tables: TableNames, segment: Item): PutItemCommandInput {
   return { TableName: tables.messages, Item: segment };
@@ -267,7 +291,10 @@ export function completeDedupTransactItem(tables: TableNames, record: DedupRecor
   };
 }
 
-/** Key index entries are written before their segment (idempotent; a stale entry is filtered by msgId on lookup). */
+/**
+ * Key index entries are written after their segments: an index write that fails or is
+ * throttled then never leaves a reserved offset unwritten. Unconditional and idempotent.
+ */
 export function putKeyIndex(
   topic: string,
   key: string,

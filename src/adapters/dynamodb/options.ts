@@ -12,8 +12,8 @@ export interface WriteStep {
 }
 
 /**
- * Test hooks for fault injection. Production code never sets them; the tests use them to
- * kill or pause a writer between reservation and write, and to inject throttling.
+ * Test hooks for fault injection: the tests use them to kill or pause a writer between
+ * reservation and write, and to inject throttling. Production sets only `onSeal` (a metric).
  */
 export interface DynamoDbStoreHooks {
   /** Runs after offsets are reserved, before anything is written. Throwing simulates a writer that dies here. */
@@ -24,6 +24,8 @@ export interface DynamoDbStoreHooks {
   throttle?(commandName: string): boolean;
   /** Runs after a reader sealed offsets [from, to) of a queue with tombstones. */
   onSeal?(topic: string, queueId: number, from: number, to: number): void;
+  /** Runs between the sweep's remainder write and its floor write. Throwing simulates a sweep that dies there. */
+  betweenSweepWrites?(topic: string, queueId: number): Promise<void> | void;
   /** Held messages: runs after HELD -> RELEASING, before the append. Throwing simulates a release that dies here. */
   afterHeldReleasing?(step: { topic: string; msgId: string }): Promise<void> | void;
   /** Held messages: runs after the append, before RELEASED is recorded. */
@@ -43,6 +45,12 @@ export interface DynamoDbStoreOptions {
   /** Create missing tables and turn TTL on (tests, local use). The CDK stacks create them on AWS. */
   createTables?: boolean;
   hooks?: DynamoDbStoreHooks;
+  /**
+   * The store's own clock, for the times it records (reservations, idempotency claims) and
+   * the writer lifetime; default `Date.now`. Tests that drive the broker with a manual
+   * clock pass the same clock here.
+   */
+  now?: () => number;
   /** How long a reader waits on a missing offset below the tail before sealing it (default 10 s). */
   holeTimeoutMs?: number;
   /** Bodies larger than this go to S3 (default 256 KiB). */

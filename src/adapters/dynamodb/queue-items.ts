@@ -12,13 +12,27 @@ import { decodeSegment, type SegmentFrame, type Slot } from './segment-codec.ts'
  */
 
 export type QueueItem =
-  | { kind: 'segment'; offset: number; count: number; storeTimestamp: number; expireAt: number; data: Uint8Array }
+  | {
+      kind: 'segment';
+      offset: number;
+      count: number;
+      storeTimestamp: number;
+      expireAt: number;
+      data: Uint8Array;
+      /** When its range was reserved (absent on segments of older writers and sweep remainders). */
+      reservedAt?: number;
+    }
   | { kind: 'tombstone'; offset: number; count: number }
-  | { kind: 'head'; nextOffset: number };
+  | { kind: 'head'; nextOffset: number; reservedAt?: number };
 
 export function parseQueueItem(item: Item): QueueItem {
   const offset = requireNum(item, 'o');
-  if (offset === HEAD_OFFSET) return { kind: 'head', nextOffset: num(item, 'n') ?? 0 };
+  if (offset === HEAD_OFFSET) {
+    const reservedAt = num(item, 'rt');
+    return reservedAt === undefined
+      ? { kind: 'head', nextOffset: num(item, 'n') ?? 0 }
+      : { kind: 'head', nextOffset: num(item, 'n') ?? 0, reservedAt };
+  }
   const data = bin(item, 'm');
   if (!data) return { kind: 'tombstone', offset, count: num(item, 'n') ?? 1 };
   return {
@@ -28,6 +42,7 @@ export function parseQueueItem(item: Item): QueueItem {
     storeTimestamp: num(item, 'st') ?? 0,
     expireAt: requireNum(item, 'e'),
     data,
+    ...(num(item, 'rt') === undefined ? {} : { reservedAt: num(item, 'rt') }),
   };
 }
 
@@ -67,6 +82,12 @@ export interface Walk {
    */
   stop: 'limit' | 'end' | 'gap' | 'more';
   gapEnd?: number;
+  /**
+   * For a gap: a time no earlier than every reservation in it, from stored data (the store
+   * time of the segment that ends it, or the head's newest reservation time). Offsets are
+   * reserved in order, so whatever sits above the gap was reserved after it.
+   */
+  gapReservedBy?: number;
 }
 
 /**
@@ -86,12 +107,15 @@ export function walkQueue(
   let next = from;
   for (const item of items) {
     if (item.kind === 'head') {
-      return next >= item.nextOffset
-        ? { found, next, stop: 'end' }
-        : { found, next, stop: 'gap', gapEnd: item.nextOffset };
+      if (next >= item.nextOffset) return { found, next, stop: 'end' };
+      return { found, next, stop: 'gap', gapEnd: item.nextOffset, gapReservedBy: item.reservedAt };
     }
     if (item.offset + spanOf(item) <= next) continue;
-    if (item.offset > next) return { found, next, stop: 'gap', gapEnd: item.offset };
+    if (item.offset > next) {
+      // Its reservation time, else its store time (stamped just before its append); tombstones carry neither.
+      const by = item.kind !== 'segment' ? undefined : (item.reservedAt ?? (item.storeTimestamp || undefined));
+      return { found, next, stop: 'gap', gapEnd: item.offset, gapReservedBy: by };
+    }
     if (item.kind === 'tombstone' || item.expireAt <= now) {
       // A sealed offset, or a segment whose every message expired: nothing to deliver.
       next = item.offset + spanOf(item);

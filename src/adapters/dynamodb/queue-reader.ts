@@ -4,9 +4,10 @@ import type { QueueOffsets, QueueRead } from '../../core/ports/store.ts';
 import type { CapacityKind } from './capacity.ts';
 import type { ClaimCheck } from './claim-check.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
+import { HoleSealer } from './hole-sealer.ts';
 import { queueKey } from './keys.ts';
-import { headKey, putTombstone, queryBackward, queryForward } from './message-requests.ts';
-import { type DynamoDbStoreHooks, RECORD_LIFETIME_MS } from './options.ts';
+import { headKey, queryBackward, queryForward } from './message-requests.ts';
+import type { DynamoDbStoreHooks } from './options.ts';
 import { type FoundMessage, parseQueueItem, type QueueItem, walkQueue } from './queue-items.ts';
 import type { TableNames } from './table-definitions.ts';
 
@@ -29,33 +30,27 @@ function withinClaimedBodies(found: readonly FoundMessage[]): readonly FoundMess
 /** Pages a single read may take before it returns what it has (bounds the cost of long expired runs). */
 const MAX_PAGES = 12;
 /**
- * A gap wider than this cannot be reservations in flight (a queue never has that many
- * offsets reserved and unwritten for a whole hole timeout): it is sealed with one range
- * tombstone. It happens when DynamoDB TTL deleted items before the retention sweep did.
+ * Seal steps one read takes before it returns what it has (a step seals up to 2,000 offsets,
+ * or finds the missing offset written after all; an eventually consistent read may then
+ * still miss that writer for a moment, so the next step is left to the next read).
  */
-const MAX_SEAL_SPAN = 4096;
+const MAX_SEALS_PER_READ = 4;
 /** Refs further apart than this are looked up with separate queries. */
 const CLUSTER_SPAN = 256;
 
 /**
  * Reads queues: ranges for consumers (eventually consistent: a missed segment only looks
  * like "not yet"), single positions for redelivery (strongly consistent), and queue heads.
- * Seals holes left by dead writers after `holeTimeoutMs`.
+ * Holes left by dead writers are sealed by hole-sealer.ts.
  */
 export class QueueReader {
-  /**
-   * Per queue and missing offset: since when this reader has waited on it, and the reserved
-   * end seen then. Lanes at different positions of one queue each have their own hole.
-   */
-  private readonly holes = new Map<string, Map<number, { since: number; end: number }>>();
   /** Per queue: messages per segment lately, to size query pages (DynamoDB charges every item a page reads). */
   private readonly segmentSizes = new Map<string, number>();
 
   private readonly gateway: DynamoGateway;
   private readonly tables: TableNames;
   private readonly claimCheck: ClaimCheck | undefined;
-  private readonly holeTimeoutMs: number;
-  private readonly hooks: DynamoDbStoreHooks;
+  private readonly sealer: HoleSealer;
 
   constructor(
     gateway: DynamoGateway,
@@ -67,19 +62,27 @@ export class QueueReader {
     this.gateway = gateway;
     this.tables = tables;
     this.claimCheck = claimCheck;
-    this.holeTimeoutMs = holeTimeoutMs;
-    this.hooks = hooks;
+    this.sealer = new HoleSealer(gateway, tables, holeTimeoutMs, hooks);
   }
 
-  async readQueue(topic: string, queueId: number, from: number, limit: number, now: number): Promise<QueueRead> {
+  /** `seals`: how many seal steps this read already took (it reads on after each, up to MAX_SEALS_PER_READ). */
+  async readQueue(
+    topic: string,
+    queueId: number,
+    from: number,
+    limit: number,
+    now: number,
+    seals = 0,
+  ): Promise<QueueRead> {
     const q = queueKey(topic, queueId);
     if (limit <= 0) return { messages: [], nextOffset: from };
     const items: QueueItem[] = [];
     let startKey: Item | undefined;
+    let queryFrom = from;
     let walk = walkQueue(items, from, limit, now, topic, queueId);
     for (let page = 0; page < MAX_PAGES && walk.stop === 'more'; page++) {
       const need = limit - walk.found.length;
-      const input = queryForward(this.tables, q, from, this.pageLimit(q, need), false, startKey);
+      const input = queryForward(this.tables, q, queryFrom, this.pageLimit(q, need), false, startKey);
       const result = await this.gateway.query('receive', 'readQueue', input);
       const parsed = result.items.map(parseQueueItem);
       const first = parsed[0];
@@ -93,20 +96,30 @@ export class QueueReader {
       walk = walkQueue(items, from, limit, now, topic, queueId);
       startKey = result.lastKey;
       if (!startKey) break;
+      const last = parsed.at(-1);
+      if (last && last.kind !== 'head' && walk.next > last.offset + 1) {
+        // A wide tombstone covered past everything this page read (the one-offset tombstones
+        // of a sealed run lie under it): go on from where it ends instead.
+        queryFrom = walk.next;
+        startKey = undefined;
+      }
     }
     const loadable = withinClaimedBodies(walk.found);
     if (loadable.length < walk.found.length) {
       // The first message left out is where the next read starts.
       const next = walk.found[loadable.length]?.message.queueOffset ?? walk.next;
-      this.forgetHoles(q, from, next);
+      this.sealer.forget(topic, queueId, from, next);
       return { messages: await this.loadBodies(loadable), nextOffset: next };
     }
     const messages = await this.loadBodies(walk.found);
-    this.forgetHoles(q, from, walk.next);
+    this.sealer.forget(topic, queueId, from, walk.next);
     if (walk.stop !== 'gap' || walk.gapEnd === undefined) return { messages, nextOffset: walk.next };
-    const sealed = await this.waitOrSeal(topic, queueId, walk.next, walk.gapEnd, now);
-    if (!sealed || messages.length >= limit) return { messages, nextOffset: walk.next };
-    const rest = await this.readQueue(topic, queueId, walk.next, limit - messages.length, now);
+    const gap = { from: walk.next, to: walk.gapEnd, reservedBy: walk.gapReservedBy };
+    const sealed = await this.sealer.sealIfDue(topic, queueId, gap, now, async () =>
+      Boolean(await this.coveringItem(q, gap.from, true)),
+    );
+    if (!sealed || messages.length >= limit || seals >= MAX_SEALS_PER_READ) return { messages, nextOffset: walk.next };
+    const rest = await this.readQueue(topic, queueId, walk.next, limit - messages.length, now, seals + 1);
     return { messages: [...messages, ...rest.messages], nextOffset: rest.nextOffset };
   }
 
@@ -212,63 +225,6 @@ export class QueueReader {
     return items.reverse();
   }
 
-  private async waitOrSeal(topic: string, queueId: number, offset: number, gapEnd: number, now: number) {
-    const q = queueKey(topic, queueId);
-    const waiting = this.holes.get(q) ?? new Map<number, { since: number; end: number }>();
-    const hole = waiting.get(offset);
-    if (!hole) {
-      if (this.holes.size > 10_000) this.holes.clear();
-      waiting.set(offset, { since: now, end: gapEnd });
-      this.holes.set(q, waiting);
-      return false;
-    }
-    if (now - hole.since < this.holeTimeoutMs) return false;
-    waiting.delete(offset);
-    return this.seal(topic, queueId, offset, Math.min(hole.end, gapEnd), now);
-  }
-
-  /** Holes in [from, to) are filled: a read got past them. */
-  private forgetHoles(q: string, from: number, to: number): void {
-    const waiting = this.holes.get(q);
-    if (!waiting) return;
-    for (const offset of waiting.keys()) if (offset >= from && offset < to) waiting.delete(offset);
-    if (waiting.size === 0) this.holes.delete(q);
-  }
-
-  /**
-   * Seals [from, to) offset by offset, upward, each with a conditional tombstone, and stops
-   * at the first offset a writer got first. Going strictly upward means a tombstone never
-   * lands inside a segment that was written: every reservation in the range either lost its
-   * first offset to a tombstone (and re-reserves) or won it before we reached it.
-   */
-  private async seal(topic: string, queueId: number, from: number, to: number, now: number): Promise<boolean> {
-    const q = queueKey(topic, queueId);
-    // A strongly consistent look first: an eventually consistent read may have missed the writer.
-    if (await this.coveringItem(q, from, true)) return true;
-    if (to - from > MAX_SEAL_SPAN) {
-      // Far more offsets than writers ever hold in flight: items lost to TTL, sealed with one range.
-      const outcome = await this.gateway.put(
-        'receive',
-        'seal',
-        putTombstone(this.tables, q, from, now + RECORD_LIFETIME_MS, to - from),
-      );
-      if (outcome.ok) this.hooks.onSeal?.(topic, queueId, from, to);
-      return true;
-    }
-    let sealed = from;
-    while (sealed < to) {
-      const outcome = await this.gateway.put(
-        'receive',
-        'seal',
-        putTombstone(this.tables, q, sealed, now + RECORD_LIFETIME_MS),
-      );
-      if (!outcome.ok) break;
-      sealed++;
-    }
-    if (sealed > from) this.hooks.onSeal?.(topic, queueId, from, sealed);
-    return true;
-  }
-
   private pageLimit(q: string, need: number): number {
     const perSegment = this.segmentSizes.get(q) ?? 32;
     return Math.min(100, Math.max(1, Math.ceil(need / perSegment)));
@@ -285,17 +241,19 @@ export class QueueReader {
 }
 
 /**
- * The lowest offset still stored: the first segment, past the floor and any tombstones
- * (the first items of a queue). A queue with no segment left starts at its tail.
+ * The lowest offset a new lane may start at: past the floor and the tombstones at the
+ * bottom of the queue, but never past a missing offset. A missing offset at the bottom
+ * may be a reservation still being written (or already sealed only in part); the lane
+ * then starts there and waits for it or seals it like any reader. A queue with nothing
+ * else stored starts at its tail.
  */
-function lowestStored(items: readonly QueueItem[], nextOffset: number): number {
-  let covered: number | undefined;
+export function lowestStored(items: readonly QueueItem[], nextOffset: number): number {
+  let at = 0;
   for (const item of items) {
-    if (item.kind === 'segment') return Math.min(item.offset, nextOffset);
-    if (item.kind === 'head') break;
-    covered = item.offset + item.count;
+    if (item.kind === 'head' || item.offset > at || item.kind === 'segment') break;
+    at = Math.max(at, item.offset + item.count);
   }
-  return Math.min(covered ?? nextOffset, nextOffset);
+  return Math.min(at, nextOffset);
 }
 
 /** Splits indices into groups whose offsets lie close together (one query each). */

@@ -4,10 +4,12 @@ import { N, S } from './attributes.ts';
 import type { ClaimCheck } from './claim-check.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
 import { keyIndexPartition, keyIndexSortKey, parseQueueKey, QUEUES_INDEX_KEY, queueKey } from './keys.ts';
-import { dedupKey, putFloor, putSegmentRemainder, queryForward, segmentItem } from './message-requests.ts';
+import { dedupKey, putSegmentRemainder, queryForward, segmentItem } from './message-requests.ts';
+import type { DynamoDbStoreHooks } from './options.ts';
 import { decodeItemSlots, parseQueueItem, type QueueItem } from './queue-items.ts';
 import { encodeSegment, type Slot } from './segment-codec.ts';
 import { INDEXES, type TableNames } from './table-definitions.ts';
+import { putFloor } from './tombstone-requests.ts';
 
 const PAGE = 25;
 
@@ -31,18 +33,26 @@ interface SweepPlan {
  * so topics without a catalog record are swept too) it removes expired messages with their
  * key-index and idempotency records and S3 bodies, and leaves one floor tombstone over
  * everything removed, so readers far behind skip it. DynamoDB TTL deletes lazily as well;
- * this reclaims sooner. Every step is idempotent and a crash between steps leaves items
+ * this reclaims sooner. Order: index records and bodies, the remainder of a cut segment,
+ * the floor, then deletes. Every step is idempotent and a crash between steps leaves items
  * that overlap consistently (a reader follows whichever covers an offset first).
  */
 export class Sweeper {
   private readonly gateway: DynamoGateway;
   private readonly tables: TableNames;
   private readonly claimCheck: ClaimCheck | undefined;
+  private readonly hooks: DynamoDbStoreHooks;
 
-  constructor(gateway: DynamoGateway, tables: TableNames, claimCheck: ClaimCheck | undefined) {
+  constructor(
+    gateway: DynamoGateway,
+    tables: TableNames,
+    claimCheck: ClaimCheck | undefined,
+    hooks: DynamoDbStoreHooks,
+  ) {
     this.gateway = gateway;
     this.tables = tables;
     this.claimCheck = claimCheck;
+    this.hooks = hooks;
   }
 
   /** Returns the number of messages removed (at most `limit`). */
@@ -74,6 +84,12 @@ export class Sweeper {
     // Index records and bodies first: a crash then leaves messages the next sweep finds again.
     await this.deleteIndexRecords(topic, plan.messages);
     if (plan.claimKeys.length > 0) await this.claimCheck?.deleteMany(plan.claimKeys);
+    // The live rest of a cut segment before the floor: the floor may replace that very segment
+    // (it starts at the floor's offset), and until the floor is written readers take the old one.
+    if (plan.remainder) {
+      await this.gateway.put('other', 'sweep', putSegmentRemainder(this.tables, plan.remainder));
+      await this.hooks.betweenSweepWrites?.(topic, queueId);
+    }
     // The floor next, as a compare-and-set: of two concurrent sweeps of a queue only one goes on.
     const floor = await this.gateway.put(
       'other',
@@ -81,7 +97,6 @@ export class Sweeper {
       putFloor(this.tables, q, plan.start, plan.end - plan.start, plan.startSpan),
     );
     if (!floor.ok) return 0;
-    if (plan.remainder) await this.gateway.put('other', 'sweep', putSegmentRemainder(this.tables, plan.remainder));
     const deletes: WriteRequest[] = plan.covered.map((offset) => ({
       DeleteRequest: { Key: { q: S(q), o: N(offset) } },
     }));

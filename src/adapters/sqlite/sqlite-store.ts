@@ -249,9 +249,8 @@ export class SqliteStore implements BrokerStore {
     return (this.sql.listDueHeld.all(kind, now, now, limit) as Row[]).map(held.toHeld);
   }
 
-  async nextHeldDueAt(kind: HoldKind): Promise<number | undefined> {
-    // Expired records are left to the sweep: a due time in the past only makes a timer run early.
-    const next = (this.sql.nextHeldDueAt.get(kind, 0) as Row | undefined)?.['next_due_at'];
+  async nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {
+    const next = (this.sql.nextHeldDueAt.get(kind, now) as Row | undefined)?.['next_due_at'];
     return typeof next === 'number' ? next : undefined;
   }
 

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import type { Clock, IdGenerator } from '../../core/ports/clock.ts';
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -41,5 +41,7 @@ export function randomIds(): IdGenerator {
       ).toUpperCase();
     },
     token: () => random.take(12).toString('base64url'),
+    successorToken: (token) =>
+      createHash('sha256').update(`next:${token}`).digest().subarray(0, 12).toString('base64url'),
   };
 }

@@ -1,27 +1,41 @@
 import { z } from 'zod';
 import { LIMITS } from '../../core/limits.ts';
 import { CONSUME_MODES, MESSAGE_TYPES } from '../../core/model.ts';
-import { BodyEncodingSchema } from './common.ts';
+import { BodyEncodingSchema, queryInteger, TagExpressionSchema, TopicNameSchema } from './common.ts';
 import { named } from './registry.ts';
 
-const MAX_RETENTION_HOURS = LIMITS.maxRetentionMs / 3_600_000;
+const HOUR_MS = 3_600_000;
+const MAX_RETENTION_HOURS = LIMITS.maxRetentionMs / HOUR_MS;
+const MIN_RETENTION_HOURS = LIMITS.minRetentionMs / HOUR_MS;
+/** Dead letters per listed page and per redrive call. */
+const MAX_DEAD_LETTERS_PER_CALL = 1000;
+const DEFAULT_DEAD_LETTER_PAGE = 100;
 
 export const PutTopicRequestSchema = named(
   'PutTopicRequest',
   z.strictObject({
-    messageType: z.enum(MESSAGE_TYPES).optional().describe('Default NORMAL. Fixed once the topic exists.'),
+    messageType: z
+      .enum(MESSAGE_TYPES)
+      .optional()
+      .describe(
+        'Default NORMAL for a new topic. Fixed once the topic exists: omitted keeps it, another value is TOPIC_CONFLICT (409).',
+      ),
     queueCount: z
       .int()
       .min(1)
       .max(LIMITS.maxQueueCount)
       .optional()
-      .describe(`Queues (partitions) of the topic, default ${LIMITS.defaultQueueCount}. Fixed once the topic exists.`),
+      .describe(
+        `Queues (partitions), 1-${LIMITS.maxQueueCount}, default ${LIMITS.defaultQueueCount} for a new topic. Fixed once the topic exists: omitted keeps it, another value is TOPIC_CONFLICT (409).`,
+      ),
     retentionHours: z
       .int()
-      .min(1)
+      .min(MIN_RETENTION_HOURS)
       .max(MAX_RETENTION_HOURS)
       .optional()
-      .describe(`How long messages are kept, default ${MAX_RETENTION_HOURS}.`),
+      .describe(
+        `How long messages are kept, ${MIN_RETENTION_HOURS}-${MAX_RETENTION_HOURS} hours, default ${MAX_RETENTION_HOURS} for a new topic. May change; omitted keeps the current retention.`,
+      ),
   }),
 );
 
@@ -41,23 +55,35 @@ export const TopicListSchema = named('TopicList', z.object({ topics: z.array(Top
 export const SubscriptionSchema = named(
   'Subscription',
   z.strictObject({
-    topic: z.string(),
-    tagExpression: z.string().optional().describe('`*` (the default), `TagA` or `TagA || TagB`.'),
+    topic: TopicNameSchema.describe(
+      `The subscribed topic: a topic name, 1-${LIMITS.nameMaxLength} characters of A-Z, a-z, 0-9, _ and - (INVALID_TOPIC_NAME); it must exist (TOPIC_NOT_FOUND, 404).`,
+    ),
+    tagExpression: TagExpressionSchema.optional(),
   }),
 );
 
 export const PutGroupRequestSchema = named(
   'PutGroupRequest',
   z.strictObject({
-    subscriptions: z.array(SubscriptionSchema).max(LIMITS.maxSubscriptions),
-    consumeMode: z.enum(CONSUME_MODES).optional().describe('Default CLUSTERING. Fixed once the group exists.'),
+    subscriptions: z
+      .array(SubscriptionSchema)
+      .max(LIMITS.maxSubscriptions)
+      .describe(
+        `The group's whole subscription list, at most ${LIMITS.maxSubscriptions} (INVALID_ARGUMENT), each topic once (INVALID_ARGUMENT). It replaces the current list; a newly subscribed topic starts at its end.`,
+      ),
+    consumeMode: z
+      .enum(CONSUME_MODES)
+      .optional()
+      .describe(
+        'Default CLUSTERING for a new group. Fixed once the group exists: omitted keeps it, another value is GROUP_CONFLICT (409).',
+      ),
     maxDeliveryAttempts: z
       .int()
       .min(1)
       .max(LIMITS.maxMaxDeliveryAttempts)
       .optional()
       .describe(
-        `Deliveries before a message goes to the dead-letter queue, default ${LIMITS.defaultMaxDeliveryAttempts}.`,
+        `Deliveries before a message goes to the dead-letter queue, 1-${LIMITS.maxMaxDeliveryAttempts}, default ${LIMITS.defaultMaxDeliveryAttempts} for a new group. May change; omitted keeps the current value.`,
       ),
   }),
 );
@@ -66,7 +92,7 @@ export const GroupSchema = named(
   'Group',
   z.object({
     name: z.string(),
-    subscriptions: z.array(z.object({ topic: z.string(), tagExpression: z.string() })),
+    subscriptions: z.array(SubscriptionSchema),
     consumeMode: z.enum(CONSUME_MODES),
     maxDeliveryAttempts: z.int(),
     createdAt: z.int().describe('Epoch milliseconds.'),
@@ -115,19 +141,17 @@ export const DeadLetterListSchema = named(
 
 /** Query of `GET /v1/groups/{group}/dlq`; query values arrive as strings. */
 export const DeadLetterQuerySchema = z.object({
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/, 'limit must be an integer from 1 to 1000')
-    .transform(Number)
-    .pipe(z.int().min(1).max(1000))
+  limit: queryInteger(1, MAX_DEAD_LETTERS_PER_CALL)
     .optional()
-    .describe('At most this many dead letters, oldest first (1-1000, default 100).'),
+    .describe(
+      `At most this many dead letters, oldest first: 1-${MAX_DEAD_LETTERS_PER_CALL} (INVALID_ARGUMENT; not an integer INVALID_REQUEST), default ${DEFAULT_DEAD_LETTER_PAGE}.`,
+    ),
   after: z
     .string()
     .min(1)
     .max(512)
     .optional()
-    .describe('The `nextToken` of the previous page: list the dead letters after it.'),
+    .describe('The `nextToken` of the previous page: list the dead letters after it (1-512 characters).'),
 });
 
 export const RedriveRequestSchema = named(
@@ -135,12 +159,19 @@ export const RedriveRequestSchema = named(
   z.strictObject({
     msgIds: z
       .array(z.string())
-      .max(1000)
+      .max(MAX_DEAD_LETTERS_PER_CALL)
       .optional()
       .describe(
-        'Only the dead letters of these messages, wherever they are in the DLQ; default the oldest up to limit.',
+        `Only the dead letters of these messages (at most ${MAX_DEAD_LETTERS_PER_CALL}), wherever they are in the DLQ; default the oldest up to limit.`,
       ),
-    limit: z.int().min(1).max(1000).optional().describe('At most this many dead letters are redriven (default 1000).'),
+    limit: z
+      .int()
+      .min(1)
+      .max(MAX_DEAD_LETTERS_PER_CALL)
+      .optional()
+      .describe(
+        `At most this many dead letters are redriven, 1-${MAX_DEAD_LETTERS_PER_CALL} (default ${MAX_DEAD_LETTERS_PER_CALL}).`,
+      ),
   }),
 );
 

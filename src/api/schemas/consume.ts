@@ -1,26 +1,35 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../../core/errors.ts';
 import { LIMITS } from '../../core/limits.ts';
-import { BodyEncodingSchema } from './common.ts';
+import { BodyEncodingSchema, ClientIdSchema } from './common.ts';
 import { named } from './registry.ts';
 
 export const ReceiveRequestSchema = named(
   'ReceiveRequest',
   z.strictObject({
-    maxMessages: z.int().min(1).max(LIMITS.maxReceiveMessages).optional().describe('Default 1.'),
+    maxMessages: z
+      .int()
+      .min(1)
+      .max(LIMITS.maxReceiveMessages)
+      .optional()
+      .describe(`Receive at most this many messages (1-${LIMITS.maxReceiveMessages}), default 1.`),
     invisibleDurationMs: z
       .int()
       .min(LIMITS.minInvisibleMs)
       .max(LIMITS.maxInvisibleMs)
       .optional()
-      .describe(`How long the messages stay hidden from other consumers, default ${LIMITS.defaultInvisibleMs}.`),
+      .describe(
+        `How long the messages stay hidden from other consumers, ${LIMITS.minInvisibleMs}-${LIMITS.maxInvisibleMs} ms, default ${LIMITS.defaultInvisibleMs}.`,
+      ),
     waitMs: z
       .int()
       .min(0)
       .max(LIMITS.maxWaitMs)
       .optional()
-      .describe('Long-poll: wait up to this long for a message when none is ready. Default 0.'),
-    clientId: z.string().optional().describe('Consumer instance id; required for broadcasting groups.'),
+      .describe(
+        `Long-poll: wait up to this long (0-${LIMITS.maxWaitMs} ms) for a message when none is ready. Default 0.`,
+      ),
+    clientId: ClientIdSchema.optional(),
   }),
 );
 
@@ -47,7 +56,15 @@ export const ReceivedMessageSchema = named(
 
 export const ReceiveResponseSchema = named('ReceiveResponse', z.object({ messages: z.array(ReceivedMessageSchema) }));
 
-const receiptHandles = z.array(z.string()).min(1).max(100).describe('1 to 100 receipt handles.');
+const MAX_RECEIPT_HANDLES = 100;
+
+const receiptHandles = z
+  .array(z.string())
+  .min(1)
+  .max(MAX_RECEIPT_HANDLES)
+  .describe(
+    `1 to ${MAX_RECEIPT_HANDLES} receipt handles (otherwise INVALID_ARGUMENT). A handle that is malformed or no longer current is reported in its own result, not refused.`,
+  );
 
 export const AckRequestSchema = named('AckRequest', z.strictObject({ receiptHandles }));
 
@@ -69,7 +86,10 @@ export const SettleResultSchema = named(
   z.object({
     receiptHandle: z.string(),
     ok: z.boolean(),
-    code: z.enum(ERROR_CODES).optional(),
+    code: z
+      .enum(ERROR_CODES)
+      .optional()
+      .describe('Why the handle was not settled: INVALID_RECEIPT_HANDLE or RECEIPT_HANDLE_EXPIRED.'),
     message: z.string().optional(),
   }),
 );
@@ -79,8 +99,16 @@ export const SettleResponseSchema = named('SettleResponse', z.object({ results: 
 export const ChangeInvisibleDurationRequestSchema = named(
   'ChangeInvisibleDurationRequest',
   z.strictObject({
-    receiptHandle: z.string(),
-    invisibleDurationMs: z.int().min(0).max(LIMITS.maxInvisibleMs),
+    receiptHandle: z
+      .string()
+      .describe(
+        'A receipt handle of a current delivery: malformed INVALID_RECEIPT_HANDLE, no longer current RECEIPT_HANDLE_EXPIRED (409).',
+      ),
+    invisibleDurationMs: z
+      .int()
+      .min(0)
+      .max(LIMITS.maxInvisibleMs)
+      .describe(`0 (visible again at once) to ${LIMITS.maxInvisibleMs} ms from now.`),
   }),
 );
 

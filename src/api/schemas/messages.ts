@@ -1,41 +1,86 @@
 import { z } from 'zod';
 import { hasReservedProperty, LIMITS, reservedProperty } from '../../core/limits.ts';
 import { validate } from '../request-parsing.ts';
-import { BodyEncodingSchema } from './common.ts';
-import { named } from './registry.ts';
+import { BodyEncodingSchema, MessageIdSchema, MessageKeySchema, TagSchema } from './common.ts';
+import { named, refusedAs } from './registry.ts';
+
+const MiB = 1024 * 1024;
+const KiB = 1024;
+
+const PropertyNameSchema = refusedAs(
+  'INVALID_PROPERTY',
+  // `__proto__` is refused: JSON readers turn it into an object's prototype instead of keeping it.
+  z
+    .string()
+    .min(1)
+    .regex(/^(?!__proto__$)/),
+).describe('A non-empty name other than `__proto__`; otherwise INVALID_PROPERTY.');
+
+const PropertiesSchema = refusedAs(
+  'TOO_MANY_PROPERTIES',
+  z
+    .record(PropertyNameSchema, z.string())
+    .refine((properties) => Object.keys(properties).length <= LIMITS.maxProperties, {
+      message: `A message has at most ${LIMITS.maxProperties} properties.`,
+    })
+    .meta({ maxProperties: LIMITS.maxProperties }),
+).describe(
+  `At most ${LIMITS.maxProperties} properties (TOO_MANY_PROPERTIES) of string values in valid Unicode (INVALID_PROPERTY); properties, keys and tag together at most ${LIMITS.maxMetaBytes / KiB} KiB of UTF-8 (PROPERTIES_TOO_LARGE, 413).`,
+);
 
 /**
- * One message to send. Size and content limits (body, properties, tag, keys) are checked
- * by the broker so each violation gets its own error code; the schema checks shapes.
+ * One message to send. Every limit JSON Schema can state is in the schema; the byte limits
+ * (body, properties), base64 validity and the message type are checked by the broker and
+ * named in the descriptions with their error codes.
  */
 export const SendMessageRequestSchema = named(
   'SendMessageRequest',
-  z.strictObject({
-    body: z.string().describe(`The body: text, or base64 when bodyEncoding is base64. 1 byte to 4 MiB.`),
-    bodyEncoding: BodyEncodingSchema.optional().describe('Default utf8.'),
-    tag: z.string().optional().describe('One tag, for server-side filtering.'),
-    keys: z.array(z.string()).optional().describe('Business keys to look the message up by.'),
-    properties: z
-      .record(z.string(), z.string())
-      .optional()
-      .describe(`At most ${LIMITS.maxProperties} properties; properties, keys and tag at most 16 KiB together.`),
-    messageId: z.string().optional().describe('Idempotency key: a repeat within retention returns the first result.'),
-    messageGroup: z.string().optional().describe('Sharding key of ordered (FIFO) topics.'),
-    deliverAt: z.int().optional().describe('Delayed topics: epoch milliseconds of delivery.'),
-    delayMs: z.int().optional().describe('Delayed topics: delay from now in milliseconds.'),
-  }),
+  z
+    .strictObject({
+      body: refusedAs('EMPTY_BODY', z.string().min(1)).describe(
+        `The body: text, or standard base64 of the bytes when bodyEncoding is base64 (otherwise INVALID_REQUEST). 1 byte (EMPTY_BODY) to ${LIMITS.maxBodyBytes / MiB} MiB, ${LIMITS.maxDelayedBodyBytes / KiB} KiB on DELAY and TRANSACTION topics (BODY_TOO_LARGE, 413). Text must be valid Unicode (INVALID_REQUEST).`,
+      ),
+      bodyEncoding: BodyEncodingSchema.optional().describe('Default utf8.'),
+      tag: TagSchema.optional(),
+      keys: z.array(MessageKeySchema).optional().describe('Business keys to look the message up by.'),
+      properties: PropertiesSchema.optional(),
+      messageId: MessageIdSchema.optional(),
+      messageGroup: z
+        .string()
+        .optional()
+        .describe('Sharding key of FIFO topics; on other topics MESSAGE_TYPE_MISMATCH.'),
+      deliverAt: z
+        .int()
+        .optional()
+        .describe('DELAY topics: epoch milliseconds of delivery; elsewhere MESSAGE_TYPE_MISMATCH.'),
+      delayMs: z
+        .int()
+        .optional()
+        .describe('DELAY topics: delay from now in milliseconds; elsewhere MESSAGE_TYPE_MISMATCH.'),
+    })
+    .describe('One message; a request with `body` (and no `messages`) sends one message.'),
 );
 
 export const SendBatchRequestSchema = named(
   'SendBatchRequest',
-  z.strictObject({
-    messages: z
-      .array(SendMessageRequestSchema)
-      .describe(`1 to ${LIMITS.maxBatchMessages} messages, stored together or not at all.`),
-  }),
+  z
+    .strictObject({
+      messages: refusedAs(
+        { too_big: 'BATCH_TOO_LARGE' },
+        z.array(SendMessageRequestSchema).min(1).max(LIMITS.maxBatchMessages),
+      ).describe(
+        `1 (otherwise INVALID_ARGUMENT) to ${LIMITS.maxBatchMessages} messages (BATCH_TOO_LARGE), bodies at most ${LIMITS.maxBatchBytes / MiB} MiB together (BATCH_TOO_LARGE, 413), stored together or not at all.`,
+      ),
+    })
+    .describe('A batch; a request with `messages` (and no `body`) sends a batch.'),
 );
 
-export const SendRequestSchema = named('SendRequest', z.union([SendMessageRequestSchema, SendBatchRequestSchema]));
+export const SendRequestSchema = named(
+  'SendRequest',
+  z
+    .xor([SendMessageRequestSchema, SendBatchRequestSchema])
+    .describe('One message (has `body`) or a batch (has `messages`); no request has both.'),
+);
 
 type Props = { properties?: unknown };
 
@@ -57,22 +102,34 @@ export function parseSendRequest(value: unknown): z.output<typeof SendRequestSch
 
 export const SendResultSchema = named(
   'SendResult',
-  z.object({
-    msgId: z.string(),
-    topic: z.string(),
-    queueId: z
-      .int()
-      .optional()
-      .describe('The queue it was stored in; absent for delayed messages, which get it when due.'),
-    queueOffset: z
-      .int()
-      .optional()
-      .describe('Its position in the queue; absent for delayed messages until they are due.'),
-    deliverAt: z.int().optional().describe('Delayed messages: when the message becomes visible (epoch ms).'),
-    duplicate: z.boolean().describe('True when an earlier send with the same messageId was returned.'),
-  }),
+  z
+    .object({
+      msgId: z.string(),
+      topic: z.string(),
+      queueId: z
+        .int()
+        .optional()
+        .describe('The queue it was stored in; absent for delayed messages, which get it when due.'),
+      queueOffset: z
+        .int()
+        .optional()
+        .describe('Its position in the queue; absent for delayed messages until they are due.'),
+      deliverAt: z.int().optional().describe('Delayed messages: when the message becomes visible (epoch ms).'),
+      duplicate: z.boolean().describe('True when an earlier send with the same messageId was returned.'),
+    })
+    .describe('The answer to one message: has `msgId`.'),
 );
 
-export const SendBatchResultSchema = named('SendBatchResult', z.object({ results: z.array(SendResultSchema) }));
+export const SendBatchResultSchema = named(
+  'SendBatchResult',
+  z
+    .object({ results: z.array(SendResultSchema).describe('One result per message, in request order.') })
+    .describe('The answer to a batch: has `results`.'),
+);
 
-export const SendResponseSchema = named('SendResponse', z.union([SendResultSchema, SendBatchResultSchema]));
+export const SendResponseSchema = named(
+  'SendResponse',
+  z
+    .xor([SendResultSchema, SendBatchResultSchema])
+    .describe('A SendResult (has `msgId`) for one message, a SendBatchResult (has `results`) for a batch.'),
+);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queryInteger } from './common.ts';
 import { named } from './registry.ts';
 
 export const ScheduledMessageSchema = named(
@@ -22,17 +23,23 @@ export const ScheduledListSchema = named(
 
 /** Query of `GET /v1/topics/{topic}/scheduled`; query values arrive as strings. */
 export const ScheduledQuerySchema = z.object({
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/, 'limit must be an integer from 1 to 1000')
-    .transform(Number)
-    .pipe(z.int().min(1).max(1000))
+  limit: queryInteger(1, 1000)
     .optional()
-    .describe('At most this many messages, earliest due first (1-1000, default 100).'),
+    .describe(
+      'At most this many messages, earliest due first: 1-1000 (INVALID_ARGUMENT; not an integer INVALID_REQUEST), default 100.',
+    ),
   after: z
     .string()
     .min(1)
     .max(512)
     .optional()
-    .describe('The `nextToken` of the previous page: list the messages after it.'),
+    .describe(
+      'The `nextToken` of the previous page: list the messages after it (1-512 characters; INVALID_ARGUMENT when it is not one).',
+    ),
 });
+
+/** The `{msgId}` path parameter: any text; one that is no msgId names no message (MESSAGE_NOT_FOUND). */
+export const MsgIdParameterSchema = z
+  .string()
+  .min(1)
+  .describe('The msgId a send answered (32 hexadecimal characters); anything else finds no message.');

@@ -80,8 +80,11 @@ export interface HeldMessageStore {
   listHeld(topic: string, kind: HoldKind, now: number, limit: number, after?: HeldPosition): Promise<HeldMessage[]>;
   /** HELD messages of one kind, of every topic, with `dueAt <= now`, earliest first, at most `limit`. */
   listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]>;
-  /** The earliest `dueAt` of the HELD messages of one kind, if any: when a timer must next look. */
-  nextHeldDueAt(kind: HoldKind): Promise<number | undefined>;
+  /**
+   * The earliest `dueAt` of the HELD, unexpired messages of one kind, if any: when a timer
+   * must next look. (An expired record is never due: a past due time would make a timer spin.)
+   */
+  nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined>;
   /**
    * Appends a HELD message to its queue (offset assigned now, `storeTimestamp` = `now`) and
    * marks it RELEASED, atomically. Released already: the same message again. Cancelled:

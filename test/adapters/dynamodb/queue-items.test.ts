@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HEAD_OFFSET } from '../../../src/adapters/dynamodb/keys.ts';
 import { type QueueItem, walkQueue } from '../../../src/adapters/dynamodb/queue-items.ts';
+import { lowestStored } from '../../../src/adapters/dynamodb/queue-reader.ts';
 import { decodeSegment, encodeSegment } from '../../../src/adapters/dynamodb/segment-codec.ts';
 import { MAX_SEGMENT_MESSAGES, planSegments } from '../../../src/adapters/dynamodb/segment-plan.ts';
 import type { StoredMessage } from '../../../src/core/model.ts';
@@ -111,8 +112,38 @@ describe('walking a queue', () => {
     expect(walk([segment(0, [stored(0)]), head(1)], 1)).toEqual({ offsets: [], next: 1, stop: 'end' });
   });
 
+  it('tells how old a gap is at least, from what was reserved above it', () => {
+    const above = { ...segment(3, [stored(3)]), reservedAt: T + 7 } as QueueItem;
+    expect(walkQueue([segment(0, [stored(0)]), above, head(4)], 0, 10, T, 'orders', 3)).toMatchObject({
+      stop: 'gap',
+      gapEnd: 3,
+      gapReservedBy: T + 7,
+    });
+    // Segments of older writers carry only their store time; the head its newest reservation.
+    expect(walkQueue([segment(0, [stored(0)]), segment(3, [stored(3)])], 0, 10, T, 'orders', 3)).toMatchObject({
+      gapReservedBy: T,
+    });
+    const tail: QueueItem = { kind: 'head', nextOffset: 5, reservedAt: T + 9 };
+    expect(walkQueue([segment(0, [stored(0)]), tail], 0, 10, T, 'orders', 3)).toMatchObject({
+      gapEnd: 5,
+      gapReservedBy: T + 9,
+    });
+  });
+
   it('asks for more items when they run out before the tail', () => {
     expect(walk([segment(0, [stored(0)])], 0)).toEqual({ offsets: [0], next: 1, stop: 'more' });
+  });
+});
+
+describe('where a new lane starts', () => {
+  it('past the floor and bottom tombstones, but never past a missing offset', () => {
+    expect(lowestStored([tombstone(0, 5), segment(5, [stored(5)]), head(6)], 6)).toBe(5);
+    expect(lowestStored([tombstone(0), segment(1, [stored(1)]), head(2)], 2)).toBe(1);
+    // Offset 0 is reserved and not written yet: a lane starting at 1 would never get it.
+    expect(lowestStored([segment(1, [stored(1)]), head(2)], 2)).toBe(0);
+    expect(lowestStored([tombstone(0, 2), tombstone(3), head(4)], 4)).toBe(2);
+    expect(lowestStored([tombstone(0, 4), head(4)], 4)).toBe(4);
+    expect(lowestStored([head(0)], 0)).toBe(0);
   });
 });
 

@@ -43,9 +43,9 @@ describe('table definitions', () => {
 
 describe('request builders', () => {
   it('reserve offsets with one atomic ADD that returns the old counter', () => {
-    const input = reserveOffsets(tables, 'orders#2', 32, 1_800_000_000);
+    const input = reserveOffsets(tables, 'orders#2', { count: 32, bucket: 1_800_000_000, id: 'r1', at: 5 });
     expect(input.UpdateExpression).toContain('ADD n :count');
-    expect(input.ReturnValues).toBe('UPDATED_OLD');
+    expect(input.ReturnValues).toBe('ALL_OLD');
     expect(input.ExpressionAttributeValues?.[':count']).toEqual({ N: '32' });
   });
 

@@ -1,0 +1,89 @@
+import type { Action } from './access-policy.ts';
+import type { MatchedRoute } from './route-match.ts';
+
+/** One thing a request needs: an action on a resource such as `topic:orders` or `group:*`. */
+export interface Requirement {
+  action: Action;
+  resource: string;
+}
+
+/**
+ * What a route needs: `'open'` (no token at all), or the requirements a valid token's
+ * principal must meet (none: any valid token will do).
+ */
+export type Rule = 'open' | ((route: MatchedRoute, body: unknown) => Requirement[]);
+
+/** Rule builders: the action on the resource a route's path names. */
+export const onTopic =
+  (action: Action): Rule =>
+  ({ params }) => [{ action, resource: `topic:${params.topic}` }];
+export const onGroup =
+  (action: Action): Rule =>
+  ({ params }) => [{ action, resource: `group:${params.group}` }];
+export const onProducerGroup =
+  (action: Action): Rule =>
+  ({ params }) => [{ action, resource: `producer-group:${params.producerGroup}` }];
+/** Lists answer every name of a kind, so they need the action on all of them (`*` or `topic:*`). */
+export const onAll =
+  (kind: 'topic' | 'group' | 'producer-group'): Rule =>
+  () => [{ action: 'ADMIN', resource: `${kind}:*` }];
+
+/**
+ * THE table from route (operationId) to the permissions it needs, modelled on RocketMQ's
+ * ACL 2.0: PUB on a topic to send; SUB on a group to receive and settle; ADMIN on the
+ * resource for everything else. A route missing here needs ADMIN on `*`, so a route added
+ * without an entry is closed rather than open. Adding a route is one line.
+ */
+export const ROUTE_PERMISSIONS: Readonly<Record<string, Rule>> = {
+  health: 'open',
+  // The API's description names no data; any valid token may read it.
+  openapi: () => [],
+  putTopic: onTopic('ADMIN'),
+  getTopic: onTopic('ADMIN'),
+  deleteTopic: onTopic('ADMIN'),
+  listTopics: onAll('topic'),
+  putGroup: subscribeGroup,
+  getGroup: onGroup('ADMIN'),
+  deleteGroup: onGroup('ADMIN'),
+  listGroups: onAll('group'),
+  sendMessages: onTopic('PUB'),
+  receive: onGroup('SUB'),
+  ack: onGroup('SUB'),
+  nack: onGroup('SUB'),
+  changeInvisibleDuration: onGroup('SUB'),
+  listDeadLetters: onGroup('ADMIN'),
+  redriveDeadLetters: onGroup('ADMIN'),
+};
+
+/**
+ * Creating a group subscribed to a topic is what later lets SUB on the group read the
+ * topic: it needs ADMIN on the group and SUB on every topic it subscribes to, as RocketMQ
+ * asks SUB on both the group and the topic.
+ */
+function subscribeGroup(route: MatchedRoute, body: unknown): Requirement[] {
+  const needs: Requirement[] = [{ action: 'ADMIN', resource: `group:${route.params.group}` }];
+  const subscriptions = (body as { subscriptions?: unknown } | undefined)?.subscriptions;
+  if (!Array.isArray(subscriptions)) return needs;
+  for (const subscription of subscriptions) {
+    const topic = (subscription as { topic?: unknown } | null)?.topic;
+    if (typeof topic === 'string') needs.push({ action: 'SUB', resource: `topic:${topic}` });
+  }
+  return needs;
+}
+
+/** Conservative default for a route the table does not know. */
+const UNKNOWN_ROUTE: Requirement[] = [{ action: 'ADMIN', resource: '*' }];
+
+/**
+ * What a request needs: `'open'` for the health check, otherwise the requirements of its
+ * route. A path that matches no route needs only a valid token (the answer is a 404).
+ * @example
+ * requirementsOf({ operationId: 'sendMessages', params: { topic: 'orders' } }, undefined);
+ * // [{ action: 'PUB', resource: 'topic:orders' }]
+ */
+export function requirementsOf(route: MatchedRoute | undefined, body: unknown): 'open' | Requirement[] {
+  if (route === undefined) return [];
+  if (!Object.hasOwn(ROUTE_PERMISSIONS, route.operationId)) return UNKNOWN_ROUTE;
+  const rule = ROUTE_PERMISSIONS[route.operationId] as Rule;
+  return rule === 'open' ? 'open' : rule(route, body);
+}
