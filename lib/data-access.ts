@@ -84,6 +84,8 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
   },
   'timer-release': {
     tables: {
+      // The topic of each release (a message of a deleted topic is cancelled, not delivered).
+      state: { actions: ['dynamodb:GetItem'] },
       // Due held messages (the held-due index, then the records), their state transitions.
       held: { actions: [...READ, 'dynamodb:UpdateItem'], indexes: [INDEXES.heldDue] },
       // The release's append: offset reservation, segment put, the first append of a repeated release (reads).

@@ -226,8 +226,8 @@ export class DynamoDbStore implements BrokerStore {
   listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
     return this.held.listDueHeld(kind, now, limit);
   }
-  nextHeldDueAt(kind: HoldKind): Promise<number | undefined> {
-    return this.held.nextHeldDueAt(kind);
+  nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {
+    return this.held.nextHeldDueAt(kind, now);
   }
   release(topic: string, msgId: string, now: number): Promise<ReleaseOutcome> {
     return this.held.release(topic, msgId, now);

@@ -40,6 +40,8 @@ import type { TableNames } from './table-definitions.ts';
 
 /** A record found in a state other than the one a conditional write expected is looked at again this often. */
 const MAX_ROUNDS = 5;
+/** Index entries one look for the next due time steps over at most, per shard. */
+const MAX_INDEX_STEPS = 50;
 
 /**
  * Held messages on DynamoDB (delayed now, half messages next): one record per message in
@@ -141,14 +143,42 @@ export class HeldMessages {
       .filter((held) => held.dueAt <= now);
   }
 
-  async nextHeldDueAt(kind: HoldKind): Promise<number | undefined> {
-    const shards = await Promise.all(
-      range(DUE_SHARDS).map((shard) =>
-        this.gateway.query('other', 'held.nextDue', queryDue(this.tables, kind, shard, Number.MAX_SAFE_INTEGER, 1)),
-      ),
-    );
-    const due = shards.flatMap((page) => page.items).map((item) => num(item, 'hd') ?? 0);
+  async nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {
+    const firsts = await Promise.all(range(DUE_SHARDS).map((shard) => this.firstPendingDue(kind, shard, now)));
+    const due = firsts.filter((dueAt) => dueAt !== undefined);
     return due.length === 0 ? undefined : Math.min(...due);
+  }
+
+  /**
+   * The earliest due time in one shard of the due index whose record is still pending and
+   * unexpired. Entries of expired records are taken out of the index on the way; entries the
+   * index has not yet caught up on (settled records) are stepped over.
+   */
+  private async firstPendingDue(kind: HoldKind, shard: number, now: number): Promise<number | undefined> {
+    let startKey: Item | undefined;
+    for (let step = 0; step < MAX_INDEX_STEPS; step++) {
+      const page = await this.gateway.query('other', 'held.nextDue', {
+        ...queryDue(this.tables, kind, shard, Number.MAX_SAFE_INTEGER, 1),
+        ExclusiveStartKey: startKey,
+      });
+      const [entry] = page.items;
+      if (!entry) return undefined;
+      const record = await this.gateway.get('other', 'held.nextDue', {
+        TableName: this.tables.held,
+        Key: keyOf(entry),
+        ConsistentRead: true,
+        ProjectionExpression: 'st, e, d',
+      });
+      if (record && expired(record, now)) {
+        await this.gateway.update('other', 'held.dropExpired', dropExpiredFromDue(this.tables, keyOf(entry), now));
+      } else if (record && pending(record)) {
+        return num(record, 'd');
+      }
+      startKey = page.lastKey;
+      if (!startKey) return undefined;
+    }
+    // A long run of stale entries: report the last one seen, so a timer looks again soon.
+    return startKey ? num(startKey, 'hd') : undefined;
   }
 
   async release(topic: string, msgId: string, now: number): Promise<ReleaseOutcome> {
