@@ -5,7 +5,7 @@ import { BenchClient } from './http-client.ts';
 import { measureIdleLongPoll, printIdleLongPoll } from './idle-long-poll.ts';
 import { printScenarios, printTable } from './report.ts';
 import { BODY_1KIB, type ScenarioResult } from './scenarios.ts';
-import { round } from './stats.ts';
+import { nowMs, percentiles, round } from './stats.ts';
 
 interface Options {
   quick: boolean;
@@ -46,9 +46,15 @@ export async function runDynamoDbBench(options: Options): Promise<Record<string,
       polls: options.quick ? 1 : 2,
     });
     printIdleLongPoll([idleLongPoll]);
+    const emptyReceive = await measureEmptyReceive(client, options.quick ? 100 : 400);
+    printTable(
+      'Empty receive (waitMs 0) on DynamoDB Local, HTTP on loopback',
+      emptyReceive as unknown as Record<string, unknown>[],
+      ['queues', 'receives', 'p50Ms', 'p99Ms'],
+    );
     const scenarios = await options.runScenarios(server.url, options.quick ? 0.02 : 0.1, 50);
     printScenarios('Embedded server on DynamoDB Local, HTTP on loopback, 1 KiB bodies', scenarios);
-    return { capacity, capacityByOperationLastPath: byOperation, idleLongPoll, scenarios };
+    return { capacity, capacityByOperationLastPath: byOperation, idleLongPoll, emptyReceive, scenarios };
   } finally {
     client.close();
     await server.close();
@@ -107,4 +113,51 @@ async function measurePath(client: BenchClient, meter: Meter, batch: number, tot
     rcuPerMsg: round(send.rcuPerMsg + receive.rcuPerMsg + ack.rcuPerMsg, 3),
   };
   return [send, receive, ack, path];
+}
+
+interface EmptyReceiveLatency {
+  queues: number;
+  receives: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * Latency of a receive that finds nothing (waitMs 0), the common case of an idle consumer:
+ * a topic of 1, 8 and 16 queues whose messages were all consumed, so every lane has cursors
+ * and every queue a head.
+ */
+async function measureEmptyReceive(client: BenchClient, receives: number): Promise<EmptyReceiveLatency[]> {
+  const rows: EmptyReceiveLatency[] = [];
+  for (const queues of [1, 8, 16]) {
+    const topic = `empty-${queues}-${Date.now()}`;
+    const group = `${topic}-g`;
+    await client.request('PUT', `/v1/topics/${topic}`, { queueCount: queues });
+    await client.request('PUT', `/v1/groups/${group}`, { subscriptions: [{ topic, tagExpression: '*' }] });
+    const messages = Array.from({ length: queues * 2 }, () => ({ body: BODY_1KIB }));
+    await client.request('POST', `/v1/topics/${topic}/messages`, { messages });
+    const receive = () =>
+      client.request<{ messages: { receiptHandle: string }[] }>('POST', `/v1/groups/${group}/receive`, {
+        maxMessages: 32,
+      });
+    for (let drained = 0; drained < messages.length; ) {
+      const { json } = await receive();
+      if (json.messages.length === 0) break;
+      drained += json.messages.length;
+      const receiptHandles = json.messages.map((message) => message.receiptHandle);
+      await client.request('POST', `/v1/groups/${group}/ack`, { receiptHandles });
+    }
+    // Warm up (connections, caches), then measure.
+    for (let i = 0; i < 10; i++) await receive();
+    const samples: number[] = [];
+    for (let i = 0; i < receives; i++) {
+      const started = nowMs();
+      const { json } = await receive();
+      samples.push(nowMs() - started);
+      if (json.messages.length > 0) throw new Error(`An empty receive on ${topic} got messages.`);
+    }
+    const { p50, p99 } = percentiles(samples);
+    rows.push({ queues, receives, p50Ms: p50, p99Ms: p99 });
+  }
+  return rows;
 }

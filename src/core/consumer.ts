@@ -1,12 +1,15 @@
 import type { Catalog } from './catalog.ts';
-import { deadLetterFor, unacknowledged } from './dead-letter-entry.ts';
 import { NimbusError } from './errors.ts';
+import { laneCursors } from './lane-cursors.ts';
 import { assertClientId, LIMITS } from './limits.ts';
 import type { Group, ReceivedMessage, StoredMessage } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
+import type { QueueRead } from './ports/message-log.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore, Lease } from './ports/store.ts';
-import { encodeReceiptHandle } from './receipt-handle.ts';
+import { type Prefetch, QueueHints, readsAhead, type TopicView } from './queue-hints.ts';
+import { fits, hand, type Pass, toReceived } from './receive-pass.ts';
+import { redeliver } from './redelivery.ts';
 import { parseTagExpression, type TagFilter } from './tag-expression.ts';
 
 export interface ReceiveOptions {
@@ -43,32 +46,8 @@ const FILTERED_READ_PAGE = 64;
  * dead-lettered ones included), so a receive answers quickly; a long-poll goes on at once.
  */
 const SCAN_BUDGET = 2_048;
-/** Messages loaded at once where bodies may be large (up to 4 MiB each). */
-export const LARGE_BODY_PAGE = 8;
 
-/** What one pass over a lane's subscriptions found, and whether it moved any cursor. */
-interface Pass {
-  messages: ReceivedMessage[];
-  progressed: boolean;
-  /** Offsets and leases this pass may still examine. */
-  budget: number;
-  /** Body bytes of `messages`, and the most they may reach (see ReceiveOptions.maxBodyBytes). */
-  bodyBytes: number;
-  maxBodyBytes: number;
-  /** A message did not fit into maxBodyBytes: the pass hands out what it has. */
-  full: boolean;
-}
-
-/** Whether one more message with this body still fits into the pass (the first one always does). */
-function fits(pass: Pass, pendingCount: number, pendingBytes: number, body: Uint8Array): boolean {
-  if (pass.messages.length + pendingCount === 0) return true;
-  return pass.bodyBytes + pendingBytes + body.length <= pass.maxBodyBytes;
-}
-
-function hand(pass: Pass, message: ReceivedMessage): void {
-  pass.messages.push(message);
-  pass.bodyBytes += message.body.length;
-}
+export { LARGE_BODY_PAGE } from './redelivery.ts';
 
 /**
  * Hands messages to consumers. A lane (the group, or `group@clientId` when
@@ -78,10 +57,12 @@ export class Consumer {
   /** Which subscription a lane's next receive looks at first. */
   private readonly subscriptionTurn = new Map<string, number>();
   /**
-   * Which queue a lane's next receive of a topic starts at: one step on per receive, so
-   * every non-empty queue is served in turn whatever the number of queues and subscriptions.
+   * Which queue a lane's next receive of a topic starts at: the one after the last queue that
+   * served a message, so every non-empty queue is served in turn whatever the number of
+   * queues, empty queues and subscriptions.
    */
   private readonly queueTurn = new Map<string, number>();
+  private readonly hints = new QueueHints();
 
   private readonly store: BrokerStore;
   private readonly catalog: Catalog;
@@ -159,84 +140,111 @@ export class Consumer {
       maxBodyBytes,
       full: false,
     };
-    await this.redeliver(group, lane, max, invisibleMs, pass);
     const subs = group.subscriptions;
     const start = nextTurn(this.subscriptionTurn, lane);
+    // One round: the first subscription's cursors and queue heads are read while the due
+    // leases are looked up (redeliveries still go out first).
+    const first = subs.length > 0 ? subs[start % subs.length] : undefined;
+    const firstView = first ? this.viewTopic(group, lane, first.topic) : undefined;
+    // Awaited below unless redeliveries fill the receive; then a failure of it changes nothing.
+    firstView?.catch(() => undefined);
+    await redeliver(this.store, this.clock.now(), () => this.ids.token(), group, lane, max, invisibleMs, pass);
     for (let i = 0; i < subs.length && pass.messages.length < max && pass.budget > 0 && !pass.full; i++) {
       const sub = subs[(start + i) % subs.length];
       if (!sub) continue;
-      await this.receiveNew(group, lane, sub.topic, parseTagExpression(sub.tagExpression), max, invisibleMs, pass);
+      const view = await (i === 0 && firstView ? firstView : this.viewTopic(group, lane, sub.topic));
+      if (!view) continue;
+      await this.receiveNew(lane, view, parseTagExpression(sub.tagExpression), max, invisibleMs, pass);
     }
     return pass;
   }
 
   /**
-   * Due leases: unacked messages whose invisible time passed, or nacked ones whose delay
-   * passed. Leases that are only disposed of (expired, or dead-lettered at their last
-   * attempt) do not use up the receive: it reads on, so deliverable ones behind them go out now.
+   * The lane's cursors on a topic and the queue heads, in one round. The heads are not read
+   * when this process already knows that the queue whose turn it is holds messages past the
+   * cursor (see QueueHints); `fresh` says whether they were.
    */
-  private async redeliver(group: Group, lane: string, max: number, invisibleMs: number, pass: Pass): Promise<void> {
-    const now = this.clock.now();
-    while (pass.messages.length < max && pass.budget > 0 && !pass.full) {
-      // With a body budget, bodies may be large: load a few at a time, not a whole batch of 4 MiB ones.
-      const page = Number.isFinite(pass.maxBodyBytes) ? LARGE_BODY_PAGE : max;
-      const wanted = Math.min(max - pass.messages.length, page);
-      const due = await this.store.dueLeases(lane, now, wanted);
-      if (due.length === 0) return;
-      pass.budget -= due.length;
-      const messages = await this.store.getMessages(due, now);
-      for (const [i, lease] of due.entries()) {
-        const message = messages[i];
-        if (!message) {
-          // Expired by retention while waiting for redelivery: never deliver it.
-          await this.store.deleteLeases([{ key: lease, token: lease.token }]);
-          continue;
-        }
-        if (lease.attempt >= group.maxDeliveryAttempts) {
-          await this.store.deadLetter(
-            lease,
-            lease.token,
-            deadLetterFor(group.name, lease, now, unacknowledged(lease.attempt)),
-          );
-          continue;
-        }
-        if (!fits(pass, 0, 0, message.body)) {
-          // Left due: the next receive redelivers it.
-          pass.full = true;
-          return;
-        }
-        const update = { attempt: lease.attempt + 1, visibleAt: now + invisibleMs, token: this.ids.token() };
-        if (await this.store.updateLease(lease, lease.token, update)) {
-          hand(pass, toReceived(message, { ...lease, ...update }));
-        }
-      }
-      // Fewer due than asked for: none is left.
-      if (due.length < wanted) return;
-    }
+  private async viewTopic(group: Group, lane: string, topicName: string): Promise<TopicView | undefined> {
+    const topic = await this.catalog.findTopic(topicName);
+    if (!topic) return undefined;
+    const start = (this.queueTurn.get(turnKey(lane, topic.name)) ?? 0) % topic.queueCount;
+    const hinted = this.hints.likelyReady(lane, topic.name, start);
+    const [cursors, heads] = await Promise.all([
+      laneCursors(this.store, group, lane, topic.name, topic.queueCount),
+      hinted ? undefined : this.store.queueHeads(topic.name, topic.queueCount),
+    ]);
+    this.hints.rememberCursors(lane, topic.name, cursors);
+    if (heads) return { topic, cursors, heads: this.hints.rememberHeads(topic.name, heads), fresh: true, start };
+    return { topic, cursors, heads: this.hints.headsOf(topic.name, topic.queueCount), fresh: false, start };
   }
 
+  /**
+   * New messages of one topic, queue by queue from the one whose turn it is, skipping queues
+   * with nothing past the lane's cursor. When the heads show that the first ready queue
+   * cannot fill the receive, the next ready ones are read at the same time.
+   */
   private async receiveNew(
-    group: Group,
     lane: string,
-    topicName: string,
+    view: TopicView,
     filter: TagFilter,
     max: number,
     invisibleMs: number,
     pass: Pass,
   ): Promise<void> {
-    const topic = await this.catalog.findTopic(topicName);
-    if (!topic) return;
-    // Cursors and queue heads in one round: queues with nothing past the cursor are not read.
-    const [cursors, heads] = await Promise.all([
-      this.cursorsFor(group, lane, topic.name, topic.queueCount),
-      this.store.queueHeads(topic.name, topic.queueCount),
-    ]);
-    const start = nextTurn(this.queueTurn, `${lane}\u0000${topic.name}`);
+    const { topic, cursors, start } = view;
+    let { heads, fresh } = view;
+    const prefetched = new Map<number, Prefetch>();
     for (let i = 0; i < topic.queueCount && pass.messages.length < max && pass.budget > 0 && !pass.full; i++) {
       const queueId = (start + i) % topic.queueCount;
       const cursor = cursors.get(queueId) ?? 0;
-      if (cursor >= (heads[queueId] ?? 0)) continue;
-      await this.receiveFromQueue(lane, topic.name, queueId, cursor, filter, max, invisibleMs, pass);
+      if (cursor >= (heads[queueId] ?? 0)) {
+        // Remembered heads only prove a queue ready, never empty: read them before skipping one.
+        if (fresh) continue;
+        heads = this.hints.rememberHeads(topic.name, await this.store.queueHeads(topic.name, topic.queueCount));
+        fresh = true;
+        if (cursor >= (heads[queueId] ?? 0)) continue;
+      }
+      if (fresh && !prefetched.has(queueId))
+        this.prefetch(view, heads, i, filter, max - pass.messages.length, pass, prefetched);
+      const before = pass.messages.length;
+      const left = await this.receiveFromQueue(
+        lane,
+        topic.name,
+        queueId,
+        cursor,
+        filter,
+        max,
+        invisibleMs,
+        pass,
+        prefetched.get(queueId),
+      );
+      this.hints.moved(lane, topic.name, queueId, left);
+      // The next receive starts after the last queue that served one: turns go round the
+      // queues that have messages, whatever the empty ones in between.
+      if (pass.messages.length > before) setTurn(this.queueTurn, turnKey(lane, topic.name), queueId + 1);
+    }
+  }
+
+  /**
+   * Starts reads of the ready queues after position `i` (in turn order) that the heads say
+   * this receive will need, so they run while the first one is claimed. Only without a tag
+   * filter and without a body budget: then a queue hands out everything it holds, and the
+   * heads predict how many messages each read brings.
+   */
+  private prefetch(
+    view: TopicView,
+    heads: readonly number[],
+    i: number,
+    filter: TagFilter,
+    wanted: number,
+    pass: Pass,
+    into: Map<number, Prefetch>,
+  ): void {
+    if (filter.expression !== '*' || Number.isFinite(pass.maxBodyBytes)) return;
+    for (const { queueId, from, limit } of readsAhead(view, heads, i, wanted)) {
+      const read = this.store.readQueue(view.topic.name, queueId, from, limit, this.clock.now());
+      read.catch(() => undefined);
+      into.set(queueId, { from, limit, read });
     }
   }
 
@@ -254,16 +262,28 @@ export class Consumer {
     max: number,
     invisibleMs: number,
     pass: Pass,
-  ): Promise<void> {
+    prefetched?: Prefetch,
+  ): Promise<number> {
     let from = cursor;
     let conflicts = 0;
+    let early = prefetched?.from === cursor ? prefetched : undefined;
     while (pass.messages.length < max && pass.budget > 0 && !pass.full) {
       const wanted = max - pass.messages.length;
       // Without a filter every message is taken: read exactly what is wanted (bodies can be 4 MiB).
-      const limit = filter.expression === '*' ? wanted : Math.min(Math.max(wanted, FILTERED_READ_PAGE), pass.budget);
+      let limit = filter.expression === '*' ? wanted : Math.min(Math.max(wanted, FILTERED_READ_PAGE), pass.budget);
       const now = this.clock.now();
-      const read = await this.store.readQueue(topic, queueId, from, limit, now);
-      if (read.nextOffset === from) return;
+      let read: QueueRead;
+      if (early) {
+        ({ limit } = early);
+        read = await early.read;
+        early = undefined;
+      } else {
+        read = await this.store.readQueue(topic, queueId, from, limit, now);
+      }
+      if (read.nextOffset === from) {
+        if (read.messages.length === 0) this.hints.drained(topic, queueId, from);
+        return from;
+      }
       const batchId = `c${from}`;
       const leases: Lease[] = [];
       const delivered: StoredMessage[] = [];
@@ -298,16 +318,16 @@ export class Consumer {
       }
       if (toOffset === from) {
         pass.full = bodiesFull;
-        return;
+        return from;
       }
       const claimed = await this.store.claim({ consumer: lane, topic, queueId, fromOffset: from, toOffset, leases });
       if (!claimed) {
         // Another receiver of the lane claimed this range first: it hands those out. Go on from
         // where it left the cursor, so concurrent receivers on one busy queue don't come back
         // empty while messages are waiting.
-        if (++conflicts > MAX_CLAIM_CONFLICTS) return;
+        if (++conflicts > MAX_CLAIM_CONFLICTS) return from;
         const moved = (await this.store.getCursors(lane, topic)).get(queueId);
-        if (moved === undefined || moved <= from) return;
+        if (moved === undefined || moved <= from) return from;
         from = moved;
         continue;
       }
@@ -317,40 +337,25 @@ export class Consumer {
       delivered.forEach((message, j) => {
         hand(pass, toReceived(message, leases[j] as Lease));
       });
-      // Fewer than asked for: the read reached the queue's end.
-      if (read.messages.length < limit || pass.full) return;
       from = toOffset;
+      // Fewer than asked for: the read reached the queue's end.
+      if (read.messages.length < limit || pass.full) return from;
     }
-  }
-
-  /** A lane's cursors; queues it never consumed start where the group's subscription started. */
-  private async cursorsFor(group: Group, lane: string, topic: string, queueCount: number) {
-    let cursors = await this.store.getCursors(lane, topic);
-    const ownLane = lane === group.name;
-    if (ownLane && cursors.size >= queueCount) return cursors;
-    // A broadcasting client's lane starts where the group's subscription starts, and never lags
-    // it: when the group subscribed to the topic again, its clients skip what was sent meanwhile.
-    const base = ownLane ? new Map<number, number>() : await this.store.getCursors(group.name, topic);
-    let moved = false;
-    for (const [queueId, start] of base) {
-      const at = cursors.get(queueId);
-      if (at === undefined || at >= start) continue;
-      await this.store.claim({ consumer: lane, topic, queueId, fromOffset: at, toOffset: start, leases: [] });
-      moved = true;
-    }
-    if (moved) cursors = await this.store.getCursors(lane, topic);
-    if (cursors.size >= queueCount) return cursors;
-    const heads = await this.store.queueOffsets(topic, queueCount);
-    const missing = new Map<number, number>();
-    for (const head of heads) {
-      if (!cursors.has(head.queueId)) missing.set(head.queueId, base.get(head.queueId) ?? head.minOffset);
-    }
-    await this.store.initCursors(lane, topic, missing);
-    return this.store.getCursors(lane, topic);
+    return from;
   }
 }
 
 /** The current turn of `key` (0 at first), moving it one step on. Bounded: a map of many lanes starts over. */
+function turnKey(lane: string, topic: string): string {
+  return `${lane}\u0000${topic}`;
+}
+
+/** Sets a turn; bounded like `nextTurn`. */
+function setTurn(turns: Map<string, number>, key: string, turn: number): void {
+  if (turns.size > 10_000 && !turns.has(key)) turns.clear();
+  turns.set(key, turn);
+}
+
 function nextTurn(turns: Map<string, number>, key: string): number {
   const turn = turns.get(key) ?? 0;
   if (turns.size > 10_000) turns.clear();
@@ -366,15 +371,6 @@ export function laneOf(group: Group, clientId: string | undefined): string {
   }
   assertClientId(clientId);
   return `${group.name}@${clientId}`;
-}
-
-function toReceived(message: StoredMessage, lease: Lease): ReceivedMessage {
-  return {
-    ...message,
-    deliveryAttempt: lease.attempt,
-    invisibleUntil: lease.visibleAt,
-    receiptHandle: encodeReceiptHandle({ ...lease }),
-  };
 }
 
 export function checkedInt(

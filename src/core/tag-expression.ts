@@ -36,5 +36,9 @@ export function parseTagExpression(expression: string): TagFilter {
     }
   }
   const set = new Set(tags);
-  return { expression: [...set].join(' || '), matches: (tag) => tag !== undefined && set.has(tag) };
+  // Written back as RocketMQ does (`A || B`), unless the added spaces would take it past the
+  // limit: then without them, which is never longer than what was accepted.
+  const spaced = [...set].join(' || ');
+  const written = spaced.length <= LIMITS.maxTagExpressionLength ? spaced : [...set].join('||');
+  return { expression: written, matches: (tag) => tag !== undefined && set.has(tag) };
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:net';
 import { errorResponse } from '../api/error-status.ts';
 import type { ApiRequest, ApiResponse } from '../api/http.ts';
+import { ROUTES } from '../api/routes.ts';
 import type { MatchedRoute } from './route-match.ts';
 
 /** Caps that keep one client, or many, from exhausting the embedded server's memory. */
@@ -93,7 +94,11 @@ function isLongPoll(
   request: ApiRequest,
   matchRoute: (method: string, path: string) => MatchedRoute | undefined,
 ): boolean {
-  if (request.body === undefined || matchRoute(request.method, request.path)?.operationId !== 'receive') return false;
+  if (
+    request.body === undefined ||
+    matchRoute(request.method, request.path)?.operationId !== ROUTES.receive.operationId
+  )
+    return false;
   try {
     const waitMs = (JSON.parse(request.body) as { waitMs?: unknown } | null)?.waitMs;
     return typeof waitMs === 'number' && waitMs > 0;

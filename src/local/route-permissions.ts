@@ -35,9 +35,9 @@ export const onAll =
  * without an entry is closed rather than open. Adding a route is one line.
  */
 export const ROUTE_PERMISSIONS: Readonly<Record<string, Rule>> = {
-  health: 'open',
+  getHealth: 'open',
   // The API's description names no data; any valid token may read it.
-  openapi: () => [],
+  getOpenApiDocument: () => [],
   putTopic: onTopic('ADMIN'),
   getTopic: onTopic('ADMIN'),
   deleteTopic: onTopic('ADMIN'),
@@ -47,12 +47,15 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Rule>> = {
   deleteGroup: onGroup('ADMIN'),
   listGroups: onAll('group'),
   sendMessages: onTopic('PUB'),
-  receive: onGroup('SUB'),
-  ack: onGroup('SUB'),
-  nack: onGroup('SUB'),
+  receiveMessages: onGroup('SUB'),
+  ackMessages: onGroup('SUB'),
+  nackMessages: onGroup('SUB'),
   changeInvisibleDuration: onGroup('SUB'),
   listDeadLetters: onGroup('ADMIN'),
   redriveDeadLetters: onGroup('ADMIN'),
+  listScheduledMessages: onTopic('ADMIN'),
+  // Taking back a message one sent, like a transaction's rollback: a publisher's right.
+  cancelScheduledMessage: onTopic('PUB'),
 };
 
 /**

@@ -78,6 +78,32 @@ export function leaseConformance(ctx: ContextRef): void {
     }
   });
 
+  it('lets exactly one of two concurrent claims of one batch each (as receives make them) win', async () => {
+    const { store } = ctx();
+    for (let round = 0; round < 5; round++) {
+      const lane = ctx().name('lane');
+      const topic = ctx().name('race1');
+      await store.initCursors(lane, topic, new Map([[0, 4]]));
+      const batch = (count: number) =>
+        Array.from({ length: count }, (_, i) => lease(ctx(), lane, topic, 0, 4 + i, { batchId: 'c4' }));
+      const [a, b] = [batch(2), batch(3)];
+      const [wonA, wonB] = await Promise.all([
+        store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 4, toOffset: 6, leases: a }),
+        store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 4, toOffset: 7, leases: b }),
+      ]);
+      expect(wonA !== wonB).toBe(true);
+      const winner = wonA ? a : b;
+      expect((await store.getCursors(lane, topic)).get(0)).toBe(wonA ? 6 : 7);
+      expect(byPosition(await allLeases(store, lane))).toEqual(winner);
+      // The next batch goes on from where the winner left the cursor.
+      const next = lease(ctx(), lane, topic, 0, wonA ? 6 : 7, { batchId: wonA ? 'c6' : 'c7' });
+      const from = wonA ? 6 : 7;
+      expect(
+        await store.claim({ consumer: lane, topic, queueId: 0, fromOffset: from, toOffset: from + 1, leases: [next] }),
+      ).toBe(true);
+    }
+  });
+
   it('lists due leases only, earliest visibleAt first, up to limit', async () => {
     const { store, clock } = ctx();
     const lane = ctx().name('lane');

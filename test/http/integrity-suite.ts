@@ -36,6 +36,35 @@ export function describeIntegritySuite(label: string, start: StartServer): void 
       expect(served).toEqual([3, 3, 3, 3]);
     });
 
+    it('takes turns among the queues that hold messages, however many empty queues lie between', async () => {
+      const { client } = server();
+      const topic = unique('topic');
+      const group = unique('group');
+      await client.createTopic(topic, { queueCount: 8 });
+      await client.createGroup(group, { subscriptions: [{ topic, tagExpression: 'take' }] });
+      const producer = new Producer(client);
+      // Consecutive sends rotate over the 8 queues: only queues 0 and 1 get messages the group takes.
+      for (let i = 0; i < 32; i++) await producer.send(topic, { body: `m-${i}`, tag: i % 8 < 2 ? 'take' : 'skip' });
+      const consumer = new SimpleConsumer(client, { group });
+      const served: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const [message] = await consumer.receive({ maxMessages: 1 });
+        if (!message) throw new Error(`receive ${i} got nothing`);
+        served.push(message.queueId);
+      }
+      expect(served.filter((queueId) => queueId === 0)).toHaveLength(4);
+      expect(served.filter((queueId) => queueId === 1)).toHaveLength(4);
+      // Strictly alternating once the filtered queues were passed.
+      expect(served.slice(-6)).toEqual([
+        served.at(-6),
+        served.at(-5),
+        served.at(-6),
+        served.at(-5),
+        served.at(-6),
+        served.at(-5),
+      ]);
+    });
+
     it('settles nothing with an edited receipt handle, and the group keeps working', async () => {
       const { client } = server();
       const { topic, groups } = await topicWithGroups(client, 1, { queueCount: 1, maxDeliveryAttempts: 2 });

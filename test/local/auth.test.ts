@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
+import { ALL_ROUTE_SPECS } from '../../src/api/routes.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 import { type AuthFile, tokenSha256 } from '../../src/local/access-policy.ts';
 import { type EmbeddedServer, startEmbeddedServer } from '../../src/local/embedded-server.ts';
-import { requirementsOf } from '../../src/local/route-permissions.ts';
+import { ROUTE_PERMISSIONS, requirementsOf } from '../../src/local/route-permissions.ts';
 import { Client, PermissionDeniedError, Producer, SimpleConsumer, UnauthenticatedError } from '../../src/sdk/index.ts';
 import { expectApiError } from '../http/helpers.ts';
 
@@ -143,12 +144,19 @@ describe('access tokens and permissions', () => {
 });
 
 describe('the permission table', () => {
+  it('names every route of the API, so none falls to the conservative default by accident', () => {
+    const missing = ALL_ROUTE_SPECS.map((spec) => spec.operationId).filter((id) => !(id in ROUTE_PERMISSIONS));
+    expect(missing).toEqual([]);
+    const known = new Set(ALL_ROUTE_SPECS.map((spec) => spec.operationId));
+    expect(Object.keys(ROUTE_PERMISSIONS).filter((id) => !known.has(id))).toEqual([]);
+  });
+
   it('maps routes to actions and resources, and unknown routes to ADMIN on *', () => {
-    expect(requirementsOf({ operationId: 'health', params: {} }, {})).toBe('open');
+    expect(requirementsOf({ operationId: 'getHealth', params: {} }, {})).toBe('open');
     expect(requirementsOf({ operationId: 'sendMessages', params: { topic: 'a' } }, {})).toEqual([
       { action: 'PUB', resource: 'topic:a' },
     ]);
-    for (const operationId of ['receive', 'ack', 'nack', 'changeInvisibleDuration']) {
+    for (const operationId of ['receiveMessages', 'ackMessages', 'nackMessages', 'changeInvisibleDuration']) {
       expect(requirementsOf({ operationId, params: { group: 'g' } }, {})).toEqual([
         { action: 'SUB', resource: 'group:g' },
       ]);

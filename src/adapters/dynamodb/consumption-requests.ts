@@ -23,7 +23,8 @@ export function queryCursors(tables: TableNames, lane: string, topic: string): Q
     TableName: tables.state,
     KeyConditionExpression: 'p = :p',
     ExpressionAttributeValues: { ':p': S(cursorPartition(lane, topic)) },
-    // Cursors are compared-and-set by claims: a stale read would only make claims fail.
+    // Cursors are compared-and-set by claims: a stale read only makes a claim fail, it never
+    // hands a message out twice. Callers choose (Consumption.getCursors reads eventually first).
     ConsistentRead: true,
   };
 }
@@ -44,8 +45,10 @@ export function putCursorIfAbsent(
 }
 
 /**
- * Moves a cursor from `from` to `to`. Race prevented: two receivers of one lane read the
- * same range; only the one whose `from` is still current hands those messages out.
+ * Moves a cursor from `from` to `to`, one version (`cv`) on. Race prevented: two receivers
+ * of one lane read the same range; only the one whose `from` is still current hands those
+ * messages out. The version bump keeps claims without a transaction (`claim-requests.ts`)
+ * from mistaking a cursor that came back to an offset for one that never left it.
  */
 export function advanceCursor(
   tables: TableNames,
@@ -58,11 +61,12 @@ export function advanceCursor(
   return {
     TableName: tables.state,
     Key: cursorKey(lane, topic, queueId),
-    UpdateExpression: 'SET #at = :to',
+    UpdateExpression: 'SET #at = :to ADD cv :one',
     ConditionExpression: '#at = :from',
     // `at` is a reserved word in DynamoDB expressions.
     ExpressionAttributeNames: { '#at': 'at' },
-    ExpressionAttributeValues: { ':from': N(from), ':to': N(to) },
+    ExpressionAttributeValues: { ':from': N(from), ':to': N(to), ':one': N(1) },
+    ReturnValues: 'ALL_NEW',
   };
 }
 
@@ -107,7 +111,9 @@ export function putLeaseItemTransactItem(tables: TableNames, item: Item, expecte
 /**
  * Changes one lease. Race prevented: the token fences stale receipt handles (an ack or a
  * redelivery got there first). With `keepEarliest`, also requires `mv <= visibleAt`, so
- * the item's earliest time stays a lower bound; otherwise lowers `mv` to `visibleAt`.
+ * the item's earliest time stays a lower bound; otherwise lowers `mv` to `visibleAt`, only
+ * while `mv > visibleAt`: a concurrent update that lowered it further (another lease of the
+ * batch nacked to now) must not be raised again, or that lease would hide from redelivery.
  */
 export function updateLeaseEntry(
   tables: TableNames,
@@ -124,7 +130,7 @@ export function updateLeaseEntry(
     TableName: tables.state,
     Key: key,
     UpdateExpression: keepEarliest ? `${set} ADD ver :one` : `${set}, mv = :v ADD ver :one`,
-    ConditionExpression: keepEarliest ? 'l.#o.t = :expected AND mv <= :v' : 'l.#o.t = :expected',
+    ConditionExpression: keepEarliest ? 'l.#o.t = :expected AND mv <= :v' : 'l.#o.t = :expected AND mv > :v',
     ExpressionAttributeNames: { '#o': String(offset) },
     ExpressionAttributeValues: {
       ...(update.attempt === undefined ? {} : { ':a': N(update.attempt) }),

@@ -18,6 +18,7 @@ import {
 } from './consumption-requests.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
 import { groupLanesPartition, topicLanesPartition } from './keys.ts';
+import { type CursorState, cursorState, LeaseClaims } from './lease-claims.ts';
 import {
   earliestVisibleAt,
   itemKeyOf,
@@ -36,21 +37,41 @@ export class Consumption {
   private readonly entryCounts = new Map<string, number>();
   private readonly gateway: DynamoGateway;
   private readonly tables: TableNames;
+  private readonly claims: LeaseClaims;
 
   constructor(gateway: DynamoGateway, tables: TableNames) {
     this.gateway = gateway;
     this.tables = tables;
+    this.claims = new LeaseClaims(gateway, tables);
   }
 
+  /**
+   * Eventually consistent (half the read units). A read older than a move this process made
+   * or saw is read again strongly: a stale cursor would only make claims fail, but it would
+   * make them fail every time until the table caught up.
+   */
   async getCursors(lane: string, topic: string): Promise<Map<number, number>> {
+    const read = await this.readCursors(lane, topic, false);
+    const stale = [...read].some(([queueId, state]) => this.claims.isBehind(lane, topic, queueId, state));
+    const states = stale ? await this.readCursors(lane, topic, true) : read;
     const out = new Map<number, number>();
+    for (const [queueId, state] of states) {
+      this.claims.seen(lane, topic, queueId, state);
+      out.set(queueId, state.at);
+    }
+    return out;
+  }
+
+  private async readCursors(lane: string, topic: string, consistent: boolean): Promise<Map<number, CursorState>> {
+    const out = new Map<number, CursorState>();
     let startKey: Item | undefined;
     do {
       const page = await this.gateway.query('receive', 'getCursors', {
         ...queryCursors(this.tables, lane, topic),
+        ConsistentRead: consistent,
         ExclusiveStartKey: startKey,
       });
-      for (const item of page.items) out.set(Number(str(item, 's')), num(item, 'at') ?? 0);
+      for (const item of page.items) out.set(Number(str(item, 's')), cursorState(item));
       startKey = page.lastKey;
     } while (startKey);
     return out;
@@ -86,10 +107,23 @@ export class Consumption {
         'claim',
         advanceCursor(this.tables, consumer, topic, queueId, fromOffset, toOffset),
       );
+      this.claims.seen(
+        consumer,
+        topic,
+        queueId,
+        outcome.ok && outcome.attributes ? cursorState(outcome.attributes) : undefined,
+      );
       return outcome.ok;
     }
     const batches = new Map<string, Lease[]>();
     for (const lease of claim.leases) batches.set(lease.batchId, [...(batches.get(lease.batchId) ?? []), lease]);
+    if (batches.size === 1) {
+      const won = await this.claims.claim(consumer, topic, queueId, fromOffset, toOffset, claim.leases);
+      if (won) this.hint(itemId(leaseItemKey(claim.leases[0] as Lease)), claim.leases.length);
+      return won;
+    }
+    // Leases of several batches in one claim (not what receives do): one transaction.
+    this.claims.seen(consumer, topic, queueId, undefined);
     if (batches.size > 99) {
       // One transaction holds at most 100 items: the cursor and one lease item per batch.
       throw new NimbusError('INVALID_ARGUMENT', `A claim holds leases of at most 99 batches (got ${batches.size}).`);
@@ -168,23 +202,29 @@ export class Consumption {
 
   async updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {
     const itemKey = leaseItemKey(key);
-    const raising = await this.gateway.update(
-      'receive',
-      'updateLease',
-      updateLeaseEntry(this.tables, itemKey, key.queueOffset, expectedToken, update, true),
-    );
-    if (raising.ok) {
-      if (raising.attributes) await this.tidy(raising.attributes);
-      return true;
+    // Two conditional paths, one of which holds unless `mv` moves between them (concurrent
+    // updates of the same batch): then the other is tried again, a few times at most.
+    for (let round = 0; round < 4; round++) {
+      const raising = await this.gateway.update(
+        'receive',
+        'updateLease',
+        updateLeaseEntry(this.tables, itemKey, key.queueOffset, expectedToken, update, true),
+      );
+      if (raising.ok) {
+        if (raising.attributes) await this.tidy(raising.attributes);
+        return true;
+      }
+      if (leaseEntries(raising.old ?? {}).get(key.queueOffset)?.token !== expectedToken) return false;
+      // The token matched, so only `mv <= visibleAt` failed: this update moves the earliest time down.
+      const lowering = await this.gateway.update(
+        'receive',
+        'updateLease',
+        updateLeaseEntry(this.tables, itemKey, key.queueOffset, expectedToken, update, false),
+      );
+      if (lowering.ok) return true;
+      if (leaseEntries(lowering.old ?? {}).get(key.queueOffset)?.token !== expectedToken) return false;
     }
-    if (leaseEntries(raising.old ?? {}).get(key.queueOffset)?.token !== expectedToken) return false;
-    // The token matched, so only `mv <= visibleAt` failed: this update moves the earliest time down.
-    const lowering = await this.gateway.update(
-      'receive',
-      'updateLease',
-      updateLeaseEntry(this.tables, itemKey, key.queueOffset, expectedToken, update, false),
-    );
-    return lowering.ok;
+    return false;
   }
 
   async deleteLeases(items: readonly { key: LeaseKey; token: string }[]): Promise<boolean[]> {

@@ -1,0 +1,60 @@
+import { deadLetterFor, unacknowledged } from './dead-letter-entry.ts';
+import type { Group } from './model.ts';
+import type { BrokerStore } from './ports/store.ts';
+import { fits, hand, type Pass, toReceived } from './receive-pass.ts';
+
+/** Messages loaded at once where bodies may be large (up to 4 MiB each). */
+export const LARGE_BODY_PAGE = 8;
+
+/**
+ * Due leases: unacked messages whose invisible time passed, or nacked ones whose delay
+ * passed. Leases that are only disposed of (expired, or dead-lettered at their last
+ * attempt) do not use up the receive: it reads on, so deliverable ones behind them go out now.
+ */
+export async function redeliver(
+  store: BrokerStore,
+  now: number,
+  newToken: () => string,
+  group: Group,
+  lane: string,
+  max: number,
+  invisibleMs: number,
+  pass: Pass,
+): Promise<void> {
+  while (pass.messages.length < max && pass.budget > 0 && !pass.full) {
+    // With a body budget, bodies may be large: load a few at a time, not a whole batch of 4 MiB ones.
+    const page = Number.isFinite(pass.maxBodyBytes) ? LARGE_BODY_PAGE : max;
+    const wanted = Math.min(max - pass.messages.length, page);
+    const due = await store.dueLeases(lane, now, wanted);
+    if (due.length === 0) return;
+    pass.budget -= due.length;
+    const messages = await store.getMessages(due, now);
+    for (const [i, lease] of due.entries()) {
+      const message = messages[i];
+      if (!message) {
+        // Expired by retention while waiting for redelivery: never deliver it.
+        await store.deleteLeases([{ key: lease, token: lease.token }]);
+        continue;
+      }
+      if (lease.attempt >= group.maxDeliveryAttempts) {
+        await store.deadLetter(
+          lease,
+          lease.token,
+          deadLetterFor(group.name, lease, now, unacknowledged(lease.attempt)),
+        );
+        continue;
+      }
+      if (!fits(pass, 0, 0, message.body)) {
+        // Left due: the next receive redelivers it.
+        pass.full = true;
+        return;
+      }
+      const update = { attempt: lease.attempt + 1, visibleAt: now + invisibleMs, token: newToken() };
+      if (await store.updateLease(lease, lease.token, update)) {
+        hand(pass, toReceived(message, { ...lease, ...update }));
+      }
+    }
+    // Fewer due than asked for: none is left.
+    if (due.length < wanted) return;
+  }
+}
