@@ -42,6 +42,8 @@ const CONSUMER_MESSAGES: TableAccess = {
   actions: [...READ, 'dynamodb:PutItem'],
 };
 
+const HELD_RELEASE: TableAccess = { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] };
+
 /**
  * What each function may do, following the store calls of its code path
  * (src/adapters/dynamodb): named actions only, never `dynamodb:*` or `index/*`.
@@ -57,6 +59,8 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
       index: {
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
       },
+      // Delayed messages: holds (PutItem, also in the hold-id transaction) and releases of those already due.
+      held: HELD_RELEASE,
     },
     bodies: ['s3:PutObject'],
   },
@@ -69,9 +73,30 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
       // Queue heads and dead letters' messages; deleting a topic deletes its queues in batches and
       // fences each head (UpdateItem) under a floor (PutItem) against late writers.
       messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'] },
+      // Scheduled listings and cancels (the by-topic index, then the records); deleting a topic deletes its held records.
+      held: {
+        actions: [...READ, 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+        indexes: [INDEXES.heldByTopic],
+      },
     },
     bodies: ['s3:GetObject', 's3:DeleteObject'],
     listBodies: true,
+  },
+  'timer-release': {
+    tables: {
+      // The topic of each release (a message of a deleted topic is cancelled, not delivered).
+      state: { actions: ['dynamodb:GetItem'] },
+      // Due held messages (the held-due index, then the records), their state transitions.
+      held: { actions: [...READ, 'dynamodb:UpdateItem'], indexes: [INDEXES.heldDue] },
+      // The release's append: offset reservation, segment put, the first append of a repeated release (reads).
+      messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+      // The release's idempotency claim (completed in the segment's transaction) and message keys.
+      index: {
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      },
+    },
+    // Delayed bodies are at most 64 KiB, far below the claim-check threshold.
+    bodies: [],
   },
   'retention-sweep': {
     tables: {

@@ -28,5 +28,6 @@ export const FUNCTION_NAMES = [
   'backlog-metrics',
   'push-deliver',
   'lease-expiry',
+  'timer-release',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];

@@ -32,4 +32,5 @@ export const FUNCTION_MEMORY_MB: Record<FunctionName, number> = {
   'backlog-metrics': 256,
   'push-deliver': 256,
   'lease-expiry': 256,
+  'timer-release': 256,
 };

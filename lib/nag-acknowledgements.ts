@@ -49,3 +49,13 @@ function logicalId(resource: CfnResource): string {
   const stack = Stack.of(resource);
   return stack.resolve(stack.getLogicalId(resource)) as string;
 }
+
+/** A sender's grant to create the one-time schedules of minute buckets (named at runtime) in the delays group. */
+export function acknowledgeBucketSchedules(role: IRole, scheduleGroupName: string): void {
+  const schedules = `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${scheduleGroupName}/*`;
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::${schedules}]`,
+    reason:
+      'Bucket schedules are created at runtime, one per minute of due delayed messages (<prefix>-release-<minute>), so scheduler:CreateSchedule is granted on schedules of the one delays schedule group only.',
+  });
+}

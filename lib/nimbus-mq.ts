@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import type { TableId } from '../src/adapters/dynamodb/table-definitions.ts';
 import { RECEIVE_ROUTE } from './api-routes.ts';
 import { grantDataAccess, tableOperations } from './data-access.ts';
+import { DelayedDelivery } from './delayed-delivery.ts';
 import type { FunctionName } from './function-bundling.ts';
 import { FUNCTION_MEMORY_MB } from './function-memory.ts';
 import { NimbusHttpApi } from './http-api.ts';
@@ -91,6 +92,8 @@ export class NimbusMq extends Construct {
   readonly schedulerDeadLetterQueue: Queue;
   /** Every SQS dead-letter queue by id: the scheduler's and one per background function. */
   readonly deadLetterQueues: Record<string, Queue> = {};
+  /** Delayed messages: the wake-up queue, bucket schedules, the sweep (lib/delayed-delivery.ts). */
+  readonly delayedDelivery: DelayedDelivery;
   /** The HTTPS endpoint of the API. */
   readonly apiUrl: string;
 
@@ -190,6 +193,22 @@ export class NimbusMq extends Construct {
       retryAttempts: 0,
     });
     this.schedule('LeaseExpirySchedule', leaseExpiry.function, ScheduleExpression.rate(Duration.minutes(1)));
+
+    const timer = this.addFunction('timer-release', {
+      description: 'Nimbus MQ: release delayed messages when due (SQS wake-ups, bucket schedules, minute sweep)',
+      timeout: Duration.minutes(1),
+      deadLetterQueue: this.deadLetterQueue('TimerReleaseDlq'),
+      // Scheduler events: the sweep a minute later covers a failed run.
+      retryAttempts: 0,
+    });
+    this.delayedDelivery = new DelayedDelivery(this, 'DelayedDelivery', {
+      timer,
+      senders: [send],
+      namePrefix: this.props.tablePrefix,
+      deadLetterQueue: this.deadLetterQueues['TimerReleaseDlq'] as Queue,
+      schedulerDeadLetterQueue: this.schedulerDeadLetterQueue,
+      monitoring: this.monitoring,
+    });
   }
 
   /**

@@ -60,6 +60,7 @@ export class NimbusTables extends Construct {
       messages: build(this.definitions.messages),
       state: build(this.definitions.state),
       index: build(this.definitions.index),
+      held: build(this.definitions.held),
     };
   }
 }

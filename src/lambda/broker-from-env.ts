@@ -3,6 +3,7 @@ import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
 import { systemTimers } from '../adapters/system/system-timers.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
+import { awsReleaseScheduler, delaySettings } from './delayed-delivery-env.ts';
 import { sealedOffsets } from './sealed-offsets.ts';
 
 /** What the stack tells every function through its environment. */
@@ -40,7 +41,10 @@ export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker
     s3: { bucket: settings.bodyBucket },
     hooks: { onSeal: sealedOffsets.record },
   });
+  // Functions that hold delayed messages arrange their wake-up (SQS delay or a bucket schedule).
+  const delays = delaySettings();
   return createBroker({
+    ...(delays ? { releaseScheduler: awsReleaseScheduler(delays, () => systemClock.now()) } : {}),
     timers: systemTimers,
     store,
     clock: systemClock,

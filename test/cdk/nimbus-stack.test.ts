@@ -56,14 +56,15 @@ describe('NimbusStack', () => {
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
     const rules = acknowledgements.map(([id]) => id.replace(/\[.*/, ''));
-    // S1 on the body bucket, SQS3 on the scheduler DLQ, APIG4 on the health check route, IAM5 (bodies/* prefix) on each role with body access.
+    // S1 on the body bucket, SQS3 on the scheduler DLQ, APIG4 on the health check route, IAM5 (bodies/* prefix)
+    // on each role with body access, IAM5 (bucket schedules of the delays group) on the send role.
     const rolesWithBodies = FUNCTION_NAMES.filter((name) => DATA_ACCESS[name].bodies.length > 0).length;
     expect(rules.sort()).toEqual(
       [
         'AwsSolutions::AwsSolutions-APIG4',
         'AwsSolutions::AwsSolutions-S1',
         'AwsSolutions::AwsSolutions-SQS3',
-        ...Array<string>(rolesWithBodies).fill('AwsSolutions::AwsSolutions-IAM5'),
+        ...Array<string>(rolesWithBodies + 1).fill('AwsSolutions::AwsSolutions-IAM5'),
       ].sort(),
     );
     for (const [, reason] of acknowledgements) expect(reason.length).toBeGreaterThan(80);
@@ -255,13 +256,14 @@ describe('NimbusStack', () => {
   });
 
   it('sends failed asynchronous invocations to encrypted, TLS-only SQS dead-letter queues', () => {
-    const background = ['retention-sweep', 'backlog-metrics', 'lease-expiry', 'push-deliver'] as const;
+    const background = ['retention-sweep', 'backlog-metrics', 'lease-expiry', 'push-deliver', 'timer-release'] as const;
     for (const name of background) {
       const fn = resources[functionId(name)]!;
       expect(fn.Properties.DeadLetterConfig.TargetArn['Fn::GetAtt'][1]).toBe('Arn');
     }
-    const queues = ofType('AWS::SQS::Queue');
-    // One per background function and the scheduler's.
+    const wakeUpsId = logicalId(synth.stack.mq.delayedDelivery.wakeUps);
+    const queues = ofType('AWS::SQS::Queue').filter(([id]) => id !== wakeUpsId);
+    // One per background function and the scheduler's (besides the delayed messages' wake-up queue).
     expect(queues.length).toBe(background.length + 1);
     for (const [, queue] of queues)
       expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
@@ -294,7 +296,7 @@ describe('NimbusStack', () => {
       ]);
     }
     expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
-      ofType('AWS::SQS::Queue').length,
+      Object.keys(synth.stack.mq.deadLetterQueues).length,
     );
     expect(alarms.filter((a) => a.MetricName === 'MaxConsumerBacklog')).toEqual([
       expect.objectContaining({ Namespace: 'NimbusMQ', Threshold: 10_000, EvaluationPeriods: 3 }),

@@ -149,6 +149,14 @@ describe('store calls of each function vs. its IAM policy', () => {
     await invoke((await import('../../functions/retention-sweep.ts')).handler, {}, 'retention-sweep', 300_000);
     await invoke((await import('../../functions/backlog-metrics.ts')).handler, {}, 'backlog-metrics', 60_000);
     await invoke((await import('../../functions/lease-expiry.ts')).handler, {}, 'lease-expiry', 60_000);
+    // Nothing is held here, so the sweep sends no wake-up (timer-data-access.test.ts runs the delayed paths).
+    process.env['NIMBUS_RELEASE_QUEUE_URL'] = 'https://sqs.us-east-1.amazonaws.com/123456789012/unused';
+    await invoke(
+      (await import('../../functions/timer-release.ts')).handler,
+      { nimbus: 'release-sweep' },
+      'timer-release',
+      60_000,
+    );
 
     await client.deleteGroup('auditors');
     await client.deleteGroup('patient');

@@ -3,13 +3,20 @@ import type { DeadLetter, Group, MessageRef, MessageToAppend, StoredMessage, Top
 import type {
   AppendResult,
   BrokerStore,
+  CancelOutcome,
   Claim,
   DeadLetterFilter,
+  HeldMessage,
+  HeldPosition,
+  HoldKind,
+  HoldResult,
   Lease,
   LeaseKey,
   LeaseUpdate,
+  MessageToHold,
   QueueOffsets,
   QueueRead,
+  ReleaseOutcome,
 } from '../../core/ports/store.ts';
 import type { ProducerGroup } from '../../core/producer-group.ts';
 import { Appender } from './appender.ts';
@@ -22,6 +29,7 @@ import { ensureTables } from './create-tables.ts';
 import { DeadLetterRecords } from './dead-letters.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './errors.ts';
 import { DynamoGateway } from './gateway.ts';
+import { HeldMessages } from './held-messages.ts';
 import { LockRecords } from './locks.ts';
 import {
   DEFAULT_HOLE_TIMEOUT_MS,
@@ -92,6 +100,7 @@ export class DynamoDbStore implements BrokerStore {
   private readonly sweeper: Sweeper;
   private readonly locks: LockRecords;
   private readonly gateway: DynamoGateway;
+  private readonly held: HeldMessages;
 
   constructor(parts: DynamoDbStoreParts) {
     this.parts = parts;
@@ -117,6 +126,7 @@ export class DynamoDbStore implements BrokerStore {
     this.deadLetters = new DeadLetterRecords(gateway, parts.tables);
     this.sweeper = new Sweeper(gateway, parts.tables, parts.claimCheck, hooks);
     this.locks = new LockRecords(gateway, parts.tables);
+    this.held = new HeldMessages(gateway, parts.tables, this.appender, hooks);
   }
 
   getTopic(name: string): Promise<Topic | undefined> {
@@ -128,7 +138,9 @@ export class DynamoDbStore implements BrokerStore {
   saveTopic(topic: Topic): Promise<void> {
     return this.catalog.saveTopic(topic);
   }
-  deleteTopic(name: string): Promise<boolean> {
+  async deleteTopic(name: string): Promise<boolean> {
+    // Held records first: once the topic record is gone, nothing would look for them.
+    if (await this.catalog.getTopic(name)) await this.held.deleteTopic(name);
     return this.catalog.deleteTopic(name);
   }
   getGroup(name: string): Promise<Group | undefined> {
@@ -212,6 +224,32 @@ export class DynamoDbStore implements BrokerStore {
 
   async sweepExpired(now: number, limit: number): Promise<number> {
     return this.sweeper.sweep(now, limit);
+  }
+
+  // Held messages (delayed now, half messages next): held-messages.ts.
+  hold(messages: readonly MessageToHold[]): Promise<HoldResult[]> {
+    return this.held.hold(messages);
+  }
+  getHeld(topic: string, msgId: string, now: number): Promise<HeldMessage | undefined> {
+    return this.held.getHeld(topic, msgId, now);
+  }
+  listHeld(topic: string, kind: HoldKind, now: number, limit: number, after?: HeldPosition): Promise<HeldMessage[]> {
+    return this.held.listHeld(topic, kind, now, limit, after);
+  }
+  listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
+    return this.held.listDueHeld(kind, now, limit);
+  }
+  nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {
+    return this.held.nextHeldDueAt(kind, now);
+  }
+  release(topic: string, msgId: string, now: number): Promise<ReleaseOutcome> {
+    return this.held.release(topic, msgId, now);
+  }
+  cancelHeld(topic: string, msgId: string, reason: string, now: number): Promise<CancelOutcome> {
+    return this.held.cancelHeld(topic, msgId, reason, now);
+  }
+  rescheduleHeld(topic: string, msgId: string, expectedChecks: number, dueAt: number): Promise<boolean> {
+    return this.held.rescheduleHeld(topic, msgId, expectedChecks, dueAt);
   }
 
   acquireLock(name: string, owner: string, expiresAt: number, now: number): Promise<boolean> {

@@ -26,13 +26,17 @@ export interface DynamoDbStoreHooks {
   onSeal?(topic: string, queueId: number, from: number, to: number): void;
   /** Runs between the sweep's remainder write and its floor write. Throwing simulates a sweep that dies there. */
   betweenSweepWrites?(topic: string, queueId: number): Promise<void> | void;
+  /** Held messages: runs after HELD -> RELEASING, before the append. Throwing simulates a release that dies here. */
+  afterHeldReleasing?(step: { topic: string; msgId: string }): Promise<void> | void;
+  /** Held messages: runs after the append, before RELEASED is recorded. */
+  afterHeldAppend?(step: { topic: string; msgId: string; queueOffset: number }): Promise<void> | void;
 }
 
 export interface DynamoDbStoreOptions {
   /** DynamoDB endpoint, e.g. DynamoDB Local's `http://127.0.0.1:8000`; absent means AWS. */
   endpoint?: string;
   region?: string;
-  /** Table names are `<prefix>-messages`, `<prefix>-state`, `<prefix>-index` (default prefix `nimbus`). */
+  /** Table names are `<prefix>-messages`, `<prefix>-state`, `<prefix>-index`, `<prefix>-held` (default prefix `nimbus`). */
   tablePrefix?: string;
   /** A ready client (its middleware stack is used as is); otherwise one is made from endpoint/region. */
   client?: DynamoDBClient;

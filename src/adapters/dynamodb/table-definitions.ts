@@ -28,7 +28,7 @@ export interface TableDefinition extends KeyDefinition {
   billingMode: 'PAY_PER_REQUEST';
 }
 
-export type TableId = 'messages' | 'state' | 'index';
+export type TableId = 'messages' | 'state' | 'index' | 'held';
 
 export const DEFAULT_TABLE_PREFIX = 'nimbus';
 
@@ -42,9 +42,13 @@ export const INDEXES = {
   queues: 'queues',
   /** state: lease items of a lane by their earliest `visibleAt`, to find due redeliveries. */
   dueLeases: 'due-leases',
+  /** held: HELD messages of one kind and shard by `dueAt` (time buckets are ranges of it). */
+  heldDue: 'held-due',
+  /** held: every record of a topic (shard), pending ones by `dueAt`, for listings and topic deletion. */
+  heldByTopic: 'held-by-topic',
 } as const;
 
-/** The three tables for one deployment (or one test), named from a prefix. */
+/** The tables for one deployment (or one test), named from a prefix. */
 export function tableDefinitions(prefix: string = DEFAULT_TABLE_PREFIX): Record<TableId, TableDefinition> {
   return {
     messages: {
@@ -103,6 +107,29 @@ export function tableDefinitions(prefix: string = DEFAULT_TABLE_PREFIX): Record<
       timeToLiveAttribute: 'ttl',
       billingMode: 'PAY_PER_REQUEST',
     },
+    held: {
+      id: 'held',
+      tableName: `${prefix}-held`,
+      // Held (delayed, half) messages: one partition per message (`M#topic#msgId`), plus hold idempotency records.
+      partitionKey: { name: 'p', type: 'S' },
+      sortKey: { name: 's', type: 'S' },
+      globalSecondaryIndexes: [
+        {
+          indexName: INDEXES.heldDue,
+          partitionKey: { name: 'hk', type: 'S' },
+          sortKey: { name: 'hd', type: 'N' },
+          projection: 'KEYS_ONLY',
+        },
+        {
+          indexName: INDEXES.heldByTopic,
+          partitionKey: { name: 'ht', type: 'S' },
+          sortKey: { name: 'hs', type: 'S' },
+          projection: 'KEYS_ONLY',
+        },
+      ],
+      timeToLiveAttribute: 'ttl',
+      billingMode: 'PAY_PER_REQUEST',
+    },
   };
 }
 
@@ -111,5 +138,10 @@ export type TableNames = Record<TableId, string>;
 
 export function tableNames(prefix: string = DEFAULT_TABLE_PREFIX): TableNames {
   const defs = tableDefinitions(prefix);
-  return { messages: defs.messages.tableName, state: defs.state.tableName, index: defs.index.tableName };
+  return {
+    messages: defs.messages.tableName,
+    state: defs.state.tableName,
+    index: defs.index.tableName,
+    held: defs.held.tableName,
+  };
 }

@@ -77,7 +77,13 @@ async function measure(queues: number): Promise<PerMessage[]> {
 
 /** One message per call: send, receive and ack of SINGLES 1 KiB messages on an 8-queue topic. */
 async function measureSingles(): Promise<PerMessage[]> {
-  const broker = createBroker({ store, clock: systemClock, ids: randomIds(), notifier: new InProcessNotifier() });
+  const broker = createBroker({
+    timers: systemTimers,
+    store,
+    clock: systemClock,
+    ids: randomIds(),
+    notifier: new InProcessNotifier(),
+  });
   const topic = `one${randomBytes(3).toString('hex')}`;
   await broker.catalog.putTopic(topic, { queueCount: 8 });
   await broker.catalog.putGroup(`${topic}-g`, { subscriptions: [{ topic, tagExpression: '*' }] });

@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto';
+import { NimbusError } from '../../core/errors.ts';
+import type { StoredMessage } from '../../core/model.ts';
+import type {
+  CancelOutcome,
+  HeldMessage,
+  HeldPosition,
+  HoldKind,
+  HoldResult,
+  MessageToHold,
+  ReleaseOutcome,
+} from '../../core/ports/store.ts';
+import type { Appender } from './appender.ts';
+import { num, str } from './attributes.ts';
+import type { DynamoGateway, Item } from './gateway.ts';
+import {
+  DUE_SHARDS,
+  decodeHeld,
+  dropExpiredFromDue,
+  holdIdKey,
+  holdRecordItem,
+  markCancelled,
+  markReleased,
+  markReleasing,
+  pendingSortKey,
+  putHeldRecord,
+  putHoldId,
+  queryDue,
+  queryTopicAll,
+  queryTopicPending,
+  recordKey,
+  releaseAppend,
+  rescheduleRecord,
+  STATE,
+  storedState,
+  TOPIC_SHARDS,
+} from './held-requests.ts';
+import type { DynamoDbStoreHooks } from './options.ts';
+import type { TableNames } from './table-definitions.ts';
+
+/** A record found in a state other than the one a conditional write expected is looked at again this often. */
+const MAX_ROUNDS = 5;
+/** Index entries one look for the next due time steps over at most, per shard. */
+const MAX_INDEX_STEPS = 50;
+
+/**
+ * Held messages on DynamoDB (delayed now, half messages next): one record per message in
+ * the held table, found by topic and by due time through two sparse, sharded indexes.
+ * Release is HELD -> RELEASING (conditional), an append through the store's appender with
+ * an idempotency key derived from the message, then RELEASED with the offset: a release
+ * that dies between any two steps is finished by the next one, and appends once.
+ */
+export class HeldMessages {
+  private readonly gateway: DynamoGateway;
+  private readonly tables: TableNames;
+  private readonly appender: Appender;
+  private readonly hooks: DynamoDbStoreHooks;
+
+  constructor(gateway: DynamoGateway, tables: TableNames, appender: Appender, hooks: DynamoDbStoreHooks) {
+    this.gateway = gateway;
+    this.tables = tables;
+    this.appender = appender;
+    this.hooks = hooks;
+  }
+
+  async hold(messages: readonly MessageToHold[]): Promise<HoldResult[]> {
+    const results: HoldResult[] = new Array(messages.length);
+    const firstById = new Map<string, number>();
+    const repeats: [number, number][] = [];
+    const fresh: number[] = [];
+    messages.forEach((entry, i) => {
+      const { topic, messageId } = entry.message;
+      if (messageId === undefined) {
+        fresh.push(i);
+        return;
+      }
+      const key = `${topic}\u0000${messageId}`;
+      const first = firstById.get(key);
+      if (first === undefined) {
+        firstById.set(key, i);
+        fresh.push(i);
+      } else repeats.push([i, first]);
+    });
+    await Promise.all(
+      fresh.map(async (i) => {
+        results[i] = await this.holdOne(messages[i] as MessageToHold);
+      }),
+    );
+    for (const [i, first] of repeats) results[i] = { held: (results[first] as HoldResult).held, duplicate: true };
+    return results;
+  }
+
+  async getHeld(topic: string, msgId: string, now: number): Promise<HeldMessage | undefined> {
+    const item = await this.read(topic, msgId);
+    return item && !expired(item, now) ? decodeHeld(item) : undefined;
+  }
+
+  async listHeld(
+    topic: string,
+    kind: HoldKind,
+    now: number,
+    limit: number,
+    after?: HeldPosition,
+  ): Promise<HeldMessage[]> {
+    const afterKey = after && pendingSortKey(kind, after.dueAt, after.msgId);
+    const shards = await Promise.all(
+      range(TOPIC_SHARDS).map((shard) =>
+        this.gateway.query(
+          'other',
+          'held.listTopic',
+          queryTopicPending(this.tables, topic, kind, shard, afterKey, limit),
+        ),
+      ),
+    );
+    const keys = shards
+      .flatMap((page) => page.items)
+      .sort((a, b) => compare(str(a, 'hs') ?? '', str(b, 'hs') ?? ''))
+      .slice(0, limit);
+    const records = await this.readAll(keys);
+    return records.filter((item) => pending(item) && !expired(item, now)).map(decodeHeld);
+  }
+
+  async listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
+    const shards = await Promise.all(
+      range(DUE_SHARDS).map((shard) =>
+        this.gateway.query('other', 'held.listDue', queryDue(this.tables, kind, shard, now, limit)),
+      ),
+    );
+    const keys = shards
+      .flatMap((page) => page.items)
+      .sort((a, b) => (num(a, 'hd') ?? 0) - (num(b, 'hd') ?? 0) || compare(str(a, 'p') ?? '', str(b, 'p') ?? ''))
+      .slice(0, limit);
+    const records = await this.readAll(keys);
+    const gone = records.filter((item) => expired(item, now));
+    await Promise.all(
+      gone.map((item) =>
+        this.gateway.update('other', 'held.dropExpired', dropExpiredFromDue(this.tables, keyOf(item), now)),
+      ),
+    );
+    return records
+      .filter((item) => pending(item) && !expired(item, now))
+      .map(decodeHeld)
+      .filter((held) => held.dueAt <= now);
+  }
+
+  async nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {
+    const firsts = await Promise.all(range(DUE_SHARDS).map((shard) => this.firstPendingDue(kind, shard, now)));
+    const due = firsts.filter((dueAt) => dueAt !== undefined);
+    return due.length === 0 ? undefined : Math.min(...due);
+  }
+
+  /**
+   * The earliest due time in one shard of the due index whose record is still pending and
+   * unexpired. Entries of expired records are taken out of the index on the way; entries the
+   * index has not yet caught up on (settled records) are stepped over.
+   */
+  private async firstPendingDue(kind: HoldKind, shard: number, now: number): Promise<number | undefined> {
+    let startKey: Item | undefined;
+    for (let step = 0; step < MAX_INDEX_STEPS; step++) {
+      const page = await this.gateway.query('other', 'held.nextDue', {
+        ...queryDue(this.tables, kind, shard, Number.MAX_SAFE_INTEGER, 1),
+        ExclusiveStartKey: startKey,
+      });
+      const [entry] = page.items;
+      if (!entry) return undefined;
+      const record = await this.gateway.get('other', 'held.nextDue', {
+        TableName: this.tables.held,
+        Key: keyOf(entry),
+        ConsistentRead: true,
+        ProjectionExpression: 'st, e, d',
+      });
+      if (record && expired(record, now)) {
+        await this.gateway.update('other', 'held.dropExpired', dropExpiredFromDue(this.tables, keyOf(entry), now));
+      } else if (record && pending(record)) {
+        return num(record, 'd');
+      }
+      startKey = page.lastKey;
+      if (!startKey) return undefined;
+    }
+    // A long run of stale entries: report the last one seen, so a timer looks again soon.
+    return startKey ? num(startKey, 'hd') : undefined;
+  }
+
+  async release(topic: string, msgId: string, now: number): Promise<ReleaseOutcome> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const item = await this.read(topic, msgId);
+      if (!item || expired(item, now)) return { state: 'NOT_FOUND' };
+      const state = storedState(item);
+      if (state === STATE.released)
+        return { state: 'RELEASED', message: releasedMessage(item), held: decodeHeld(item) };
+      if (state === STATE.cancelled) return { state: 'CANCELLED', held: decodeHeld(item) };
+      if (state === STATE.held) {
+        const marked = await this.gateway.update(
+          'other',
+          'held.releasing',
+          markReleasing(this.tables, topic, msgId, now),
+        );
+        // Lost the race (a cancel, another release) or expired meanwhile: look again.
+        if (!marked.ok) continue;
+        await this.hooks.afterHeldReleasing?.({ topic, msgId });
+        return this.finishRelease({ ...item, rt: { N: String(now) } }, now);
+      }
+      // RELEASING: another driver is releasing it, or died doing so; finishing is idempotent.
+      return this.finishRelease(item, now);
+    }
+    throw new NimbusError('STORE_UNAVAILABLE', `Held message ${msgId} kept changing state; try again.`);
+  }
+
+  async cancelHeld(topic: string, msgId: string, reason: string, now: number): Promise<CancelOutcome> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const item = await this.read(topic, msgId);
+      if (!item || expired(item, now)) return { state: 'NOT_FOUND' };
+      const state = storedState(item);
+      if (state === STATE.released) return { state: 'RELEASED', held: decodeHeld(item) };
+      if (state === STATE.cancelled) return { state: 'CANCELLED', held: decodeHeld(item) };
+      if (state === STATE.releasing) {
+        // The release won the race. It finishes the append (or, if it died, the next release
+        // does: the record is still due); the cancel does not append itself, so the function
+        // serving cancels needs no write access to the queues.
+        return { state: 'RELEASED', held: { ...decodeHeld(item), state: 'RELEASED' } };
+      }
+      const marked = await this.gateway.update(
+        'other',
+        'held.cancel',
+        markCancelled(this.tables, topic, msgId, reason, now),
+      );
+      if (!marked.ok) continue;
+      const held = decodeHeld(item);
+      return { state: 'CANCELLED', held: { ...held, state: 'CANCELLED', reason, settledAt: now } };
+    }
+    throw new NimbusError('STORE_UNAVAILABLE', `Held message ${msgId} kept changing state; try again.`);
+  }
+
+  async rescheduleHeld(topic: string, msgId: string, expectedChecks: number, dueAt: number): Promise<boolean> {
+    const item = await this.read(topic, msgId);
+    if (!item || storedState(item) !== STATE.held) return false;
+    const kind = (str(item, 'k') ?? 'DELAY') as HoldKind;
+    const outcome = await this.gateway.update(
+      'other',
+      'held.reschedule',
+      rescheduleRecord(this.tables, { kind, topic, msgId }, expectedChecks, dueAt),
+    );
+    return outcome.ok;
+  }
+
+  /** Removes every held record of a topic (any state) and its hold idempotency records. */
+  async deleteTopic(topic: string): Promise<void> {
+    for (let shard = 0; shard < TOPIC_SHARDS; shard++) {
+      let startKey: Item | undefined;
+      do {
+        const page = await this.gateway.query(
+          'other',
+          'held.deleteTopic',
+          queryTopicAll(this.tables, topic, shard, startKey),
+        );
+        const deletes = page.items.map((item) => ({ DeleteRequest: { Key: keyOf(item) } }));
+        if (deletes.length > 0) await this.gateway.batchWrite('other', 'held.deleteTopic', this.tables.held, deletes);
+        startKey = page.lastKey;
+      } while (startKey);
+    }
+  }
+
+  private async holdOne(entry: MessageToHold): Promise<HoldResult> {
+    const { message } = entry;
+    const item = holdRecordItem(entry);
+    if (message.messageId === undefined) {
+      const outcome = await this.gateway.put('send', 'held.hold', putHeldRecord(this.tables, item));
+      // A retried put finding its own record: that is this message (msgIds are unique).
+      return { held: decodeHeld(outcome.ok ? item : (outcome.old ?? item)), duplicate: false };
+    }
+    const messageId = message.messageId;
+    let stale: string | undefined;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const outcome = await this.gateway.transact(
+        'send',
+        'held.hold',
+        [
+          { Put: putHoldId(this.tables, { ...message, messageId }, message.storeTimestamp, stale) },
+          { Put: putHeldRecord(this.tables, item) },
+        ],
+        randomUUID(),
+      );
+      if (outcome.ok) return { held: decodeHeld(item), duplicate: false };
+      if (outcome.reasons[1]?.Code === 'ConditionalCheckFailed') {
+        const own = await this.read(message.topic, message.msgId);
+        if (own) return { held: decodeHeld(own), duplicate: false };
+      }
+      const claim = await this.gateway.get('send', 'held.holdId', {
+        TableName: this.tables.held,
+        Key: holdIdKey(message.topic, messageId),
+        ConsistentRead: true,
+      });
+      const firstMsgId = str(claim, 'i');
+      if (firstMsgId === undefined) continue;
+      const first = await this.read(message.topic, firstMsgId);
+      if (first && !expired(first, message.storeTimestamp)) return { held: decodeHeld(first), duplicate: true };
+      // The first message's record is gone (its topic was deleted): the claim is stale.
+      stale = firstMsgId;
+    }
+    throw new NimbusError('STORE_UNAVAILABLE', `Hold with messageId "${messageId}" kept conflicting; try again.`);
+  }
+
+  /** Appends a RELEASING message (idempotently) and marks it RELEASED. */
+  private async finishRelease(item: Item, now: number): Promise<ReleaseOutcome> {
+    const held = decodeHeld(item);
+    const { topic, msgId } = held.message;
+    const releasedAt = num(item, 'rt') ?? now;
+    const [appended] = await this.appender.append([releaseAppend(held.message, releasedAt)]);
+    if (!appended) throw new NimbusError('INTERNAL', `Release of ${msgId} got no append result.`);
+    await this.hooks.afterHeldAppend?.({ topic, msgId, queueOffset: appended.message.queueOffset });
+    await this.gateway.update(
+      'other',
+      'held.released',
+      markReleased(this.tables, topic, msgId, appended.message.queueOffset, now),
+    );
+    const message = withClientMessageId(appended.message, held.message.messageId);
+    return {
+      state: 'RELEASED',
+      message,
+      held: { ...held, state: 'RELEASED', queueOffset: message.queueOffset, settledAt: num(item, 'sa') ?? now },
+    };
+  }
+
+  private read(topic: string, msgId: string): Promise<Item | undefined> {
+    return this.gateway.get('other', 'held.get', {
+      TableName: this.tables.held,
+      Key: recordKey(topic, msgId),
+      ConsistentRead: true,
+    });
+  }
+
+  /** The records behind index entries, in the entries' order. */
+  private async readAll(entries: readonly Item[]): Promise<Item[]> {
+    if (entries.length === 0) return [];
+    const found = await this.gateway.batchGet('other', 'held.read', this.tables.held, entries.map(keyOf), true);
+    const byKey = new Map(found.map((item) => [str(item, 'p'), item]));
+    return entries.map((entry) => byKey.get(str(entry, 'p'))).filter((item) => item !== undefined);
+  }
+}
+
+function releasedMessage(item: Item): StoredMessage {
+  const held = decodeHeld(item);
+  return {
+    ...held.message,
+    queueOffset: num(item, 'o') ?? 0,
+    storeTimestamp: num(item, 'rt') ?? held.message.storeTimestamp,
+  };
+}
+
+/** The appended message carries the release's idempotency key; callers see the client's messageId (or none). */
+function withClientMessageId(message: StoredMessage, messageId: string | undefined): StoredMessage {
+  const { messageId: _releaseKey, ...rest } = message;
+  return messageId === undefined ? rest : { ...rest, messageId };
+}
+
+/** HELD, or RELEASING (a release under way is still pending to the outside). */
+function pending(item: Item): boolean {
+  const state = storedState(item);
+  return state === STATE.held || state === STATE.releasing;
+}
+
+function expired(item: Item, now: number): boolean {
+  return (num(item, 'e') ?? Number.POSITIVE_INFINITY) <= now;
+}
+
+function keyOf(item: Item): Item {
+  return { p: item['p'] as Item[string], s: item['s'] as Item[string] };
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
