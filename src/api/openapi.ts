@@ -191,17 +191,32 @@ function queryParameters(spec: RouteSpec): JsonObject[] {
 /** Errors every route may answer: the server failed, or the store asks callers to slow down. */
 const SERVER_ERRORS: readonly ErrorCode[] = ['INTERNAL', 'STORE_THROTTLED', 'STORE_UNAVAILABLE'];
 
+/**
+ * What the transport answers before a route runs, on any route: an oversized or too slowly
+ * sent request, a foreign Host (embedded broker), too many connections or pending bytes.
+ */
+const TRANSPORT_ERRORS: readonly ErrorCode[] = [
+  'REQUEST_TOO_LARGE',
+  'REQUEST_TIMEOUT',
+  'MISDIRECTED_REQUEST',
+  'SERVER_BUSY',
+];
+
+/** Long-polls are also capped per client (429) by the embedded broker. */
+const LONG_POLL_OPERATIONS = new Set(['receiveMessages', 'receiveTransactionChecks']);
+
 /** Codes of missing or refused credentials, once the API has them. */
 const AUTH_ERRORS = ERROR_CODES.filter((code) => /^(UNAUTHENTICATED|PERMISSION_DENIED)$/.test(code));
 
 function errorCodes(spec: RouteSpec, parameters: readonly JsonObject[]): ErrorCode[] {
-  const codes: ErrorCode[] = [...spec.errors, ...SERVER_ERRORS];
+  const codes: ErrorCode[] = [...spec.errors, ...SERVER_ERRORS, ...TRANSPORT_ERRORS];
+  if (LONG_POLL_OPERATIONS.has(spec.operationId)) codes.push('TOO_MANY_REQUESTS');
   if (!spec.public) codes.push(...AUTH_ERRORS);
   if (spec.request || parameters.length > 0) codes.push('INVALID_REQUEST');
   // Values of the right type outside their range (see request-parsing.ts).
   if (spec.request || spec.query) codes.push('INVALID_ARGUMENT');
   if (spec.request) {
-    codes.push('UNSUPPORTED_MEDIA_TYPE', 'REQUEST_TOO_LARGE', ...fieldCodes(componentSchemas()[refName(spec.request)]));
+    codes.push('UNSUPPORTED_MEDIA_TYPE', ...fieldCodes(componentSchemas()[refName(spec.request)]));
   }
   for (const parameter of parameters) codes.push(...fieldCodes(parameter['schema']));
   // An empty path parameter (`/v1/topics/`) matches no route.

@@ -68,7 +68,7 @@ export function createNodeHttpAdapter(
           {
             method: req.method ?? 'GET',
             path: q === -1 ? url : url.slice(0, q),
-            query: q === -1 ? {} : Object.fromEntries(new URLSearchParams(url.slice(q + 1))),
+            query: q === -1 ? {} : firstValues(new URLSearchParams(url.slice(q + 1))),
             headers: flattenHeaders(req.headers),
             body,
             requestId,
@@ -189,4 +189,11 @@ function write(res: ServerResponse, response: ApiResponse): void {
   const body = Buffer.from(response.body, 'utf8');
   res.writeHead(response.status, { ...response.headers, 'content-length': String(body.byteLength) });
   res.end(body);
+}
+
+/** A parameter given twice counts with its first value, as the Lambda adapter reads API Gateway's events. */
+function firstValues(params: URLSearchParams): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of params) if (!(name in query)) query[name] = value;
+  return query;
 }

@@ -51,12 +51,16 @@ export const SendMessageRequestSchema = named(
         .describe('Sharding key of FIFO topics; on other topics MESSAGE_TYPE_MISMATCH.'),
       deliverAt: z
         .int()
+        .min(0)
         .optional()
-        .describe('DELAY topics: epoch milliseconds of delivery; elsewhere MESSAGE_TYPE_MISMATCH.'),
-      delayMs: z
-        .int()
+        .describe(
+          `DELAY topics: epoch milliseconds of delivery, at most ${LIMITS.maxDelayMs / 86_400_000} days ahead (DELAY_TOO_LONG); a past time delivers at once. Not with delayMs (INVALID_ARGUMENT); elsewhere MESSAGE_TYPE_MISMATCH.`,
+        ),
+      delayMs: refusedAs({ too_big: 'DELAY_TOO_LONG' }, z.int().min(0).max(LIMITS.maxDelayMs))
         .optional()
-        .describe('DELAY topics: delay from now in milliseconds; elsewhere MESSAGE_TYPE_MISMATCH.'),
+        .describe(
+          `DELAY topics: delay from now in milliseconds, 0 to ${LIMITS.maxDelayMs} (40 days; more is DELAY_TOO_LONG). Not with deliverAt (INVALID_ARGUMENT); elsewhere MESSAGE_TYPE_MISMATCH.`,
+        ),
       producerGroup: GroupNameSchema.optional().describe(
         'The sending producer group; required on TRANSACTION topics (PRODUCER_GROUP_REQUIRED), where it must be registered (PRODUCER_GROUP_NOT_FOUND).',
       ),
