@@ -89,13 +89,13 @@ export function assertMessageMeta(input: {
 }): void {
   if (input.tag !== undefined) assertTag(input.tag);
   for (const key of input.keys) {
-    if (key.length === 0 || key.length > LIMITS.maxKeyLength || /\s/u.test(key) || !key.isWellFormed()) {
+    if (!withinCodePoints(key, LIMITS.maxKeyLength) || /\s/u.test(key) || !key.isWellFormed()) {
       throw new NimbusError('INVALID_KEY', `Message keys are 1-${LIMITS.maxKeyLength} characters without whitespace.`);
     }
   }
   if (input.messageId !== undefined) {
     const { messageId } = input;
-    if (messageId.length === 0 || messageId.length > LIMITS.maxMessageIdLength || !messageId.isWellFormed()) {
+    if (!withinCodePoints(messageId, LIMITS.maxMessageIdLength) || !messageId.isWellFormed()) {
       throw new NimbusError('INVALID_MESSAGE_ID', `messageId is 1-${LIMITS.maxMessageIdLength} characters of text.`);
     }
   }
@@ -141,6 +141,20 @@ export function assertBody(body: Uint8Array, maxBytes: number): void {
   if (body.byteLength > maxBytes) {
     throw new NimbusError('BODY_TOO_LARGE', `Body is ${body.byteLength} bytes; the limit is ${maxBytes} bytes.`);
   }
+}
+
+/**
+ * True when `text` has 1 to `max` characters, counted in code points (an emoji is one), the
+ * way JSON Schema's `maxLength` counts, so the published limits and the broker's agree.
+ */
+export function withinCodePoints(text: string, max: number): boolean {
+  if (text.length === 0) return false;
+  if (text.length <= max) return true;
+  // Each code point is one or two UTF-16 units: more than twice the limit is over it for sure.
+  if (text.length > 2 * max) return false;
+  let count = 0;
+  for (const _ of text) if (++count > max) return false;
+  return true;
 }
 
 const encoder = new TextEncoder();

@@ -1,5 +1,5 @@
 import { NimbusError } from './errors.ts';
-import { isValidTag, LIMITS } from './limits.ts';
+import { isValidTag, LIMITS, withinCodePoints } from './limits.ts';
 
 /**
  * A parsed server-side tag filter: `*` matches everything (also untagged messages),
@@ -18,10 +18,10 @@ const MATCH_ALL: TagFilter = { expression: '*', matches: () => true };
  * parseTagExpression('TagA || TagB').matches('TagB') // true
  */
 export function parseTagExpression(expression: string): TagFilter {
-  if (expression.length > LIMITS.maxTagExpressionLength) {
+  if (expression.length > 0 && !withinCodePoints(expression, LIMITS.maxTagExpressionLength)) {
     throw new NimbusError(
       'INVALID_TAG_EXPRESSION',
-      `A tag expression is at most ${LIMITS.maxTagExpressionLength} characters (got ${expression.length}).`,
+      `A tag expression is at most ${LIMITS.maxTagExpressionLength} characters.`,
     );
   }
   const trimmed = expression.trim();
@@ -39,6 +39,6 @@ export function parseTagExpression(expression: string): TagFilter {
   // Written back as RocketMQ does (`A || B`), unless the added spaces would take it past the
   // limit: then without them, which is never longer than what was accepted.
   const spaced = [...set].join(' || ');
-  const written = spaced.length <= LIMITS.maxTagExpressionLength ? spaced : [...set].join('||');
+  const written = withinCodePoints(spaced, LIMITS.maxTagExpressionLength) ? spaced : [...set].join('||');
   return { expression: written, matches: (tag) => tag !== undefined && set.has(tag) };
 }

@@ -28,12 +28,9 @@ export const OpenApiDocumentSchema = named(
 /*
  * Field rules shared by several requests. Each pattern is built from LIMITS (src/core/limits.ts)
  * and states in JSON Schema what the broker enforces; `refusedAs` keeps the broker's error code.
- * JSON Schema counts lengths in code points while the broker counts UTF-16 units like
- * JavaScript, except for tags, whose length is in the pattern (code points, as the broker's rule).
+ * Lengths are counted in code points on both sides (JSON Schema's `maxLength`, and the broker's
+ * `withinCodePoints`); lone surrogates are refused by the patterns as by the broker.
  */
-
-/** Said of lengths the broker counts in UTF-16 code units while JSON Schema's maxLength counts code points. */
-const UTF16_NOTE = 'Characters outside the Basic Multilingual Plane (emoji) count as two.';
 
 const NAME_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${LIMITS.nameMaxLength}}$`);
 const NAME_RULE = `1-${LIMITS.nameMaxLength} characters of A-Z, a-z, 0-9, _ and - (% is reserved for system names).`;
@@ -49,7 +46,7 @@ export const GroupNameSchema = refusedAs(
 ).describe(`A consumer group name: ${NAME_RULE} Otherwise INVALID_GROUP_NAME.`);
 
 /** One character a tag may hold: `isValidTag` of src/core/limits.ts, as a regular-expression class. */
-const TAG_CHARACTER = String.raw`[^\s|*\u0000-\u001f\u007f]`;
+const TAG_CHARACTER = String.raw`[^\s|*\u0000-\u001f\u007f\uD800-\uDFFF]`;
 const TAG = `${TAG_CHARACTER}{1,${LIMITS.maxTagLength}}`;
 
 export const TagSchema = refusedAs(
@@ -71,21 +68,27 @@ export const TagExpressionSchema = refusedAs(
     .max(LIMITS.maxTagExpressionLength)
     .regex(new RegExp(String.raw`^\s*(?:\*|${TAG}(?:${SEPARATOR}${TAG})*)?\s*$`, 'u')),
 ).describe(
-  `\`*\` (all messages, also untagged ones; the default), \`TagA\` or \`TagA || TagB\`: tags as in a message's \`tag\`, at most ${LIMITS.maxTagExpressionLength} characters in all. Otherwise INVALID_TAG_EXPRESSION. ${UTF16_NOTE}`,
+  `\`*\` (all messages, also untagged ones; the default), \`TagA\` or \`TagA || TagB\`: tags as in a message's \`tag\`, at most ${LIMITS.maxTagExpressionLength} characters in all. Otherwise INVALID_TAG_EXPRESSION.`,
 );
 
 export const MessageKeySchema = refusedAs(
   'INVALID_KEY',
-  z.string().min(1).max(LIMITS.maxKeyLength).regex(/^\S+$/u),
-).describe(
-  `1-${LIMITS.maxKeyLength} characters without whitespace, valid Unicode. Otherwise INVALID_KEY. ${UTF16_NOTE}`,
-);
+  z
+    .string()
+    .min(1)
+    .max(LIMITS.maxKeyLength)
+    .regex(/^[^\s\uD800-\uDFFF]+$/u),
+).describe(`1-${LIMITS.maxKeyLength} characters without whitespace, valid Unicode. Otherwise INVALID_KEY.`);
 
 export const MessageIdSchema = refusedAs(
   'INVALID_MESSAGE_ID',
-  z.string().min(1).max(LIMITS.maxMessageIdLength),
+  z
+    .string()
+    .min(1)
+    .max(LIMITS.maxMessageIdLength)
+    .regex(/^[^\uD800-\uDFFF]+$/u),
 ).describe(
-  `Idempotency key: a repeat within retention returns the first result. 1-${LIMITS.maxMessageIdLength} characters of valid Unicode; otherwise INVALID_MESSAGE_ID. ${UTF16_NOTE}`,
+  `Idempotency key: a repeat within retention returns the first result. 1-${LIMITS.maxMessageIdLength} characters of valid Unicode; otherwise INVALID_MESSAGE_ID.`,
 );
 
 export const ClientIdSchema = refusedAs(

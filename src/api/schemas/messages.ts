@@ -13,13 +13,17 @@ const PropertyNameSchema = refusedAs(
   z
     .string()
     .min(1)
-    .regex(/^(?!__proto__$)/),
-).describe('A non-empty name other than `__proto__`; otherwise INVALID_PROPERTY.');
+    .regex(/^(?!__proto__$)[^\uD800-\uDFFF]+$/u),
+).describe('A non-empty name of valid Unicode other than `__proto__`; otherwise INVALID_PROPERTY.');
+
+const PropertyValueSchema = refusedAs('INVALID_PROPERTY', z.string().regex(/^[^\uD800-\uDFFF]*$/u)).describe(
+  'Any text of valid Unicode; otherwise INVALID_PROPERTY.',
+);
 
 const PropertiesSchema = refusedAs(
   'TOO_MANY_PROPERTIES',
   z
-    .record(PropertyNameSchema, z.string())
+    .record(PropertyNameSchema, PropertyValueSchema)
     .refine((properties) => Object.keys(properties).length <= LIMITS.maxProperties, {
       message: `A message has at most ${LIMITS.maxProperties} properties.`,
     })
