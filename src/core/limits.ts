@@ -95,8 +95,16 @@ export function assertMessageMeta(input: {
   }
   if (input.messageId !== undefined) {
     const { messageId } = input;
-    if (!withinCodePoints(messageId, LIMITS.maxMessageIdLength) || !messageId.isWellFormed()) {
-      throw new NimbusError('INVALID_MESSAGE_ID', `messageId is 1-${LIMITS.maxMessageIdLength} characters of text.`);
+    // A leading `%` is reserved, as in names: the broker keys its own idempotent steps that way.
+    if (
+      !withinCodePoints(messageId, LIMITS.maxMessageIdLength) ||
+      !messageId.isWellFormed() ||
+      messageId.startsWith('%')
+    ) {
+      throw new NimbusError(
+        'INVALID_MESSAGE_ID',
+        `messageId is 1-${LIMITS.maxMessageIdLength} characters of text, not starting with "%" (reserved).`,
+      );
     }
   }
   const names = Object.keys(input.properties);

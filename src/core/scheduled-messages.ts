@@ -3,7 +3,7 @@ import { checkedInt } from './consumer.ts';
 import { NimbusError } from './errors.ts';
 import { decodeHeldCursor, encodeHeldCursor } from './held-cursor.ts';
 import { assertTopicName } from './limits.ts';
-import type { MessageToAppend, SendResult } from './model.ts';
+import type { MessageToAppend, SendResult, Topic } from './model.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore, HeldMessage } from './ports/store.ts';
@@ -31,6 +31,9 @@ export interface ReleaseReport {
 
 /** What a msgId can look like; anything else names no message (and never reaches a store key). */
 const MSG_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Clock skew between processes the release fence tolerates (see `belongsTo`). */
+const FENCE_SKEW_MS = 30_000;
 
 /** Due messages released per round, several at a time so a burst shares commits. */
 const RELEASE_PAGE = 256;
@@ -82,10 +85,10 @@ export class ScheduledMessages {
     if (due.length > 0) {
       try {
         await this.releaseAll(due);
-      } catch (error) {
-        // Held durably, not released: have the driver try again at once, then report the failure.
+      } catch {
+        // Held durably, so the send succeeded: the driver releases them at once instead. (An
+        // error here would make a client without a messageId send the message twice.)
         await this.wake(due);
-        throw error;
       }
     }
     if (later.length > 0) await this.wake(later);
@@ -112,8 +115,11 @@ export class ScheduledMessages {
         Math.min(RELEASE_PAGE, maxMessages - released),
       );
       if (due.length === 0) break;
-      released += await this.releaseAll(due);
-      if (due.length < RELEASE_PAGE) break;
+      const round = await this.releaseAll(due);
+      released += round;
+      // Nothing released (all fenced or settled elsewhere meanwhile): the same page would come
+      // back; leave it to the next run rather than spin.
+      if (round === 0 || due.length < RELEASE_PAGE) break;
     }
     return { released, nextDueAt: await this.store.nextHeldDueAt('DELAY', this.clock.now()) };
   }
@@ -206,14 +212,26 @@ export class ScheduledMessages {
    * leave such an orphan): then it is cancelled, never delivered to strangers.
    */
   private async releaseFenced(held: HeldMessage): Promise<boolean> {
-    const { topic: name, msgId, storeTimestamp } = held.message;
-    const topic = await this.catalog.findTopic(name);
+    const { topic: name, msgId } = held.message;
     const now = this.clock.now();
-    if (topic?.messageType !== 'DELAY' || topic.createdAt > storeTimestamp) {
-      await this.store.cancelHeld(name, msgId, 'the topic was deleted', now);
-      return false;
+    if (!this.belongsTo(held, await this.catalog.findTopic(name))) {
+      // The cached view may be stale (a topic created a moment ago elsewhere): ask the store.
+      if (!this.belongsTo(held, await this.store.getTopic(name))) {
+        await this.store.cancelHeld(name, msgId, 'the topic was deleted', now);
+        return false;
+      }
     }
     return (await this.store.release(name, msgId, now)).state === 'RELEASED';
+  }
+
+  /**
+   * Whether a held message was sent to this topic, not to one of the same name deleted since:
+   * the topic must be a DELAY topic created before the message was held. Creation and hold
+   * times come from different processes' clocks, so a topic counts as created anew only when
+   * it is younger than the hold by more than any plausible clock skew.
+   */
+  private belongsTo(held: HeldMessage, topic: Topic | undefined): boolean {
+    return topic?.messageType === 'DELAY' && topic.createdAt <= held.message.storeTimestamp + FENCE_SKEW_MS;
   }
 }
 

@@ -77,6 +77,7 @@ export function describeLimitsSuite(label: string, start: StartServer): void {
       ['an empty tag', { body: 'x', tag: '' }, 'INVALID_TAG', 400],
       ['a key with whitespace', { body: 'x', keys: ['order 1'] }, 'INVALID_KEY', 400],
       ['a 129-character messageId', { body: 'x', messageId: 'm'.repeat(129) }, 'INVALID_MESSAGE_ID', 400],
+      ['a messageId in the reserved % namespace', { body: 'x', messageId: '%held%0123' }, 'INVALID_MESSAGE_ID', 400],
       ['a messageGroup on a NORMAL topic', { body: 'x', messageGroup: 'g' }, 'MESSAGE_TYPE_MISMATCH', 400],
       ['a delay on a NORMAL topic', { body: 'x', delayMs: 1_000 }, 'MESSAGE_TYPE_MISMATCH', 400],
     ];

@@ -86,9 +86,9 @@ export const MessageIdSchema = refusedAs(
     .string()
     .min(1)
     .max(LIMITS.maxMessageIdLength)
-    .regex(/^[^\uD800-\uDFFF]+$/u),
+    .regex(/^(?!%)[^\uD800-\uDFFF]+$/u),
 ).describe(
-  `Idempotency key: a repeat within retention returns the first result. 1-${LIMITS.maxMessageIdLength} characters of valid Unicode; otherwise INVALID_MESSAGE_ID.`,
+  `Idempotency key: a repeat within retention returns the first result. 1-${LIMITS.maxMessageIdLength} characters of valid Unicode, not starting with "%" (reserved); otherwise INVALID_MESSAGE_ID.`,
 );
 
 export const ClientIdSchema = refusedAs(
