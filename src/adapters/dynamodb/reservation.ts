@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { NimbusError } from '../../core/errors.ts';
 import { num, str } from './attributes.ts';
 import type { DynamoGateway } from './gateway.ts';
 import { queueKey } from './keys.ts';
@@ -10,8 +9,6 @@ import type { TableNames } from './table-definitions.ts';
 export interface Reservation {
   base: number;
   count: number;
-  /** The topic incarnation the range belongs to (deletions of the topic so far). */
-  incarnation: number;
   /** The first reservation of the queue in this second: its first segment marks the time index. */
   firstInSecond: boolean;
   /** The writer's clock when it reserved (recorded on the head and on the range's segments). */
@@ -34,16 +31,16 @@ export class Reserver {
   }
 
   /**
-   * Reserves `count` offsets. With `incarnation` (a re-reservation) it fails with
-   * TOPIC_NOT_FOUND when the topic was deleted since the writer's first range.
+   * Reserves `count` offsets of the topic's `incarnation`; 'fenced' when the queue's head
+   * belongs to another incarnation (the topic was deleted since the writer learnt it).
    */
   async reserve(
     topic: string,
     queueId: number,
     count: number,
     bucket: number,
-    incarnation?: number,
-  ): Promise<Reservation> {
+    incarnation: number,
+  ): Promise<Reservation | 'fenced'> {
     const id = randomBytes(9).toString('base64url');
     const request = { count, bucket, id, at: this.now(), incarnation };
     const outcome = await this.gateway.update(
@@ -56,7 +53,6 @@ export class Reserver {
       return {
         base: num(old, 'n') ?? 0,
         count,
-        incarnation: num(old, 'ic') ?? 0,
         firstInSecond: num(old, 'tb') !== bucket,
         at: request.at,
       };
@@ -67,11 +63,8 @@ export class Reserver {
       // Our own earlier attempt got through and its response was lost. The time marker may be
       // missing for this second; an extra one is harmless.
       const base = num(old, `b${slot}`) ?? 0;
-      return { base, count, incarnation: num(old, 'ic') ?? 0, firstInSecond: true, at: request.at };
+      return { base, count, firstInSecond: true, at: request.at };
     }
-    throw new NimbusError(
-      'TOPIC_NOT_FOUND',
-      `Topic "${topic}" was deleted while this send was being written; nothing was stored.`,
-    );
+    return 'fenced';
   }
 }

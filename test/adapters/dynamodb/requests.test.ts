@@ -43,7 +43,13 @@ describe('table definitions', () => {
 
 describe('request builders', () => {
   it('reserve offsets with one atomic ADD that returns the old counter', () => {
-    const input = reserveOffsets(tables, 'orders#2', { count: 32, bucket: 1_800_000_000, id: 'r1', at: 5 });
+    const input = reserveOffsets(tables, 'orders#2', {
+      count: 32,
+      bucket: 1_800_000_000,
+      id: 'r1',
+      at: 5,
+      incarnation: 0,
+    });
     expect(input.UpdateExpression).toContain('ADD n :count');
     expect(input.ReturnValues).toBe('ALL_OLD');
     expect(input.ExpressionAttributeValues?.[':count']).toEqual({ N: '32' });
