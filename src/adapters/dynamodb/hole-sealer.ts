@@ -82,9 +82,8 @@ export class HoleSealer {
     const watch = this.watch(q, gap);
     const watched = this.monotonicNow() - watch.since;
     // The stored time may come from a clock far behind this one: it shortens the wait, never below a fifth.
-    const storedAge = gap.reservedBy === undefined ? 0 : Math.max(0, now - gap.reservedBy);
-    const credit = Math.min(storedAge, this.holeTimeoutMs - this.holeTimeoutMs / 5);
-    if (watched + credit < this.holeTimeoutMs) return false;
+    const storedAge = gap.reservedBy === undefined ? 0 : now - gap.reservedBy;
+    if (watched < this.holeTimeoutMs / 5 || Math.max(watched, storedAge) < this.holeTimeoutMs) return false;
     const to = Math.min(gap.to, watch.end);
     // A strongly consistent look first: an eventually consistent read may have missed the writer.
     if (await isCovered()) return true;

@@ -88,5 +88,5 @@ export async function faultWorld(aws: LocalAws, queueCount = 1) {
     const read = await store.readQueue('orders', 0, 0, 100, clock.now());
     return read.messages.map((m) => text(m.body));
   };
-  return { clock, seals, open, openStore, admin, send, receive, messages, readAll };
+  return { prefix, clock, seals, open, openStore, admin, send, receive, messages, readAll };
 }

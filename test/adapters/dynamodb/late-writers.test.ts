@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RANGE_WATCH_MS } from '../../../src/adapters/dynamodb/hole-sealer.ts';
 import { SETTLED_TOMBSTONE_AGE_MS } from '../../../src/adapters/dynamodb/sweeper.ts';
-import { faultWorld, gate, HOLE_TIMEOUT_MS, text } from './fault-world.ts';
+import { faultWorld, gate, HOLE_TIMEOUT_MS } from './fault-world.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
 
 let aws: LocalAws;
