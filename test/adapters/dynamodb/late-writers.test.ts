@@ -106,7 +106,7 @@ describe('clock skew and lost responses', () => {
     expect({ seals: w.seals, offset: stored?.message.queueOffset }).toEqual({ seals: [], offset: 0 });
   }, 60_000);
 
-  it('a reservation retried after a lost response finds its range even after three other reservations got in between', async () => {
+  it('a reservation retried after a lost response finds its range even after other reservations got in between', async () => {
     const w = await faultWorld(aws);
     const client = rawClient();
     let dropped = 0;
