@@ -37,7 +37,10 @@ interface Watch {
   since: number;
 }
 
-/** Watches kept per queue (the oldest; they are dropped as reads get past them). */
+/**
+ * Watches kept per queue. A watch stays true for good (reservations are facts), so none is
+ * dropped when a read gets past it: another lane of the same queue may still be behind it.
+ */
 const MAX_WATCHES = 16;
 
 /**
@@ -104,16 +107,6 @@ export class HoleSealer {
     return true;
   }
 
-  /** A read got past `to`: watches that end there or below are done with. */
-  forget(topic: string, queueId: number, _from: number, to: number): void {
-    const q = queueKey(topic, queueId);
-    const list = this.watches.get(q);
-    if (!list) return;
-    const left = list.filter((watch) => watch.end > to);
-    if (left.length === 0) this.watches.delete(q);
-    else this.watches.set(q, left);
-  }
-
   /**
    * Records that the gap is missing now, and returns the oldest watch that covers its first
    * offset (its end lies above `gap.from`): every offset of the gap below that end was
@@ -121,12 +114,22 @@ export class HoleSealer {
    */
   private watch(q: string, gap: Gap): Watch {
     if (this.watches.size > 10_000) this.watches.clear();
-    let list = this.watches.get(q) ?? [];
-    if (!list.some((watch) => watch.end === gap.to)) list.push({ end: gap.to, since: this.monotonicNow() });
-    if (list.length > MAX_WATCHES) list = [...list].sort((a, b) => a.since - b.since).slice(0, MAX_WATCHES);
-    this.watches.set(q, list);
-    let oldest: Watch = { end: gap.to, since: this.monotonicNow() };
-    for (const watch of list) if (watch.end > gap.from && watch.since <= oldest.since) oldest = watch;
+    const now = this.monotonicNow();
+    // Highest end first; of equal ends the earliest first.
+    const all = [...(this.watches.get(q) ?? []), { end: gap.to, since: now }].sort(
+      (x, y) => y.end - x.end || x.since - y.since,
+    );
+    // A watch is useless once one with a higher (or equal) end began no later; past the cap,
+    // the lowest ends go (reads are most likely past them).
+    const kept: Watch[] = [];
+    for (const watch of all) {
+      const last = kept.at(-1);
+      if (!last || watch.since < last.since) kept.push(watch);
+    }
+    kept.splice(MAX_WATCHES);
+    this.watches.set(q, kept);
+    let oldest: Watch = { end: gap.to, since: now };
+    for (const watch of kept) if (watch.end > gap.from && watch.since < oldest.since) oldest = watch;
     return oldest;
   }
 
