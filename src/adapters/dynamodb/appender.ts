@@ -3,9 +3,10 @@ import { NimbusError } from '../../core/errors.ts';
 import type { MessageToAppend, StoredMessage } from '../../core/model.ts';
 import type { AppendResult } from '../../core/ports/store.ts';
 import type { ClaimCheck } from './claim-check.ts';
+import { assertIndexableKeys, encodeDraft } from './draft-encoding.ts';
 import type { DynamoGateway } from './gateway.ts';
 import { Idempotency } from './idempotency.ts';
-import { keyIndexPartition, queueKey } from './keys.ts';
+import { queueKey } from './keys.ts';
 import {
   completeDedupTransactItem,
   putKeyIndex,
@@ -19,7 +20,6 @@ import { type Reservation, Reserver } from './reservation.ts';
 import { encodeSegment } from './segment-codec.ts';
 import { type AppendEntry, planSegments, type SegmentDraft } from './segment-plan.ts';
 import type { TableNames } from './table-definitions.ts';
-import { TopicIncarnations } from './topic-incarnations.ts';
 
 /** A writer that keeps losing its reserved ranges to sealing readers gives up after this many rounds. */
 const MAX_RESERVE_ROUNDS = 20;
@@ -52,7 +52,6 @@ export class Appender {
   private readonly largeBodyBytes: number;
   private readonly idempotency: Idempotency;
   private readonly reserver: Reserver;
-  private readonly incarnations: TopicIncarnations;
   private readonly now: () => number;
   private readonly monotonicNow: () => number;
 
@@ -71,9 +70,8 @@ export class Appender {
     this.largeBodyBytes = options.largeBodyBytes;
     this.now = options.now;
     this.idempotency = new Idempotency(gateway, tables, reader, options.now);
-    this.reserver = new Reserver(gateway, tables, options.now);
     this.monotonicNow = hooks.monotonicNow ? () => hooks.monotonicNow?.() ?? 0 : () => performance.now();
-    this.incarnations = new TopicIncarnations(gateway, tables, this.monotonicNow);
+    this.reserver = new Reserver(gateway, tables, options.now, this.monotonicNow);
   }
 
   async append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {
@@ -122,7 +120,7 @@ export class Appender {
     if (!first) return;
     const { topic, queueId } = first.message;
     let pending = entries;
-    let incarnation = await this.incarnations.of(topic);
+    let incarnation = await this.reserver.incarnationOf(topic);
     for (let round = 0; ; round++) {
       await this.idempotency.claim(pending, results);
       await this.rewriteDuplicateKeys(pending, results);
@@ -137,21 +135,9 @@ export class Appender {
       for (const draft of drafts) encodeDraft(draft, 0);
       this.assertAlive(startedAt);
       const bucket = Math.floor((pending[0]?.message.storeTimestamp ?? 0) / 1000);
-      let reservation = await this.reserver.reserve(topic, queueId, pending.length, bucket, incarnation);
-      if (reservation === 'fenced' && round === 0) {
-        // What this writer knew of the topic is stale: it holds no range yet, so it may learn anew.
-        const fresh = await this.incarnations.of(topic, true);
-        if (fresh !== incarnation) {
-          incarnation = fresh;
-          reservation = await this.reserver.reserve(topic, queueId, pending.length, bucket, incarnation);
-        }
-      }
-      if (reservation === 'fenced') {
-        throw new NimbusError(
-          'TOPIC_NOT_FOUND',
-          `Topic "${topic}" was deleted while this send was being written; nothing more was stored.`,
-        );
-      }
+      const request = { count: pending.length, bucket, incarnation, holdsNoRange: round === 0 };
+      const reservation = await this.reserver.reserveForAppend(topic, queueId, request);
+      incarnation = reservation.incarnation;
       const stored = await this.writeReservation(drafts, reservation, results, startedAt);
       await this.writeKeyIndex(stored);
       // Left: entries of a sealed range (re-reserved next round) and entries whose claim was taken over.
@@ -380,38 +366,6 @@ export class Appender {
     }
   }
 }
-
-/**
- * The segment bytes of a draft at `firstOffset`: entries already stored elsewhere, or whose
- * idempotency claim is not ours, become void slots. Pure: it throws, if ever, before any write.
- */
-function encodeDraft(draft: SegmentDraft, firstOffset: number) {
-  const { topic, queueId } = draft.entries[0]?.message ?? { topic: '', queueId: 0 };
-  const slots = draft.entries.map((entry, i) =>
-    entry.done || (entry.message.messageId !== undefined && !entry.owner)
-      ? null
-      : { ...entry, message: { ...entry.message, queueOffset: firstOffset + i } },
-  );
-  const live = slots.filter((slot) => slot !== null);
-  const expireAt = Math.max(...draft.entries.map((entry) => entry.message.expireAt));
-  const data = encodeSegment(slots, { topic, queueId, firstOffset, storeTimestamp: draft.storeTimestamp, expireAt });
-  if (data.byteLength > MAX_ITEM_DATA_BYTES) {
-    throw new NimbusError('BODY_TOO_LARGE', `A segment of ${data.byteLength} bytes does not fit a DynamoDB item.`);
-  }
-  return { live, data };
-}
-
-/** A key index entry's partition key (`K#topic#key`) must fit DynamoDB's 2,048 bytes: refused before any write. */
-function assertIndexableKeys(message: MessageToAppend): void {
-  for (const key of message.keys) {
-    if (Buffer.byteLength(keyIndexPartition(message.topic, key)) > 2_048) {
-      throw new NimbusError('INVALID_KEY', `Message key "${key.slice(0, 32)}..." is too long to index.`);
-    }
-  }
-}
-
-/** DynamoDB items hold 400 KB; the rest of a segment item's attributes take well under 1 KB. */
-const MAX_ITEM_DATA_BYTES = 399_000;
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && Buffer.from(a).equals(Buffer.from(b));
