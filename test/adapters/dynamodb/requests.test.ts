@@ -53,6 +53,9 @@ describe('request builders', () => {
     expect(input.UpdateExpression).toContain('ADD n :count');
     expect(input.ReturnValues).toBe('ALL_OLD');
     expect(input.ExpressionAttributeValues?.[':count']).toEqual({ N: '32' });
+    // Every reservation, the first of an append too, names the topic incarnation (the deletion fence).
+    expect(input.ConditionExpression).toContain('(attribute_not_exists(ic) OR ic = :ic)');
+    expect(input.ExpressionAttributeValues?.[':ic']).toEqual({ N: '0' });
   });
 
   it('put segments and claims only where nothing (or only something expired or stale) is', () => {
