@@ -3,9 +3,10 @@ import { NimbusError } from '../../core/errors.ts';
 import type { MessageToAppend, StoredMessage } from '../../core/model.ts';
 import type { AppendResult } from '../../core/ports/store.ts';
 import type { ClaimCheck } from './claim-check.ts';
+import { assertIndexableKeys, encodeDraft } from './draft-encoding.ts';
 import type { DynamoGateway } from './gateway.ts';
 import { Idempotency } from './idempotency.ts';
-import { keyIndexPartition, queueKey } from './keys.ts';
+import { queueKey } from './keys.ts';
 import {
   completeDedupTransactItem,
   putKeyIndex,
@@ -13,7 +14,7 @@ import {
   putSegmentTransactItem,
   segmentItem,
 } from './message-requests.ts';
-import type { DynamoDbStoreHooks } from './options.ts';
+import { type DynamoDbStoreHooks, WRITER_LIFETIME_MS } from './options.ts';
 import type { QueueReader } from './queue-reader.ts';
 import { type Reservation, Reserver } from './reservation.ts';
 import { encodeSegment } from './segment-codec.ts';
@@ -22,12 +23,12 @@ import type { TableNames } from './table-definitions.ts';
 
 /** A writer that keeps losing its reserved ranges to sealing readers gives up after this many rounds. */
 const MAX_RESERVE_ROUNDS = 20;
-/**
- * A writer puts no segment once this long has passed (by the store's clock) since its
- * append began: it fails the send (retryable) instead. Readers rely on it to seal old gaps
- * with one range tombstone (queue-reader.ts, RANGE_SEAL_AGE_MS).
- */
-export const WRITER_LIFETIME_MS = 60_000;
+
+/** When an append began, by the store's wall clock and its monotonic clock. */
+interface Start {
+  wall: number;
+  mono: number;
+}
 
 /** Set when a fault-injection hook threw: the writer "died" there and cleans nothing up. */
 interface WriterState {
@@ -52,6 +53,7 @@ export class Appender {
   private readonly idempotency: Idempotency;
   private readonly reserver: Reserver;
   private readonly now: () => number;
+  private readonly monotonicNow: () => number;
 
   constructor(
     gateway: DynamoGateway,
@@ -68,11 +70,12 @@ export class Appender {
     this.largeBodyBytes = options.largeBodyBytes;
     this.now = options.now;
     this.idempotency = new Idempotency(gateway, tables, reader, options.now);
-    this.reserver = new Reserver(gateway, tables, options.now);
+    this.monotonicNow = hooks.monotonicNow ? () => hooks.monotonicNow?.() ?? 0 : () => performance.now();
+    this.reserver = new Reserver(gateway, tables, options.now, this.monotonicNow);
   }
 
   async append(messages: readonly MessageToAppend[]): Promise<AppendResult[]> {
-    const startedAt = this.now();
+    const startedAt: Start = { wall: this.now(), mono: this.monotonicNow() };
     const results: (AppendResult | undefined)[] = new Array(messages.length);
     const firstByKey = new Map<string, number>();
     const repeats = new Map<number, number>();
@@ -111,15 +114,16 @@ export class Appender {
   private async appendToQueue(
     entries: AppendEntry[],
     results: (AppendResult | undefined)[],
-    startedAt: number,
+    startedAt: Start,
   ): Promise<void> {
     const first = entries[0];
     if (!first) return;
     const { topic, queueId } = first.message;
     let pending = entries;
-    let incarnation: number | undefined;
+    let incarnation = await this.reserver.incarnationOf(topic);
     for (let round = 0; ; round++) {
       await this.idempotency.claim(pending, results);
+      await this.rewriteDuplicateKeys(pending, results);
       pending = pending.filter((entry) => !entry.done);
       if (pending.length === 0) return;
       if (round >= MAX_RESERVE_ROUNDS) {
@@ -131,7 +135,8 @@ export class Appender {
       for (const draft of drafts) encodeDraft(draft, 0);
       this.assertAlive(startedAt);
       const bucket = Math.floor((pending[0]?.message.storeTimestamp ?? 0) / 1000);
-      const reservation = await this.reserver.reserve(topic, queueId, pending.length, bucket, incarnation);
+      const request = { count: pending.length, bucket, incarnation, holdsNoRange: round === 0 };
+      const reservation = await this.reserver.reserveForAppend(topic, queueId, request);
       incarnation = reservation.incarnation;
       const stored = await this.writeReservation(drafts, reservation, results, startedAt);
       await this.writeKeyIndex(stored);
@@ -150,7 +155,7 @@ export class Appender {
     drafts: readonly SegmentDraft[],
     reservation: Reservation,
     results: (AppendResult | undefined)[],
-    startedAt: number,
+    startedAt: Start,
   ): Promise<StoredMessage[]> {
     const { topic, queueId } = drafts[0]?.entries[0]?.message ?? { topic: '', queueId: 0 };
     const end = reservation.base + reservation.count;
@@ -191,12 +196,20 @@ export class Appender {
     return stored;
   }
 
-  /** Fails the send (retryable) once the writer is older than WRITER_LIFETIME_MS. */
-  private assertAlive(startedAt: number): void {
-    if (this.now() - startedAt <= WRITER_LIFETIME_MS) return;
+  /**
+   * Fails the send (retryable) once the writer is older than WRITER_LIFETIME_MS, by the
+   * larger of its wall-clock and monotonic ages (either may miss a pause: a suspended host
+   * stops the monotonic clock, a clock step moves the wall clock). Checked before each
+   * reservation and put, and again after each put: a writer paused between the check and
+   * the put (a GC, a frozen container) may have landed inside a range a reader sealed
+   * meanwhile (hole-sealer.ts, RANGE_WATCH_MS), and must not answer OK for it.
+   */
+  private assertAlive(startedAt: Start): void {
+    const age = Math.max(this.now() - startedAt.wall, this.monotonicNow() - startedAt.mono);
+    if (age <= WRITER_LIFETIME_MS) return;
     throw new NimbusError(
       'STORE_UNAVAILABLE',
-      'The send took too long to be written; nothing more was stored. Try again.',
+      'The send took too long to be written; it may or may not have been stored. Try again.',
     );
   }
 
@@ -235,7 +248,7 @@ export class Appender {
     stamp: { marker: boolean; reservedAt: number },
     results: (AppendResult | undefined)[],
     state: WriterState,
-    startedAt: number,
+    startedAt: Start,
   ): Promise<StoredMessage[] | 'sealed'> {
     const { topic, queueId } = draft.entries[0]?.message ?? { topic: '', queueId: 0 };
     const q = queueKey(topic, queueId);
@@ -258,6 +271,8 @@ export class Appender {
       this.assertAlive(startedAt);
       const withIds = live.filter((slot) => slot.message.messageId !== undefined);
       const done = (): StoredMessage[] => {
+        // The put took effect; it counts only if the writer was still within its lifetime when it did.
+        this.assertAlive(startedAt);
         for (const slot of live) {
           results[slot.index] = { message: slot.message, duplicate: false };
           const entry = draft.entries[slot.message.queueOffset - firstOffset];
@@ -291,6 +306,22 @@ export class Appender {
         if (entry && outcome.reasons[i + 1]?.Code === 'ConditionalCheckFailed') entry.owner = undefined;
       });
     }
+  }
+
+  /**
+   * Entries found to be duplicates of a stored message: their key index entries are written
+   * again, since the first send may have failed after its segment and before its index
+   * entries (writeKeyIndex). Unconditional puts of the same items: idempotent.
+   */
+  private async rewriteDuplicateKeys(
+    entries: readonly AppendEntry[],
+    results: (AppendResult | undefined)[],
+  ): Promise<void> {
+    const duplicates = entries.flatMap((entry) => {
+      const result = results[entry.index];
+      return entry.done && result?.duplicate ? [result.message] : [];
+    });
+    await this.writeKeyIndex(duplicates);
   }
 
   /** After the segments: a throttled index write fails the send but leaves no offset unwritten. */
@@ -335,38 +366,6 @@ export class Appender {
     }
   }
 }
-
-/**
- * The segment bytes of a draft at `firstOffset`: entries already stored elsewhere, or whose
- * idempotency claim is not ours, become void slots. Pure: it throws, if ever, before any write.
- */
-function encodeDraft(draft: SegmentDraft, firstOffset: number) {
-  const { topic, queueId } = draft.entries[0]?.message ?? { topic: '', queueId: 0 };
-  const slots = draft.entries.map((entry, i) =>
-    entry.done || (entry.message.messageId !== undefined && !entry.owner)
-      ? null
-      : { ...entry, message: { ...entry.message, queueOffset: firstOffset + i } },
-  );
-  const live = slots.filter((slot) => slot !== null);
-  const expireAt = Math.max(...draft.entries.map((entry) => entry.message.expireAt));
-  const data = encodeSegment(slots, { topic, queueId, firstOffset, storeTimestamp: draft.storeTimestamp, expireAt });
-  if (data.byteLength > MAX_ITEM_DATA_BYTES) {
-    throw new NimbusError('BODY_TOO_LARGE', `A segment of ${data.byteLength} bytes does not fit a DynamoDB item.`);
-  }
-  return { live, data };
-}
-
-/** A key index entry's partition key (`K#topic#key`) must fit DynamoDB's 2,048 bytes: refused before any write. */
-function assertIndexableKeys(message: MessageToAppend): void {
-  for (const key of message.keys) {
-    if (Buffer.byteLength(keyIndexPartition(message.topic, key)) > 2_048) {
-      throw new NimbusError('INVALID_KEY', `Message key "${key.slice(0, 32)}..." is too long to index.`);
-    }
-  }
-}
-
-/** DynamoDB items hold 400 KB; the rest of a segment item's attributes take well under 1 KB. */
-const MAX_ITEM_DATA_BYTES = 399_000;
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && Buffer.from(a).equals(Buffer.from(b));

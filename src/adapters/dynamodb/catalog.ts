@@ -1,7 +1,8 @@
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
+import { NimbusError } from '../../core/errors.ts';
 import type { Group, Topic } from '../../core/model.ts';
 import type { ProducerGroup } from '../../core/producer-group.ts';
-import { num, S, str } from './attributes.ts';
+import { N, num, S, str } from './attributes.ts';
 import type { ClaimCheck } from './claim-check.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
 import {
@@ -28,6 +29,11 @@ const PRODUCER_GROUPS_PARTITION = 'producer-group';
  * heads stay, as a fence against late writers); a deleted
  * group its lanes' cursors, leases and dead letters. Idempotency and key-index records
  * are left to TTL (lookups check them against the queue).
+ *
+ * A topic record keeps, beside its JSON, `ic`: the topic's incarnation (how many times a
+ * topic of that name was deleted). Writers name it on every reservation
+ * (topic-incarnations.ts). Deleting a topic keeps the record without its JSON (`dp` while
+ * the deletion runs), so the count survives into a re-created topic of the same name.
  */
 export class CatalogRecords {
   private readonly gateway: DynamoGateway;
@@ -48,8 +54,21 @@ export class CatalogRecords {
     return this.listRecords<Topic>(TOPICS_PARTITION);
   }
 
-  saveTopic(topic: Topic): Promise<void> {
-    return this.putRecord(TOPICS_PARTITION, topic.name, topic);
+  /**
+   * Creates or updates a topic, keeping its incarnation. Race prevented: re-creating a topic
+   * while its deletion still runs (`dp`), which would then remove the new topic's lanes.
+   */
+  async saveTopic(topic: Topic): Promise<void> {
+    const outcome = await this.gateway.update('other', 'catalog.put', {
+      TableName: this.tables.state,
+      Key: { p: S(TOPICS_PARTITION), s: S(topic.name) },
+      UpdateExpression: 'SET d = :d, ic = if_not_exists(ic, :zero)',
+      ConditionExpression: 'attribute_not_exists(dp)',
+      ExpressionAttributeValues: { ':d': S(JSON.stringify(topic)), ':zero': N(0) },
+    });
+    if (!outcome.ok) {
+      throw new NimbusError('STORE_UNAVAILABLE', `Topic "${topic.name}" is still being deleted; try again shortly.`);
+    }
   }
 
   getGroup(name: string): Promise<Group | undefined> {
@@ -88,10 +107,39 @@ export class CatalogRecords {
     return outcome.ok && outcome.attributes !== undefined;
   }
 
+  /**
+   * The record first: from then on no writer learns the topic (topic-incarnations.ts) and
+   * the fence below refuses every writer that learnt it before. A deletion that died half
+   * way is finished by the next call.
+   */
   async deleteTopic(name: string): Promise<boolean> {
-    const topic = await this.getTopic(name);
-    if (!topic) return false;
-    for (let queueId = 0; queueId < topic.queueCount; queueId++) await this.fenceQueue(queueKey(name, queueId));
+    const key = { p: S(TOPICS_PARTITION), s: S(name) };
+    const record = await this.gateway.get('other', 'catalog.get', {
+      TableName: this.tables.state,
+      Key: key,
+      ConsistentRead: true,
+    });
+    const json = str(record, 'd');
+    if (json === undefined && record?.['dp'] === undefined) return false;
+    let queueCount = num(record, 'qc') ?? 0;
+    let incarnation = num(record, 'ic') ?? 0;
+    if (json !== undefined) {
+      queueCount = (JSON.parse(json) as Topic).queueCount;
+      // Race prevented: two deletions of one topic; only one counts the next incarnation.
+      const marked = await this.gateway.update('other', 'catalog.delete', {
+        TableName: this.tables.state,
+        Key: key,
+        UpdateExpression: 'REMOVE d SET dp = :true, qc = :qc ADD ic :one',
+        ConditionExpression: 'd = :d',
+        ExpressionAttributeValues: { ':true': N(1), ':qc': N(queueCount), ':one': N(1), ':d': S(json) },
+        ReturnValues: 'ALL_NEW',
+      });
+      if (!marked.ok) return this.deleteTopic(name);
+      incarnation = num(marked.attributes, 'ic') ?? incarnation + 1;
+    }
+    for (let queueId = 0; queueId < queueCount; queueId++) {
+      await this.fenceQueue(queueKey(name, queueId), incarnation);
+    }
     await this.claimCheck?.deletePrefix(this.claimCheck.keyFor(name, ''));
     const lanes = await this.queryPartition(this.tables.state, 'p', topicLanesPartition(name));
     for (const laneItem of lanes) {
@@ -102,7 +150,12 @@ export class CatalogRecords {
       await this.deleteKeys(this.tables.state, [{ p: S(groupLanesPartition(group)), s: S(`${lane}#${name}`) }]);
     }
     await this.deletePartition(this.tables.state, 'p', topicLanesPartition(name), 's');
-    await this.deleteKeys(this.tables.state, [{ p: S(TOPICS_PARTITION), s: S(name) }]);
+    // Done: the record stays (without JSON) to carry the incarnation count.
+    await this.gateway.update('other', 'catalog.delete', {
+      TableName: this.tables.state,
+      Key: key,
+      UpdateExpression: 'REMOVE dp, qc',
+    });
     return true;
   }
 
@@ -123,15 +176,15 @@ export class CatalogRecords {
   }
 
   /**
-   * Empties a deleted topic's queue but keeps its head, and leaves a floor over every
-   * offset reserved so far. A writer that reserved before the delete and writes after it
-   * lands under the floor, unseen, also by a re-created topic of the same name (whose
-   * offsets continue above the floor); one that must re-reserve meets the head's new
-   * incarnation and gives up (reservation.ts).
+   * Fences a deleted topic's queue (its head moves to the next incarnation, so no writer of
+   * the deleted one reserves again), empties it but for the head, and leaves a floor over
+   * every offset reserved so far. A writer that reserved before the fence and writes after
+   * it lands under the floor, unseen, also by a re-created topic of the same name (whose
+   * offsets continue above the floor); one that reserves after it is refused (appender.ts).
    */
-  private async fenceQueue(q: string): Promise<void> {
+  private async fenceQueue(q: string, incarnation: number): Promise<void> {
+    const head = await this.gateway.update('other', 'catalog.delete', fenceQueueHead(this.tables, q, incarnation));
     await this.deletePartition(this.tables.messages, 'q', q, 'o', (item) => item['o']?.N === String(HEAD_OFFSET));
-    const head = await this.gateway.update('other', 'catalog.delete', fenceQueueHead(this.tables, q));
     const reserved = head.ok ? (num(head.attributes, 'n') ?? 0) : 0;
     if (reserved > 0) await this.gateway.put('other', 'catalog.delete', putDeletedTopicFloor(this.tables, q, reserved));
   }
@@ -160,9 +213,13 @@ export class CatalogRecords {
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
+  /** Records of deleted topics (no JSON, kept for their incarnation count) are left out. */
   private async listRecords<T>(partition: string): Promise<T[]> {
     const items = await this.queryPartition(this.tables.state, 'p', partition);
-    return items.map((item) => JSON.parse(str(item, 'd') ?? '{}') as T);
+    return items.flatMap((item) => {
+      const json = str(item, 'd');
+      return json === undefined ? [] : [JSON.parse(json) as T];
+    });
   }
 
   private async putRecord(partition: string, name: string, value: Topic | Group | ProducerGroup): Promise<void> {

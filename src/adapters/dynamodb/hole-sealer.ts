@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoGateway } from './gateway.ts';
 import { queueKey } from './keys.ts';
-import { type DynamoDbStoreHooks, RECORD_LIFETIME_MS } from './options.ts';
+import { type DynamoDbStoreHooks, RECORD_LIFETIME_MS, WRITER_LIFETIME_MS } from './options.ts';
 import type { TableNames } from './table-definitions.ts';
 import { putTombstone, tombstoneTransactItem, widenTombstone } from './tombstone-requests.ts';
 
 /**
- * A gap whose every reservation is older than this is sealed with one range tombstone.
- * A writer puts nothing once WRITER_LIFETIME_MS (1 min) has passed since its append began
- * (appender.ts), its retries end within seconds, and DynamoDB refuses a request signed
- * more than 15 minutes earlier; an hour leaves room for clock skew between containers.
- * The age is that of the reservation above the gap, made after every one in it. Such gaps
- * are items DynamoDB TTL deleted before the retention sweep got there.
+ * A reader seals a gap with one range tombstone only once it has itself watched the gap
+ * this long on its monotonic clock: longer than any writer lives (WRITER_LIFETIME_MS) plus
+ * a margin for the writer's retries. Every reservation in the gap was made before the reader
+ * first saw it, so a writer whose put lands after the range seal has run longer than its
+ * lifetime, notices it after the put, and fails its send (appender.ts). No other clock is
+ * trusted: writers' and readers' wall clocks may disagree by any amount.
  */
-export const RANGE_SEAL_AGE_MS = 3_600_000;
+export const RANGE_WATCH_MS = WRITER_LIFETIME_MS + 30_000;
 /** Tombstones per transaction (DynamoDB's limit). */
 const SEAL_CHUNK = 100;
 /** Offsets one read seals at most; the next read goes on at once (the age is in the data). */
@@ -28,54 +28,73 @@ export interface Gap {
 }
 
 /**
+ * Since when (this reader's monotonic clock) it has seen offsets below `end` missing: every
+ * offset below `end` was reserved before `since` (something at `end`, or the head's counter
+ * there, was visible then, and offsets are reserved in order).
+ */
+interface Watch {
+  end: number;
+  since: number;
+}
+
+/**
+ * Watches kept per queue. A watch stays true for good (reservations are facts), so none is
+ * dropped when a read gets past it: another lane of the same queue may still be behind it.
+ */
+const MAX_WATCHES = 16;
+
+/**
  * Seals holes left by writers that died or stalled between reservation and write. A hole
- * is sealed once it is `holeTimeoutMs` old, judged from stored data (the time of what was
- * reserved after it), so any reader in any container seals it as soon as it is due;
- * without such data, from when this reader first saw it.
+ * is due once it is `holeTimeoutMs` old. Its age is how long this reader has watched it on
+ * its own monotonic clock; the time stored with what was reserved above it (`rt`, a
+ * writer's wall clock) shortens that wait, so any container seals a hole soon after it
+ * first sees it, but never below a fifth of the timeout: a reader whose clock runs ahead
+ * does not seal a live writer at once.
  *
  * Soundness: a segment put succeeds only where no item starts at its first offset, and a
  * tombstone only where none does; a tombstone of one offset covers only that offset. So a
  * message a writer was told is stored can only be hidden by an item that starts below its
- * segment and reaches into it: a range tombstone, written only over gaps older than any
- * writer may live (RANGE_SEAL_AGE_MS). Sealing goes upward and stops at the first offset a
- * writer got first, so a tombstone never lands inside a written segment either.
+ * segment and reaches into it: a range tombstone, written only over a gap this reader has
+ * watched longer than any writer lives (RANGE_WATCH_MS). Sealing goes upward and stops at
+ * the first offset a writer got first, so a tombstone never lands inside a written segment.
  */
 export class HoleSealer {
-  /** Per queue and missing offset: since when this reader has waited on it (when the data tells nothing). */
-  private readonly firstSeen = new Map<string, Map<number, number>>();
+  /** Per queue: what this reader has watched missing, and since when. */
+  private readonly watches = new Map<string, Watch[]>();
   private readonly gateway: DynamoGateway;
   private readonly tables: TableNames;
   private readonly holeTimeoutMs: number;
   private readonly hooks: DynamoDbStoreHooks;
+  private readonly monotonicNow: () => number;
 
   constructor(gateway: DynamoGateway, tables: TableNames, holeTimeoutMs: number, hooks: DynamoDbStoreHooks) {
     this.gateway = gateway;
     this.tables = tables;
     this.holeTimeoutMs = holeTimeoutMs;
     this.hooks = hooks;
+    this.monotonicNow = hooks.monotonicNow ? () => hooks.monotonicNow?.() ?? 0 : () => performance.now();
   }
 
   /**
    * Seals the start of the gap if it is due. True when the reader may read on from
-   * `gap.from` (sealed, or found written by a strongly consistent look).
+   * `gap.from` (sealed, or found written by a strongly consistent look). `now` is the
+   * reader's wall clock, used only against the stored reservation time.
    */
   async sealIfDue(topic: string, queueId: number, gap: Gap, now: number, isCovered: () => Promise<boolean>) {
     const q = queueKey(topic, queueId);
-    const waiting = this.firstSeen.get(q) ?? new Map<number, number>();
-    if (this.firstSeen.size > 10_000) this.firstSeen.clear();
-    const since = waiting.get(gap.from) ?? now;
-    waiting.set(gap.from, since);
-    this.firstSeen.set(q, waiting);
-    const age = Math.max(now - since, gap.reservedBy === undefined ? 0 : now - gap.reservedBy);
-    if (age < this.holeTimeoutMs) return false;
-    waiting.delete(gap.from);
+    const watch = this.watch(q, gap);
+    const watched = this.monotonicNow() - watch.since;
+    // The stored time may come from a clock far behind this one: it shortens the wait, never below a fifth.
+    const storedAge = gap.reservedBy === undefined ? 0 : now - gap.reservedBy;
+    if (watched < this.holeTimeoutMs / 5 || Math.max(watched, storedAge) < this.holeTimeoutMs) return false;
+    const to = Math.min(gap.to, watch.end);
     // A strongly consistent look first: an eventually consistent read may have missed the writer.
     if (await isCovered()) return true;
-    const old = gap.reservedBy !== undefined && now - gap.reservedBy >= RANGE_SEAL_AGE_MS;
-    const sealedTo = old
-      ? await this.sealRange(q, gap, now)
-      : await this.sealUpward(q, gap.from, Math.min(gap.to, gap.from + MAX_SEAL_PER_READ), now);
-    if (!old && sealedTo - gap.from > 1) {
+    const wide = watched >= RANGE_WATCH_MS;
+    const sealedTo = wide
+      ? await this.sealRange(q, gap.from, to, now)
+      : await this.sealUpward(q, gap.from, Math.min(to, gap.from + MAX_SEAL_PER_READ), now);
+    if (!wide && sealedTo - gap.from > 1) {
       // Best effort: without it readers only read one tombstone per offset of the run.
       const span = sealedTo - gap.from;
       await this.gateway.put(
@@ -88,23 +107,39 @@ export class HoleSealer {
     return true;
   }
 
-  /** Holes in [from, to) are filled: a read got past them. */
-  forget(topic: string, queueId: number, from: number, to: number): void {
-    const q = queueKey(topic, queueId);
-    const waiting = this.firstSeen.get(q);
-    if (!waiting) return;
-    for (const offset of waiting.keys()) if (offset >= from && offset < to) waiting.delete(offset);
-    if (waiting.size === 0) this.firstSeen.delete(q);
+  /**
+   * Records that the gap is missing now, and returns the oldest watch that covers its first
+   * offset (its end lies above `gap.from`): every offset of the gap below that end was
+   * reserved before the watch began.
+   */
+  private watch(q: string, gap: Gap): Watch {
+    if (this.watches.size > 10_000) this.watches.clear();
+    const now = this.monotonicNow();
+    // Highest end first; of equal ends the earliest first.
+    const all = [...(this.watches.get(q) ?? []), { end: gap.to, since: now }].sort(
+      (x, y) => y.end - x.end || x.since - y.since,
+    );
+    // A watch is useless once one with a higher (or equal) end began no later; past the cap,
+    // the lowest ends go (reads are most likely past them).
+    const kept: Watch[] = [];
+    for (const watch of all) {
+      const last = kept.at(-1);
+      if (!last || watch.since < last.since) kept.push(watch);
+    }
+    kept.splice(MAX_WATCHES);
+    this.watches.set(q, kept);
+    let oldest: Watch = { end: gap.to, since: now };
+    for (const watch of kept) if (watch.end > gap.from && watch.since < oldest.since) oldest = watch;
+    return oldest;
   }
 
-  private async sealRange(q: string, gap: Gap, now: number): Promise<number> {
-    const span = gap.to - gap.from;
+  private async sealRange(q: string, from: number, to: number, now: number): Promise<number> {
     const outcome = await this.gateway.put(
       'receive',
       'seal',
-      putTombstone(this.tables, q, gap.from, now + RECORD_LIFETIME_MS, span),
+      putTombstone(this.tables, q, from, now + RECORD_LIFETIME_MS, to - from),
     );
-    return outcome.ok ? gap.to : gap.from;
+    return outcome.ok ? to : from;
   }
 
   /**

@@ -23,8 +23,12 @@ import type { TableNames } from './table-definitions.ts';
  * place where each condition expression says which race it prevents.
  */
 
-/** How many recent reservations the head item remembers, so a retried reservation finds its own. */
-export const RESERVATION_SLOTS = 3;
+/**
+ * How many recent reservations the head item remembers, so a retried reservation finds its
+ * own even after this many others got in between. 20 ids of 12 characters and their bases
+ * keep the head item under 1 KB, so a reservation still costs 1 WCU.
+ */
+export const RESERVATION_SLOTS = 20;
 
 export interface ReservationRequest {
   count: number;
@@ -34,8 +38,8 @@ export interface ReservationRequest {
   id: string;
   /** The writer's clock at reservation: readers judge the age of a hole below the tail by it. */
   at: number;
-  /** The topic incarnation the writer already holds a range of (re-reservations only). */
-  incarnation?: number;
+  /** The topic incarnation the writer writes to (the topic record's `ic`, topic-incarnations.ts). */
+  incarnation: number;
 }
 
 /**
@@ -48,10 +52,12 @@ export interface ReservationRequest {
  *
  * Races prevented: (1) the gateway retrying the ADD after a lost response would reserve a
  * second range and abandon the first; the head keeps the ids and bases of the last few
- * reservations (`r0..r2`, `b0..b2`), the condition refuses an id it already holds, and the
- * writer takes its base from the slot. (2) A writer re-reserving for a topic that was
- * deleted (and maybe re-created) meanwhile: `ic` counts deletions, and a re-reservation
- * must see the incarnation its first range came from.
+ * reservations (`r0..`, `b0..`), the condition refuses an id it already holds, and the
+ * writer takes its base from the slot. (2) A writer of a topic that was deleted (and maybe
+ * re-created) since it learnt the topic's incarnation: deleting sets the head's `ic` to the
+ * next incarnation before anything else is removed, so every reservation, the first of an
+ * append too, must name the head's incarnation (a head that was never fenced takes the
+ * writer's).
  */
 export function reserveOffsets(tables: TableNames, q: string, request: ReservationRequest): UpdateItemCommandInput {
   const shifts: string[] = [];
@@ -71,15 +77,12 @@ export function reserveOffsets(tables: TableNames, q: string, request: Reservati
     ':none': S('-'),
     ':zero': N(0),
   };
-  let condition = notMine;
-  if (request.incarnation !== undefined) {
-    condition += request.incarnation === 0 ? ' AND attribute_not_exists(ic)' : ' AND ic = :ic';
-    if (request.incarnation !== 0) values[':ic'] = N(request.incarnation);
-  }
+  values[':ic'] = N(request.incarnation);
+  const condition = `${notMine} AND (attribute_not_exists(ic) OR ic = :ic)`;
   return {
     TableName: tables.messages,
     Key: { q: S(q), o: N(HEAD_OFFSET) },
-    UpdateExpression: `SET tb = :bucket, hk = if_not_exists(hk, :hk), rt = :at, ${shifts.join(', ')}, r0 = :id, b0 = if_not_exists(n, :zero) ADD n :count`,
+    UpdateExpression: `SET tb = :bucket, hk = if_not_exists(hk, :hk), rt = :at, ic = if_not_exists(ic, :ic), ${shifts.join(', ')}, r0 = :id, b0 = if_not_exists(n, :zero) ADD n :count`,
     ConditionExpression: condition,
     ExpressionAttributeValues: values,
     ReturnValues: 'ALL_OLD',
@@ -88,15 +91,17 @@ export function reserveOffsets(tables: TableNames, q: string, request: Reservati
 }
 
 /**
- * Fences a deleted topic's queue: counts one more incarnation and returns the head, whose
- * `n` is the end of every range reserved so far. No race to prevent: a plain ADD.
+ * Fences a deleted topic's queue: moves the head to the next incarnation (the one the topic
+ * record now names, catalog.ts) and returns the head, whose `n` is the end of every range
+ * reserved so far. Every reservation names its incarnation, so none of the deleted one
+ * gets an offset from here on. Unconditional: a retried deletion sets the same value.
  */
-export function fenceQueueHead(tables: TableNames, q: string): UpdateItemCommandInput {
+export function fenceQueueHead(tables: TableNames, q: string, incarnation: number): UpdateItemCommandInput {
   return {
     TableName: tables.messages,
     Key: { q: S(q), o: N(HEAD_OFFSET) },
-    UpdateExpression: 'ADD ic :one',
-    ExpressionAttributeValues: { ':one': N(1) },
+    UpdateExpression: 'SET ic = :ic',
+    ExpressionAttributeValues: { ':ic': N(incarnation) },
     ReturnValues: 'ALL_NEW',
   };
 }

@@ -30,6 +30,11 @@ export interface DynamoDbStoreHooks {
   afterHeldReleasing?(step: { topic: string; msgId: string }): Promise<void> | void;
   /** Held messages: runs after the append, before RELEASED is recorded. */
   afterHeldAppend?(step: { topic: string; msgId: string; queueOffset: number }): Promise<void> | void;
+  /**
+   * The store's monotonic clock (ms), default `performance.now`: how long a reader has
+   * watched a hole and how long a writer has run. Tests on a manual clock pass that clock.
+   */
+  monotonicNow?(): number;
 }
 
 export interface DynamoDbStoreOptions {
@@ -64,3 +69,10 @@ export const DEFAULT_LARGE_BODY_BYTES = 256 * 1024;
 export const LEASE_LIFETIME_MS = 72 * 3_600_000 + 12 * 3_600_000;
 /** Tombstones and dead letters outlive any message they concern by at most this. */
 export const RECORD_LIFETIME_MS = 72 * 3_600_000;
+/**
+ * A writer whose append began longer ago than this (by its own wall and monotonic clocks)
+ * stores nothing more and fails its send (retryable), also when the put it just made
+ * succeeded: readers rely on it to seal old gaps with one range tombstone (hole-sealer.ts)
+ * and the sweep to drop old one-offset tombstones (sweeper.ts).
+ */
+export const WRITER_LIFETIME_MS = 60_000;

@@ -22,7 +22,13 @@ export type QueueItem =
       /** When its range was reserved (absent on segments of older writers and sweep remainders). */
       reservedAt?: number;
     }
-  | { kind: 'tombstone'; offset: number; count: number }
+  | {
+      kind: 'tombstone';
+      offset: number;
+      count: number;
+      /** Sealing time plus RECORD_LIFETIME_MS; 0 on floors (they never expire). */
+      expireAt?: number;
+    }
   | { kind: 'head'; nextOffset: number; reservedAt?: number };
 
 export function parseQueueItem(item: Item): QueueItem {
@@ -34,7 +40,7 @@ export function parseQueueItem(item: Item): QueueItem {
       : { kind: 'head', nextOffset: num(item, 'n') ?? 0, reservedAt };
   }
   const data = bin(item, 'm');
-  if (!data) return { kind: 'tombstone', offset, count: num(item, 'n') ?? 1 };
+  if (!data) return { kind: 'tombstone', offset, count: num(item, 'n') ?? 1, expireAt: num(item, 'e') ?? 0 };
   return {
     kind: 'segment',
     offset,

@@ -108,11 +108,9 @@ export class QueueReader {
     if (loadable.length < walk.found.length) {
       // The first message left out is where the next read starts.
       const next = walk.found[loadable.length]?.message.queueOffset ?? walk.next;
-      this.sealer.forget(topic, queueId, from, next);
       return { messages: await this.loadBodies(loadable), nextOffset: next };
     }
     const messages = await this.loadBodies(walk.found);
-    this.sealer.forget(topic, queueId, from, walk.next);
     if (walk.stop !== 'gap' || walk.gapEnd === undefined) return { messages, nextOffset: walk.next };
     const gap = { from: walk.next, to: walk.gapEnd, reservedBy: walk.gapReservedBy };
     const sealed = await this.sealer.sealIfDue(topic, queueId, gap, now, async () =>

@@ -5,13 +5,23 @@ import type { ClaimCheck } from './claim-check.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
 import { keyIndexPartition, keyIndexSortKey, parseQueueKey, QUEUES_INDEX_KEY, queueKey } from './keys.ts';
 import { dedupKey, putSegmentRemainder, queryForward, segmentItem } from './message-requests.ts';
-import type { DynamoDbStoreHooks } from './options.ts';
+import { type DynamoDbStoreHooks, RECORD_LIFETIME_MS } from './options.ts';
 import { decodeItemSlots, parseQueueItem, type QueueItem } from './queue-items.ts';
 import { encodeSegment, type Slot } from './segment-codec.ts';
 import { INDEXES, type TableNames } from './table-definitions.ts';
 import { putFloor } from './tombstone-requests.ts';
 
 const PAGE = 25;
+
+/**
+ * The sweep deletes or crosses a tombstone only once it is this old (its sealing time is
+ * its expiry less RECORD_LIFETIME_MS; floors have expiry 0). A writer whose offset a reader
+ * sealed may still be running; if the sweep deleted that tombstone, its put would succeed
+ * under the floor. A writer stores nothing, and fails its send, once WRITER_LIFETIME_MS (1 min)
+ * has passed since it began (appender.ts, checked after every put too), so an hour leaves
+ * room for the sealer's and the sweeper's clocks to disagree by most of an hour.
+ */
+export const SETTLED_TOMBSTONE_AGE_MS = 3_600_000;
 
 /** What one sweep of a queue's oldest end removes. */
 interface SweepPlan {
@@ -33,9 +43,11 @@ interface SweepPlan {
  * so topics without a catalog record are swept too) it removes expired messages with their
  * key-index and idempotency records and S3 bodies, and leaves one floor tombstone over
  * everything removed, so readers far behind skip it. DynamoDB TTL deletes lazily as well;
- * this reclaims sooner. Order: index records and bodies, the remainder of a cut segment,
- * the floor, then deletes. Every step is idempotent and a crash between steps leaves items
- * that overlap consistently (a reader follows whichever covers an offset first).
+ * this reclaims sooner. It never crosses a gap (a reservation being written) nor a tombstone
+ * younger than SETTLED_TOMBSTONE_AGE_MS (its writer may still be running). Order: index
+ * records and bodies, the remainder of a cut segment, the floor, then deletes. Every step
+ * is idempotent and a crash between steps leaves items that overlap consistently (a reader
+ * follows whichever covers an offset first).
  */
 export class Sweeper {
   private readonly gateway: DynamoGateway;
@@ -137,6 +149,8 @@ export class Sweeper {
   /** Adds an item (or its expired part) to the plan; false when the sweep must stop here. */
   private absorb(plan: SweepPlan, item: QueueItem, topic: string, queueId: number, now: number, limit: number) {
     if (item.kind === 'head') return false;
+    // A fresh seal may still have a live writer: neither delete it nor cover it with the floor.
+    if (item.kind === 'tombstone' && !isSettled(item.expireAt ?? 0, now)) return false;
     const skip = plan.end - item.offset;
     if (item.kind === 'tombstone' || item.offset + item.count <= plan.end) {
       this.cover(plan, item.offset, item.count);
@@ -202,6 +216,11 @@ export class Sweeper {
       ),
     );
   }
+}
+
+/** A tombstone sealed longer ago than SETTLED_TOMBSTONE_AGE_MS (floors, expiry 0, always are). */
+function isSettled(expireAt: number, now: number): boolean {
+  return expireAt === 0 || expireAt - RECORD_LIFETIME_MS <= now - SETTLED_TOMBSTONE_AGE_MS;
 }
 
 /** A plan that only re-covers the existing floor changes nothing. */

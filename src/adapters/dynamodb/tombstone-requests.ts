@@ -9,10 +9,12 @@ import type { TableNames } from './table-definitions.ts';
  */
 
 /**
- * Seals one offset of an abandoned reservation, or (`span` > 1) a gap whose reservations
- * are all older than any writer may live (queue-reader.ts, RANGE_SEAL_AGE_MS). Race
- * prevented: the slow writer of that offset may still put its segment; whoever writes
- * first owns the offset, the other fails.
+ * Seals one offset of an abandoned reservation, or (`span` > 1) a gap the reader watched
+ * longer than any writer may live (hole-sealer.ts, RANGE_WATCH_MS). Race prevented: the
+ * slow writer of that offset may still put its segment; whoever writes first owns the
+ * offset, the other fails. (A put at an offset inside a range lands, but its writer is
+ * then past its lifetime and fails the send: appender.ts.) `e` is the sealing time plus
+ * RECORD_LIFETIME_MS: the sweep reads the tombstone's age from it (sweeper.ts).
  */
 export function putTombstone(
   tables: TableNames,

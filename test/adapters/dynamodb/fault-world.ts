@@ -52,7 +52,12 @@ export async function faultWorld(aws: LocalAws, queueCount = 1) {
       holeTimeoutMs: HOLE_TIMEOUT_MS,
       now: () => clock.now(),
       ...options,
-      hooks: { onSeal: (_topic, _queue, from, to) => seals.push([from, to]), ...options.hooks },
+      hooks: {
+        onSeal: (_topic, _queue, from, to) => seals.push([from, to]),
+        // Every store's monotonic clock is the manual clock too: "an hour passes" for all of them.
+        monotonicNow: () => clock.now(),
+        ...options.hooks,
+      },
     });
   const open = async (hooks: DynamoDbStoreHooks = {}, options: Partial<DynamoDbStoreOptions> = {}) => {
     const store = await openStore({ ...options, hooks });
@@ -83,5 +88,5 @@ export async function faultWorld(aws: LocalAws, queueCount = 1) {
     const read = await store.readQueue('orders', 0, 0, 100, clock.now());
     return read.messages.map((m) => text(m.body));
   };
-  return { clock, seals, open, openStore, admin, send, receive, messages, readAll };
+  return { prefix, clock, seals, open, openStore, admin, send, receive, messages, readAll };
 }

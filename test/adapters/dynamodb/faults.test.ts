@@ -32,7 +32,11 @@ async function world(queueCount = 1) {
       tablePrefix: prefix,
       holeTimeoutMs: HOLE_TIMEOUT_MS,
       ...options,
-      hooks: { onSeal: (_topic, _queue, from, to) => seals.push([from, to]), ...options.hooks },
+      hooks: {
+        onSeal: (_topic, _queue, from, to) => seals.push([from, to]),
+        monotonicNow: () => clock.now(),
+        ...options.hooks,
+      },
     });
     return createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
   };

@@ -43,10 +43,19 @@ describe('table definitions', () => {
 
 describe('request builders', () => {
   it('reserve offsets with one atomic ADD that returns the old counter', () => {
-    const input = reserveOffsets(tables, 'orders#2', { count: 32, bucket: 1_800_000_000, id: 'r1', at: 5 });
+    const input = reserveOffsets(tables, 'orders#2', {
+      count: 32,
+      bucket: 1_800_000_000,
+      id: 'r1',
+      at: 5,
+      incarnation: 0,
+    });
     expect(input.UpdateExpression).toContain('ADD n :count');
     expect(input.ReturnValues).toBe('ALL_OLD');
     expect(input.ExpressionAttributeValues?.[':count']).toEqual({ N: '32' });
+    // Every reservation, the first of an append too, names the topic incarnation (the deletion fence).
+    expect(input.ConditionExpression).toContain('(attribute_not_exists(ic) OR ic = :ic)');
+    expect(input.ExpressionAttributeValues?.[':ic']).toEqual({ N: '0' });
   });
 
   it('put segments and claims only where nothing (or only something expired or stale) is', () => {

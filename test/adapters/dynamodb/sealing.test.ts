@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RANGE_SEAL_AGE_MS } from '../../../src/adapters/dynamodb/hole-sealer.ts';
+import { RANGE_WATCH_MS } from '../../../src/adapters/dynamodb/hole-sealer.ts';
 import { NimbusError } from '../../../src/core/errors.ts';
 import { faultWorld, gate, HOLE_TIMEOUT_MS, text } from './fault-world.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
@@ -54,7 +54,7 @@ describe('sealing holes on DynamoDB', () => {
     expect(await w.receive(consumer)).toEqual([]);
   }, 120_000);
 
-  it('a gap older than any writer may live is sealed with one range tombstone, and a writer that outlived it fails its send', async () => {
+  it('a gap watched longer than any writer may live is sealed with one range tombstone, and a writer that outlived it fails its send', async () => {
     const w = await faultWorld(aws);
     const killer = await w.openStore({
       hooks: {
@@ -70,8 +70,9 @@ describe('sealing holes on DynamoDB', () => {
     await paused.paused;
     const after = await w.send(w.admin, 'C');
 
-    w.clock.advance(RANGE_SEAL_AGE_MS);
     const consumer = await w.open();
+    expect(await w.receive(consumer)).toEqual([]);
+    w.clock.advance(RANGE_WATCH_MS);
     expect(await w.receive(consumer)).toEqual(['C']);
     expect(w.seals).toEqual([[0, after.queueOffset]]);
 
@@ -85,7 +86,7 @@ describe('sealing holes on DynamoDB', () => {
     expect(await w.receive(consumer)).toEqual([]);
   }, 120_000);
 
-  it('a container that never saw the hole seals it at once when the stored data says it is due', async () => {
+  it('a container that never saw the hole seals it after a fifth of the timeout when the stored data says it is due', async () => {
     const w = await faultWorld(aws);
     const killer = await w.open({
       afterReserve: () => {
@@ -94,11 +95,14 @@ describe('sealing holes on DynamoDB', () => {
     });
     await expect(w.send(killer, 'lost')).rejects.toThrow('writer killed');
     await w.send(w.admin, 'C');
-    w.clock.advance(HOLE_TIMEOUT_MS - 1);
-    expect(await w.receive(await w.open())).toEqual([]);
+    w.clock.advance(HOLE_TIMEOUT_MS);
+    // A fresh store instance: no memory of the hole, only the reservation time of C above it.
+    const fresh = await w.open();
+    expect(await w.receive(fresh)).toEqual([]);
+    w.clock.advance(HOLE_TIMEOUT_MS / 5 - 1);
+    expect(await w.receive(fresh)).toEqual([]);
     w.clock.advance(1);
-    // A fresh store instance: no memory of the hole, only the store time of C above it.
-    expect(await w.receive(await w.open())).toEqual(['C']);
+    expect(await w.receive(fresh)).toEqual(['C']);
     expect(w.seals).toEqual([[0, 1]]);
   });
 

@@ -1,6 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIM_TAKEOVER_MS } from '../../../src/adapters/dynamodb/idempotency.ts';
 import { faultWorld, gate } from './fault-world.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
 
@@ -74,6 +73,29 @@ describe('a failing writer does not stall the queue', () => {
     client.destroy();
   });
 
+  it('an idempotent retry of a send whose key index write failed writes the key entries', async () => {
+    const w = await faultWorld(aws);
+    const hot = await w.open({ throttle: (command) => command === 'BatchWriteItemCommand' }, { retry: RETRY });
+    const send = { keys: ['hot-key'], messageId: 'pay-1' };
+    await expect(w.send(hot, 'hot', send)).rejects.toMatchObject({ code: 'STORE_THROTTLED' });
+    const retried = await w.send(w.admin, 'hot', send);
+    expect(retried.duplicate).toBe(true);
+    const client = new DynamoDBClient({
+      endpoint: aws.dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const entries = await client.send(
+      new QueryCommand({
+        TableName: `${w.prefix}-index`,
+        KeyConditionExpression: 'p = :p',
+        ExpressionAttributeValues: { ':p': { S: 'K#orders#hot-key' } },
+      }),
+    );
+    expect(entries.Items?.map((item) => Number(item['o']?.N))).toEqual([retried.queueOffset]);
+    client.destroy();
+  });
+
   it('duplicate keys straight to the store: stored once per key, and the queue flows on', async () => {
     const w = await faultWorld(aws);
     const [result] = await w.admin.store.append(w.messages(1, 'dup', { keys: ['a', 'a', 'b', 'a'] }));
@@ -121,12 +143,20 @@ describe('edges of retention, deletion and idempotency', () => {
     await first.paused;
     const atOne = w.send(lateSecond, 'old-1');
     await second.paused;
+    // A container that sent to the topic before the delete still knows its incarnation.
+    const knowing = await w.openStore();
+    await knowing.append(w.messages(1, 'old-2'));
 
     await w.admin.catalog.deleteTopic('orders');
+    // Reservations after the fence are refused: from the container that knew the topic, and from one that looks it up now.
+    await expect(knowing.append(w.messages(1, 'old-3'))).rejects.toMatchObject({ code: 'TOPIC_NOT_FOUND' });
+    await expect((await w.openStore()).append(w.messages(1, 'old-4'))).rejects.toMatchObject({
+      code: 'TOPIC_NOT_FOUND',
+    });
     await w.admin.catalog.putTopic('orders', { queueCount: 1 });
-    await w.admin.catalog.putGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: '*' }] });
+    // 'billing' subscribed before the delete and is not re-saved: its lane starts at the lowest stored offset.
     const fresh = await w.send(w.admin, 'fresh');
-    expect(fresh.queueOffset).toBe(2);
+    expect(fresh.queueOffset).toBe(3);
 
     first.release();
     second.release();
@@ -134,10 +164,13 @@ describe('edges of retention, deletion and idempotency', () => {
     expect(await atZero).toMatchObject({ code: 'TOPIC_NOT_FOUND' });
     // The one at offset 1 lands under the floor: stored in the deleted topic, never read.
     expect((await atOne).queueOffset).toBe(1);
+    // The container that knew the old topic learns the new one and writes to it.
+    const [renewed] = await knowing.append(w.messages(1, 'new'));
+    expect(renewed?.message.queueOffset).toBe(4);
     const consumer = await w.open();
-    expect(await w.receive(consumer)).toEqual(['fresh']);
-    expect(await w.readAll(w.admin.store)).toEqual(['fresh']);
-    expect(await w.admin.store.queueOffsets('orders', 1)).toEqual([{ queueId: 0, minOffset: 2, nextOffset: 3 }]);
+    expect(await w.receive(consumer)).toEqual(['fresh', 'new']);
+    expect(await w.readAll(w.admin.store)).toEqual(['fresh', 'new']);
+    expect(await w.admin.store.queueOffsets('orders', 1)).toEqual([{ queueId: 0, minOffset: 3, nextOffset: 5 }]);
   });
 
   it('an idempotent retry after a lost response takes over the pending claim soon, and both answers name one message', async () => {
@@ -147,7 +180,7 @@ describe('edges of retention, deletion and idempotency', () => {
     const first = w.send(firstSender, 'pay', { messageId: 'order-7' });
     await paused.paused;
     const retry = w.send(await w.open(), 'pay', { messageId: 'order-7' });
-    w.clock.advance(CLAIM_TAKEOVER_MS + 1);
+    w.clock.advance(2_001); // the takeover time is 2 s
     const retried = await retry;
     expect(retried.duplicate).toBe(false);
     paused.release();
