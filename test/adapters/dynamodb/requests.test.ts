@@ -18,7 +18,7 @@ const tables = tableNames('unit');
 describe('table definitions', () => {
   it('name tables from the prefix and map to CreateTable with every index keyed', () => {
     const defs = tableDefinitions('p1');
-    expect(Object.values(defs).map((def) => def.tableName)).toEqual(['p1-messages', 'p1-state', 'p1-index']);
+    expect(Object.values(defs).map((def) => def.tableName)).toEqual(['p1-messages', 'p1-state', 'p1-index', 'p1-held']);
     const input = createTableInput(defs.messages);
     expect(input.KeySchema).toEqual([
       { AttributeName: 'q', KeyType: 'HASH' },
@@ -75,7 +75,8 @@ describe('request builders', () => {
   it('move cursors only from the expected offset', () => {
     const input = advanceCursor(tables, 'g@c1', 'orders', 1, 10, 42);
     expect(input.ConditionExpression).toBe('#at = :from');
-    expect(input.ExpressionAttributeValues).toEqual({ ':from': { N: '10' }, ':to': { N: '42' } });
+    // `cv` counts the cursor's moves, so a claim can tell its own move from a later one.
+    expect(input.ExpressionAttributeValues).toEqual({ ':from': { N: '10' }, ':to': { N: '42' }, ':one': { N: '1' } });
     expect(input.Key).toEqual({ p: { S: 'C#g@c1#orders' }, s: { S: '1' } });
   });
 
