@@ -86,7 +86,7 @@ export const MessageIdSchema = refusedAs(
     .string()
     .min(1)
     .max(LIMITS.maxMessageIdLength)
-    .regex(/^(?!%)[^\uD800-\uDFFF]+$/u),
+    .regex(/^[^%\uD800-\uDFFF][^\uD800-\uDFFF]*$/u),
 ).describe(
   `Idempotency key: a repeat within retention returns the first result. 1-${LIMITS.maxMessageIdLength} characters of valid Unicode, not starting with "%" (reserved); otherwise INVALID_MESSAGE_ID.`,
 );
