@@ -141,9 +141,9 @@ const TOO_MANY_FROM_CLIENT = refusal(
 
 /**
  * Caps open connections, in total and per client address. At the total cap the server first
- * closes its idle connections (keep-alive ones between requests, and ones that sent nothing
- * yet), so parked connections cannot lock clients out; only if none was idle is the new one
- * refused. A refused plain-HTTP connection gets a 503 (or 429 past the per-client cap) with
+ * closes its idle keep-alive connections (between requests), so parked connections cannot
+ * lock clients out; only if none was idle is the new one refused. (Connections that send
+ * nothing are cut by the headers timeout, silent TLS ones by the handshake timeout.) A refused plain-HTTP connection gets a 503 (or 429 past the per-client cap) with
  * `retry-after` and is closed before any of its bytes are read; a TLS one is closed (no
  * handshake yet to answer through).
  * @example
