@@ -97,7 +97,12 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
       `Refusing to listen on ${host} without authentication: pass --auth-file FILE (or --allow-unauthenticated to accept the risk).`,
     );
   }
-  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const given: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  // Each long-poll holds a connection: a client's connection cap below its long-poll cap would hide the latter.
+  const limits: ServerLimits = {
+    ...given,
+    maxConnectionsPerClient: Math.max(given.maxConnectionsPerClient, given.maxLongPollsPerClient),
+  };
   let policy: AccessPolicy | undefined =
     options.authFile === undefined ? undefined : await loadAccessPolicy(options.authFile);
 

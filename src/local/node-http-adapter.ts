@@ -190,6 +190,9 @@ function readBody(
       resolve(TOO_LARGE);
       return;
     }
+    // The buffer never grows past the announced length: a 5 MiB body costs 5 MiB, not 8.
+    const announced = Number(req.headers['content-length'] ?? Number.NaN);
+    const largest = Number.isSafeInteger(announced) && announced <= MAX_REQUEST_BYTES ? announced : MAX_REQUEST_BYTES;
     let buffer = Buffer.alloc(0);
     let size = 0;
     let pieces = 0;
@@ -221,7 +224,7 @@ function readBody(
     /** Room for `needed` bytes, or the refusal when the budgets cannot afford it. */
     const grow = (needed: number): Refusal | undefined => {
       if (needed <= buffer.byteLength) return undefined;
-      const capacity = Math.min(MAX_REQUEST_BYTES, Math.max(INITIAL_BODY_BYTES, buffer.byteLength * 2, needed));
+      const capacity = Math.max(needed, Math.min(largest, Math.max(INITIAL_BODY_BYTES, buffer.byteLength * 2)));
       const extra = capacity - buffer.byteLength;
       if (budget.pending + extra > limits.maxPendingBodyBytes) return OVER_BUDGET;
       if ((budget.perClient.get(client) ?? 0) + extra > limits.maxPendingBodyBytesPerClient) return CLIENT_OVER_BUDGET;

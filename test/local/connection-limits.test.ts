@@ -71,7 +71,8 @@ describe('connection limits', () => {
   });
 
   it('caps connections per client address with 429, leaving room for other clients', async () => {
-    const { url } = await start({ limits: { maxConnectionsPerClient: 2 } });
+    // The per-client connection cap is never below the per-client long-poll cap, so lower both.
+    const { url } = await start({ limits: { maxConnectionsPerClient: 2, maxLongPollsPerClient: 2 } });
     await socketTo(url, '127.0.0.1');
     await socketTo(url, '127.0.0.1');
     const third = await socketTo(url, '127.0.0.1');
