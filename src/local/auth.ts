@@ -2,7 +2,7 @@ import { errorResponse } from '../api/error-status.ts';
 import type { ApiHandler, ApiRequest, ApiResponse } from '../api/http.ts';
 import type { AccessPolicy, Principal } from './access-policy.ts';
 import type { MatchedRoute } from './route-match.ts';
-import { type Requirement, requirementsOf } from './route-permissions.ts';
+import { BODY_DEPENDENT_ROUTES, type Requirement, requirementsOf } from './route-permissions.ts';
 
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
 
@@ -11,6 +11,10 @@ const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
  * read on every request, so a reloaded auth file applies to the next request without
  * touching open connections; undefined means no authentication. Missing or unknown
  * token: 401; a principal without the permission: 403 naming the action and resource.
+ *
+ * With `bodyRead: false` it judges a request whose body has not been read yet (the server
+ * does so before reading any body): the token, and what the route needs whatever its body.
+ * The requirements that depend on the body are checked again once it is read.
  * @example
  * const handle = withAuth(api.handle, () => policy, createRouteMatcher());
  */
@@ -18,12 +22,14 @@ export function withAuth(
   handle: ApiHandler,
   policy: () => AccessPolicy | undefined,
   matchRoute: (method: string, path: string) => MatchedRoute | undefined,
+  { bodyRead = true }: { bodyRead?: boolean } = {},
 ): ApiHandler {
   return async (request) => {
     const current = policy();
     if (current === undefined) return handle(request);
     const route = matchRoute(request.method, request.path);
-    const requirements = requirementsOf(route, route?.operationId === 'putGroup' ? lenientJson(request.body) : {});
+    const readsBody = bodyRead && route !== undefined && BODY_DEPENDENT_ROUTES.has(route.operationId);
+    const requirements = requirementsOf(route, readsBody ? lenientJson(request.body) : {});
     if (requirements === 'open') return handle(request);
     const token = BEARER.exec(request.headers['authorization'] ?? '')?.[1];
     const principal = token === undefined ? undefined : current.authenticate(token);

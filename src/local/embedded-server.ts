@@ -6,6 +6,7 @@ import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
 import { systemTimers } from '../adapters/system/system-timers.ts';
 import { WebhookChecker } from '../adapters/webhook/webhook-checker.ts';
 import { createApi } from '../api/create-api.ts';
+import type { ApiHandler } from '../api/http.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
 import type { Clock, IdGenerator } from '../core/ports/clock.ts';
 import type { BrokerStore } from '../core/ports/store.ts';
@@ -20,6 +21,7 @@ import {
   TRANSACTION_CHECK,
 } from './background-driver.ts';
 import { type CorsPolicy, withCors } from './cors.ts';
+import { headerGate } from './header-gate.ts';
 import { allowedHostNames, withHostCheck } from './host-check.ts';
 import { DEFAULT_LIMITS, limitConnections, type ServerLimits, withLongPollLimits } from './limits.ts';
 import type { EmbeddedLogger } from './logger.ts';
@@ -95,7 +97,12 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
       `Refusing to listen on ${host} without authentication: pass --auth-file FILE (or --allow-unauthenticated to accept the risk).`,
     );
   }
-  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const given: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  // Each long-poll holds a connection: a client's connection cap below its long-poll cap would hide the latter.
+  const limits: ServerLimits = {
+    ...given,
+    maxConnectionsPerClient: Math.max(given.maxConnectionsPerClient, given.maxLongPollsPerClient),
+  };
   let policy: AccessPolicy | undefined =
     options.authFile === undefined ? undefined : await loadAccessPolicy(options.authFile);
 
@@ -128,18 +135,30 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   });
   const api = createApi(broker, { logger, validateResponses: options.validateResponses });
   const matchRoute = createRouteMatcher();
-  const guarded = withHostCheck(
-    withCors(
-      withAuth(api.handle, () => policy, matchRoute),
-      options.cors ?? false,
-    ),
-    allowedHostNames(host, options.allowedHosts),
-  );
+  const hostNames = allowedHostNames(host, options.allowedHosts);
+  const guards =
+    (bodyRead: boolean) =>
+    (inner: ApiHandler): ApiHandler =>
+      withHostCheck(
+        withCors(
+          withAuth(inner, () => policy, matchRoute, { bodyRead }),
+          options.cors ?? false,
+        ),
+        hostNames,
+      );
+  // The same guards judge the headers before any body is read, and the whole request after.
+  const beforeBody = headerGate(guards(false));
+  const guarded = guards(true)(api.handle);
   // The API logs its own 5xx; these are the 503s of the server's limits.
   const onBusy = (requestId: string, message: string) => logger.error(`503 SERVER_BUSY: ${message}`, { requestId });
-  const adapter = createNodeHttpAdapter(withLongPollLimits(guarded, limits, matchRoute, onBusy), limits, onBusy);
-  const server = createServerFor(options.tls, adapter.listener, limits.bodyTimeoutMs);
-  limitConnections(server, limits.maxConnections, {
+  const adapter = createNodeHttpAdapter(
+    withLongPollLimits(guarded, limits, matchRoute, onBusy),
+    limits,
+    onBusy,
+    beforeBody,
+  );
+  const server = createServerFor(options.tls, adapter.listener, limits);
+  limitConnections(server, limits, {
     tls: options.tls !== undefined,
     onRefused: everyTenSeconds((refused) =>
       logger.error(`503 SERVER_BUSY: refused ${refused} connections over the cap of ${limits.maxConnections}`),
@@ -185,10 +204,15 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     return closing;
   };
 
+  let reloadsStarted = 0;
   const reloadAuth = async () => {
     if (options.authFile === undefined) return;
+    const reload = ++reloadsStarted;
     // A broken file keeps the principals in force: a typo must not lock everyone out or let everyone in.
-    policy = await loadAccessPolicy(options.authFile);
+    const loaded = await loadAccessPolicy(options.authFile);
+    // Two signals close together: a slower read of the older file must not undo the newer one.
+    if (reload !== reloadsStarted) return;
+    policy = loaded;
     logger.info(`Reloaded ${options.authFile}: ${policy.principalCount} principals`, { file: options.authFile });
   };
 
@@ -198,7 +222,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
 function createServerFor(
   tls: EmbeddedServerOptions['tls'],
   listener: Parameters<typeof createHttpServer>[1],
-  bodyTimeoutMs: number,
+  { bodyTimeoutMs, keepAliveTimeoutMs }: ServerLimits,
 ): Server {
   // Node checks its own header and request timeouts every `connectionsCheckingInterval`.
   const settings = {
@@ -211,9 +235,11 @@ function createServerFor(
   const server: Server =
     tls === undefined
       ? createHttpServer(settings, listener)
-      : createHttpsServer({ ...settings, cert: tls.cert, key: tls.key }, listener);
-  // Longer than clients' idle timeouts, so a client never reuses a socket the server is closing.
-  server.keepAliveTimeout = 65_000;
+      : // A socket that never completes its handshake would otherwise hold a connection for 120 s.
+        createHttpsServer({ ...settings, handshakeTimeout: bodyTimeoutMs, cert: tls.cert, key: tls.key }, listener);
+  // Short, so idle connections do not hold slots; Node announces it (`keep-alive: timeout=5`)
+  // and clients that read the hint (undici, the SDK) stop reusing a socket before it closes.
+  server.keepAliveTimeout = keepAliveTimeoutMs;
   return server;
 }
 

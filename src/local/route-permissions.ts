@@ -48,7 +48,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Rule>> = {
   getGroup: onGroup('ADMIN'),
   deleteGroup: onGroup('ADMIN'),
   listGroups: onAll('group'),
-  sendMessages: onTopic('PUB'),
+  sendMessages: sendAs,
   receiveMessages: onGroup('SUB'),
   ackMessages: onGroup('SUB'),
   nackMessages: onGroup('SUB'),
@@ -58,7 +58,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Rule>> = {
   listScheduledMessages: onTopic('ADMIN'),
   // Taking back a message one sent, like a transaction's rollback: a publisher's right.
   cancelScheduledMessage: onTopic('PUB'),
-  putProducerGroup: onProducerGroup('ADMIN'),
+  putProducerGroup: registerProducerGroup,
   getProducerGroup: onProducerGroup('ADMIN'),
   deleteProducerGroup: onProducerGroup('ADMIN'),
   listProducerGroups: onAll('producer-group'),
@@ -95,6 +95,42 @@ function subscribeGroup(route: MatchedRoute, body: unknown): Requirement[] {
   }
   return needs;
 }
+
+/**
+ * Sending names a producer group (`producerGroup`, on a message or each of a batch): its
+ * checker is then driven by these half messages, so the sender needs PUB on the producer
+ * group as well as on the topic.
+ */
+function sendAs(route: MatchedRoute, body: unknown): Requirement[] {
+  const needs: Requirement[] = [{ action: 'PUB', resource: `topic:${route.params.topic}` }];
+  const batch = (body as { messages?: unknown } | null | undefined)?.messages;
+  const groups = new Set<string>();
+  for (const message of Array.isArray(batch) ? batch : [body]) {
+    const group = (message as { producerGroup?: unknown } | null | undefined)?.producerGroup;
+    if (typeof group === 'string') groups.add(group);
+  }
+  for (const group of groups) needs.push({ action: 'PUB', resource: `producer-group:${group}` });
+  return needs;
+}
+
+/**
+ * A `lambda` or `webhook` checker makes the broker invoke that function (with the broker's
+ * AWS credentials) or POST to that URL (from inside the network) on every check-back: only
+ * someone who may do anything (ADMIN on `*`) may point it there. A `poll` checker needs
+ * ADMIN on the producer group alone.
+ */
+function registerProducerGroup(route: MatchedRoute, body: unknown): Requirement[] {
+  const needs: Requirement[] = [{ action: 'ADMIN', resource: `producer-group:${route.params.group}` }];
+  const type = (body as { checker?: { type?: unknown } | null } | null | undefined)?.checker?.type;
+  if (type !== undefined && type !== 'poll') needs.push({ action: 'ADMIN', resource: '*' });
+  return needs;
+}
+
+/**
+ * Routes whose requirements depend on the body. The server checks every route's
+ * body-free requirements before reading the body, and these again once it is read.
+ */
+export const BODY_DEPENDENT_ROUTES: ReadonlySet<string> = new Set(['putGroup', 'sendMessages', 'putProducerGroup']);
 
 /** Conservative default for a route the table does not know. */
 const UNKNOWN_ROUTE: Requirement[] = [{ action: 'ADMIN', resource: '*' }];

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +156,27 @@ describe('the permission table', () => {
     expect(requirementsOf({ operationId: 'sendMessages', params: { topic: 'a' } }, {})).toEqual([
       { action: 'PUB', resource: 'topic:a' },
     ]);
+    // Naming a producer group, on a message or in a batch, needs PUB on it too.
+    const asPayments = [
+      { action: 'PUB', resource: 'topic:a' },
+      { action: 'PUB', resource: 'producer-group:payments' },
+    ];
+    expect(
+      requirementsOf({ operationId: 'sendMessages', params: { topic: 'a' } }, { producerGroup: 'payments' }),
+    ).toEqual(asPayments);
+    const batch = { messages: [{ producerGroup: 'payments' }, { producerGroup: 'payments' }] };
+    expect(requirementsOf({ operationId: 'sendMessages', params: { topic: 'a' } }, batch)).toEqual(asPayments);
+    // A checker the broker calls out to (a Lambda function, a URL) needs ADMIN on everything.
+    const producerGroup = { operationId: 'putProducerGroup', params: { group: 'pg' } };
+    expect(requirementsOf(producerGroup, { checker: { type: 'poll' } })).toEqual([
+      { action: 'ADMIN', resource: 'producer-group:pg' },
+    ]);
+    for (const type of ['lambda', 'webhook']) {
+      expect(requirementsOf(producerGroup, { checker: { type } })).toEqual([
+        { action: 'ADMIN', resource: 'producer-group:pg' },
+        { action: 'ADMIN', resource: '*' },
+      ]);
+    }
     for (const operationId of ['receiveMessages', 'ackMessages', 'nackMessages', 'changeInvisibleDuration']) {
       expect(requirementsOf({ operationId, params: { group: 'g' } }, {})).toEqual([
         { action: 'SUB', resource: 'group:g' },
@@ -171,6 +192,37 @@ describe('the permission table', () => {
     // No route: a valid token is enough to learn it is a 404.
     expect(requirementsOf(undefined, {})).toEqual([]);
   });
+});
+
+describe('overlapping reloads', () => {
+  it('keeps the newest auth file in force when two reloads overlap: a revoked token stays revoked', async () => {
+    const reloadDir = await mkdtemp(join(tmpdir(), 'nimbus-reload-'));
+    const file = join(reloadDir, 'auth.json');
+    const entry = (name: string) => ({
+      name,
+      tokenSha256: tokenSha256(`${name}-token`),
+      permissions: [{ resource: '*', actions: ['ADMIN' as const] }],
+    });
+    // A large first file takes longer to load than the small one that replaces it.
+    const filler = Array.from({ length: 60_000 }, (_, i) => entry(`filler-${i}`));
+    await writeFile(file, JSON.stringify({ principals: [entry('ops'), entry('leaked'), ...filler] }));
+    const memory = openSqliteStore({ path: ':memory:' });
+    const reloading = await startEmbeddedServer({ store: memory, authFile: file });
+    try {
+      const first = reloading.reloadAuth();
+      // The operator revokes "leaked" (an atomic replace) and signals again.
+      await writeFile(`${file}.new`, JSON.stringify({ principals: [entry('ops')] }));
+      await rename(`${file}.new`, file);
+      const second = reloading.reloadAuth();
+      await Promise.all([first, second]);
+      const leaked = new Client({ endpoint: reloading.url, token: 'leaked-token' });
+      await expectApiError(leaked.listTopics(), { code: 'UNAUTHENTICATED', status: 401 });
+    } finally {
+      await reloading.close();
+      await memory.close();
+      await rm(reloadDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('starting with authentication', () => {
