@@ -32,10 +32,20 @@ function delayed(topic: string, now: number, overrides: Partial<MessageToAppend>
   };
 }
 
+/**
+ * How long the healthy store's readers have watched a hole: its monotonic clock, moved by the
+ * tests together with the `now` they pass (readers seal only what they watched long enough).
+ */
+let watched = 0;
+
 /** Two store instances on the same tables: one that dies at a chosen step, one that recovers. */
 async function pair(hooks: DynamoDbStoreHooks): Promise<{ crashing: DynamoDbStore; healthy: DynamoDbStore }> {
   const tablePrefix = `h${randomBytes(4).toString('hex')}`;
-  const healthy = await aws.openStore({ tablePrefix, holeTimeoutMs: HOLE_TIMEOUT_MS });
+  const healthy = await aws.openStore({
+    tablePrefix,
+    holeTimeoutMs: HOLE_TIMEOUT_MS,
+    hooks: { monotonicNow: () => watched },
+  });
   const crashing = await aws.openStore({ tablePrefix, holeTimeoutMs: HOLE_TIMEOUT_MS, hooks });
   return { crashing, healthy };
 }
@@ -115,6 +125,7 @@ describe('DynamoDB held messages: a release that dies is finished once by the ne
     // A reader waits out the dead writer's reserved offset (hole timeout, by its clock), then seals it.
     const first = await healthy.readQueue(topic, 0, 0, 100, now + 2_000);
     expect(first.messages).toEqual([]);
+    watched += HOLE_TIMEOUT_MS;
     const read = await healthy.readQueue(topic, 0, 0, 100, now + 2_000 + HOLE_TIMEOUT_MS);
     expect(read.messages.map((message) => message.msgId)).toEqual([held.msgId]);
     expect(read.messages[0]?.queueOffset).toBe(1);
