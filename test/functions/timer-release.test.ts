@@ -9,7 +9,7 @@ import { randomIds, systemClock } from '../../src/adapters/system/system-clock.t
 import { systemTimers } from '../../src/adapters/system/system-timers.ts';
 import { type Broker, createBroker } from '../../src/core/broker.ts';
 import type { Clock } from '../../src/core/ports/clock.ts';
-import { handleTimerEvent } from '../../src/lambda/timer-release-handler.ts';
+import { handleTimerEvent, type TimerReleaseDeps } from '../../src/lambda/timer-release-handler.ts';
 import { type LocalAws, startLocalAws } from '../adapters/dynamodb/local-store.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -47,7 +47,7 @@ async function world(clock: Clock, hooks: DynamoDbStoreHooks = {}) {
   const topic = `delayed${randomBytes(3).toString('hex')}`;
   await broker.catalog.putTopic(topic, { messageType: 'DELAY', queueCount: 1 });
   await broker.catalog.putGroup(`g${topic}`, { subscriptions: [{ topic, tagExpression: '*' }] });
-  const deps = { broker, wakeUps };
+  const deps = { broker, wakeUps, dueHeld: store };
   return {
     broker,
     topic,
@@ -74,7 +74,7 @@ function sqsRecord(messageId: string, body: string): SQSRecord {
   return { messageId, body, eventSource: 'aws:sqs' } as SQSRecord;
 }
 
-async function runTwice(event: unknown, deps: { broker: Broker; wakeUps: SqsWakeUps }) {
+async function runTwice(event: unknown, deps: TimerReleaseDeps) {
   return [await handleTimerEvent(event, deps), await handleTimerEvent(event, deps)];
 }
 
