@@ -63,17 +63,19 @@ export function sqsWakeUps(settings: DelaySettings): SqsWakeUps {
  */
 export function awsReleaseScheduler(settings: DelaySettings, now: () => number): ReleaseScheduler {
   const buckets = settings.schedules ? new BucketSchedules(new SchedulerClient({}), settings.schedules) : undefined;
-  const scheduler = new AwsReleaseScheduler(sqsWakeUps(settings), buckets, now);
+  return reportingFailures(new AwsReleaseScheduler(sqsWakeUps(settings), buckets, now));
+}
+
+/** A scheduler whose failures leave a trace: a warning (counts, topics, the error; never bodies) and `WakeUpFailures`. */
+export function reportingFailures(scheduler: ReleaseScheduler): ReleaseScheduler {
   return {
     async schedule(due) {
       try {
         await scheduler.schedule(due);
       } catch (error) {
-        // Which messages and why, never their bodies.
-        const topics = [...new Set(due.map((entry) => entry.topic))];
         logger.warn('delayed delivery: wake-up not arranged, the sweep releases late', {
           messages: due.length,
-          topics,
+          topics: [...new Set(due.map((entry) => entry.topic))],
           error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         });
         metrics.addMetric('WakeUpFailures', MetricUnit.Count, due.length);
