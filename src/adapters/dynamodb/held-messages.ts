@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { NimbusError } from '../../core/errors.ts';
-import type { StoredMessage } from '../../core/model.ts';
 import type {
   CancelOutcome,
   HeldMessage,
@@ -13,6 +12,7 @@ import type {
 import type { Appender } from './appender.ts';
 import { num, str } from './attributes.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
+import { compare, expired, keyOf, pending, range, releasedMessage, withClientMessageId } from './held-records.ts';
 import {
   DUE_SHARDS,
   decodeHeld,
@@ -391,41 +391,4 @@ export class HeldMessages {
     const byKey = new Map(found.map((item) => [str(item, 'p'), item]));
     return entries.map((entry) => byKey.get(str(entry, 'p'))).filter((item) => item !== undefined);
   }
-}
-
-function releasedMessage(item: Item): StoredMessage {
-  const held = decodeHeld(item);
-  return {
-    ...held.message,
-    queueOffset: num(item, 'o') ?? 0,
-    storeTimestamp: num(item, 'ot') ?? num(item, 'rt') ?? held.message.storeTimestamp,
-  };
-}
-
-/** The appended message carries the release's idempotency key; callers see the client's messageId (or none). */
-function withClientMessageId(message: StoredMessage, messageId: string | undefined): StoredMessage {
-  const { messageId: _releaseKey, ...rest } = message;
-  return messageId === undefined ? rest : { ...rest, messageId };
-}
-
-/** HELD, or RELEASING (a release under way is still pending to the outside). */
-function pending(item: Item): boolean {
-  const state = storedState(item);
-  return state === STATE.held || state === STATE.releasing;
-}
-
-function expired(item: Item, now: number): boolean {
-  return (num(item, 'e') ?? Number.POSITIVE_INFINITY) <= now;
-}
-
-function keyOf(item: Item): Item {
-  return { p: item['p'] as Item[string], s: item['s'] as Item[string] };
-}
-
-function range(count: number): number[] {
-  return Array.from({ length: count }, (_, i) => i);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
