@@ -339,14 +339,18 @@ export class HeldMessages {
       await this.gateway.update('other', 'held.released', markReleased(this.tables, topic, msgId, appended, now));
       return { state: 'RELEASED', held: { ...held, state: 'RELEASED', queueOffset, settledAt: now } };
     }
-    // A claim still pending: an append is under way after all; it finishes the release.
-    if (claim && str(claim, 'ks') !== DEDUP_DONE && (num(claim, 'e') ?? 0) > now) return released;
+    // A claim pending since lately: an append is under way after all; it finishes the release.
+    // One pending as long as the release died with its appender (the next release takes it over).
+    if (claim && str(claim, 'ks') !== DEDUP_DONE && now - (num(claim, 'ca') ?? 0) < RELEASING_TIMEOUT_MS) {
+      return released;
+    }
     const marked = await this.gateway.update(
       'other',
       'held.cancel',
       markReleasingCancelled(this.tables, topic, msgId, since, reason, now),
     );
-    if (!marked.ok) return (await this.cancelHeld(topic, msgId, reason, now)) as CancelOutcome;
+    // The record moved on meanwhile (the release finished after all): answer what it is now.
+    if (!marked.ok) return this.cancelHeld(topic, msgId, reason, now);
     return { state: 'CANCELLED', held: { ...held, state: 'CANCELLED', reason, settledAt: now } };
   }
 

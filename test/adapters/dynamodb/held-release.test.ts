@@ -187,6 +187,22 @@ describe('DynamoDB held messages: a release that dies is finished once by the ne
     expect(await healthy.getHeld(topic, message.msgId, judged)).toMatchObject({ state: 'RELEASED', queueOffset: 0 });
     expect(await queueContents(healthy, topic, judged)).toEqual([message.msgId]);
   });
+
+  it('a release that died inside its append (claim left pending) is settled by the release fence as CANCELLED once judged dead', async () => {
+    const { crashing, healthy } = await pair({ afterReserve: crash });
+    const now = Date.now();
+    const topic = `claimed${randomBytes(3).toString('hex')}`;
+    const message = delayed(topic, now);
+    await healthy.hold([{ kind: 'DELAY', message, dueAt: now + 1_000 }]);
+    await expect(crashing.release(topic, message.msgId, now + 1_000)).rejects.toThrow('release died here');
+    expect((await healthy.cancelHeld(topic, message.msgId, 'the topic was deleted', now + 2_000)).state).toBe(
+      'RELEASED',
+    );
+    const judged = now + 1_000 + RELEASING_TIMEOUT_MS;
+    expect((await healthy.cancelHeld(topic, message.msgId, 'the topic was deleted', judged)).state).toBe('CANCELLED');
+    expect(await dueIn(healthy, topic, judged)).toEqual([]);
+    expect(await queueContents(healthy, topic, judged)).toEqual([]);
+  });
 });
 
 async function dueIn(store: DynamoDbStore, topic: string, now: number): Promise<string[]> {
