@@ -1,5 +1,5 @@
 import { sharedBroker } from '../src/lambda/broker-from-env.ts';
-import { delaySettings, sqsWakeUps } from '../src/lambda/delayed-delivery-env.ts';
+import { delaySettings, dueHeldPages, sqsWakeUps } from '../src/lambda/delayed-delivery-env.ts';
 import { lambdaHandler } from '../src/lambda/observability.ts';
 import { handleTimerEvent, type TimerReleaseResult } from '../src/lambda/timer-release-handler.ts';
 
@@ -8,5 +8,6 @@ export const handler = lambdaHandler<unknown, TimerReleaseResult>(async (event) 
   const settings = delaySettings();
   if (!settings)
     throw new Error('NIMBUS_RELEASE_QUEUE_URL must be set (the stack sets it on the timer-release function).');
-  return handleTimerEvent(event, { broker: await sharedBroker(), wakeUps: sqsWakeUps(settings) });
+  const broker = await sharedBroker();
+  return handleTimerEvent(event, { broker, wakeUps: sqsWakeUps(settings), dueHeld: dueHeldPages(broker.store) });
 });

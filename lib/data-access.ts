@@ -78,6 +78,8 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
         actions: [...READ, 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
         indexes: [INDEXES.heldByTopic],
       },
+      // A cancel finding a release that died mid-way reads the release's idempotency record.
+      index: { actions: ['dynamodb:GetItem'] },
     },
     bodies: ['s3:GetObject', 's3:DeleteObject'],
     listBodies: true,

@@ -137,6 +137,12 @@ export class DelayedDelivery extends Construct {
       10,
       'releases of delayed messages failed (SQS retries them, then dead-letters)',
     );
+    monitoring.alarm(
+      'delayed-wake-up-failures',
+      releaseMetric('WakeUpFailures', 'Sum'),
+      1,
+      'wake-ups of held delayed messages could not be arranged (SQS or Scheduler failing): the sweep releases them late',
+    );
   }
 }
 

@@ -1,11 +1,17 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDbStore } from '../adapters/dynamodb/index.ts';
 import {
   AwsReleaseScheduler,
   BucketSchedules,
   type BucketScheduleTarget,
   SqsWakeUps,
 } from '../adapters/scheduler/index.ts';
+import type { BrokerStore } from '../core/ports/store.ts';
+import type { ReleaseScheduler } from '../core/ports/timers.ts';
+import { logger, metrics } from './observability.ts';
+import type { DueHeldPages } from './timer-release-handler.ts';
 
 /** How a function reaches the delay machinery (the stack sets these; absent: no delayed delivery driver). */
 export interface DelaySettings {
@@ -50,8 +56,37 @@ export function sqsWakeUps(settings: DelaySettings): SqsWakeUps {
   return new SqsWakeUps(sqs, settings.queueUrl);
 }
 
-/** The ReleaseScheduler of a function that holds messages: SQS within 15 minutes, bucket schedules beyond. */
-export function awsReleaseScheduler(settings: DelaySettings, now: () => number): AwsReleaseScheduler {
+/**
+ * The ReleaseScheduler of a function that holds messages: SQS within 15 minutes, bucket
+ * schedules beyond. The broker goes on when a wake-up cannot be arranged (the minute sweep
+ * releases the message, late); the failure is logged and counted (`WakeUpFailures`) here.
+ */
+export function awsReleaseScheduler(settings: DelaySettings, now: () => number): ReleaseScheduler {
   const buckets = settings.schedules ? new BucketSchedules(new SchedulerClient({}), settings.schedules) : undefined;
-  return new AwsReleaseScheduler(sqsWakeUps(settings), buckets, now);
+  return reportingFailures(new AwsReleaseScheduler(sqsWakeUps(settings), buckets, now));
+}
+
+/** A scheduler whose failures leave a trace: a warning (counts, topics, the error; never bodies) and `WakeUpFailures`. */
+export function reportingFailures(scheduler: ReleaseScheduler): ReleaseScheduler {
+  return {
+    async schedule(due) {
+      try {
+        await scheduler.schedule(due);
+      } catch (error) {
+        logger.warn('delayed delivery: wake-up not arranged, the sweep releases late', {
+          messages: due.length,
+          topics: [...new Set(due.map((entry) => entry.topic))],
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
+        metrics.addMetric('WakeUpFailures', MetricUnit.Count, due.length);
+        throw error;
+      }
+    },
+  };
+}
+
+/** The hand-off listing of the DynamoDB store the functions run on. */
+export function dueHeldPages(store: BrokerStore): DueHeldPages {
+  if (!(store instanceof DynamoDbStore)) throw new Error('timer-release runs on the DynamoDB store only.');
+  return store;
 }

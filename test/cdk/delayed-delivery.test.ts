@@ -93,12 +93,12 @@ describe('delayed delivery in the CDK stack', () => {
     ]);
   });
 
-  it('alarms on late releases, missed wake-ups, failed releases and the dead-letter queue', () => {
+  it('alarms on late releases, missed wake-ups, failed releases, wake-ups not arranged and the dead-letter queue', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
     const late = alarms.find((alarm) => alarm.MetricName === 'ReleaseLatenessMs');
     expect(late).toMatchObject({ ExtendedStatistic: 'p99', Threshold: LATE_RELEASE_MS, Namespace: 'NimbusMQ' });
     expect(alarms.map((alarm) => alarm.MetricName)).toEqual(
-      expect.arrayContaining(['ReleasedBySweep', 'ReleaseFailures']),
+      expect.arrayContaining(['ReleasedBySweep', 'ReleaseFailures', 'WakeUpFailures']),
     );
     const dlqId = logicalId(synth.stack.mq.deadLetterQueues['TimerReleaseDlq']!);
     const dlqAlarm = alarms.find((alarm) =>

@@ -7,9 +7,9 @@ import { AwsReleaseScheduler, SqsWakeUps } from '../../src/adapters/scheduler/in
 import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../../src/adapters/system/system-clock.ts';
 import { systemTimers } from '../../src/adapters/system/system-timers.ts';
-import { type Broker, createBroker } from '../../src/core/broker.ts';
+import { createBroker } from '../../src/core/broker.ts';
 import type { Clock } from '../../src/core/ports/clock.ts';
-import { handleTimerEvent } from '../../src/lambda/timer-release-handler.ts';
+import { HAND_OFF_PAGE, handleTimerEvent, type TimerReleaseDeps } from '../../src/lambda/timer-release-handler.ts';
 import { type LocalAws, startLocalAws } from '../adapters/dynamodb/local-store.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -47,7 +47,7 @@ async function world(clock: Clock, hooks: DynamoDbStoreHooks = {}) {
   const topic = `delayed${randomBytes(3).toString('hex')}`;
   await broker.catalog.putTopic(topic, { messageType: 'DELAY', queueCount: 1 });
   await broker.catalog.putGroup(`g${topic}`, { subscriptions: [{ topic, tagExpression: '*' }] });
-  const deps = { broker, wakeUps };
+  const deps = { broker, wakeUps, dueHeld: store };
   return {
     broker,
     topic,
@@ -59,6 +59,29 @@ async function world(clock: Clock, hooks: DynamoDbStoreHooks = {}) {
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
       );
       return { Records: (out.Messages ?? []).map((m) => sqsRecord(m.MessageId ?? '', m.Body ?? '')) };
+    },
+    /** Holds `count` messages straight in the store (no wake-up arranged), due at `dueAt(i)`; their msgIds. */
+    async hold(count: number, dueAt: (i: number) => number, retainMs = 86_400_000): Promise<string[]> {
+      const now = clock.now();
+      const held = Array.from({ length: count }, (_, i) => {
+        const msgId = randomBytes(16).toString('hex').toUpperCase();
+        const due = dueAt(i);
+        const message = {
+          msgId,
+          topic,
+          queueId: 0,
+          body: encoder.encode(msgId),
+          keys: [],
+          properties: {},
+          bornTimestamp: now,
+          storeTimestamp: now,
+          expireAt: due + retainMs,
+          deliverAt: due,
+        };
+        return { kind: 'DELAY' as const, message, dueAt: due };
+      });
+      await store.hold(held);
+      return held.map((entry) => entry.message.msgId);
     },
     send: (body: string, extra: { delayMs?: number; deliverAt?: number }) =>
       broker.producer.send(topic, [{ body: encoder.encode(body), ...extra }]).then(([result]) => result!),
@@ -74,7 +97,7 @@ function sqsRecord(messageId: string, body: string): SQSRecord {
   return { messageId, body, eventSource: 'aws:sqs' } as SQSRecord;
 }
 
-async function runTwice(event: unknown, deps: { broker: Broker; wakeUps: SqsWakeUps }) {
+async function runTwice(event: unknown, deps: TimerReleaseDeps) {
   return [await handleTimerEvent(event, deps), await handleTimerEvent(event, deps)];
 }
 
@@ -120,7 +143,9 @@ describe('timer-release: the SQS leg (fauxqs) and the release handler (DynamoDB 
     const w = await world(clock);
     // Due 30 minutes out: no SQS wake-up at send (the bucket's schedule is for that).
     const inBucket = await w.send('bucket', { deliverAt: start + 30 * 60_000 + 15_000 });
-    const nextMinute = await w.send('next', { deliverAt: start + 31 * 60_000 + 5_000 });
+    // The previous sweep's look-ahead (it ran a minute before the one below) and this one's.
+    const previousSweeps = await w.send('previous', { deliverAt: start + 31 * 60_000 + 5_000 });
+    const nextMinute = await w.send('next', { deliverAt: start + 32 * 60_000 + 5_000 });
     expect(w.queued()?.delayed).toEqual([]);
     clock.set(start + 28 * 60_000);
     const bucket = { nimbus: 'release-bucket', minute: Math.floor((start + 30 * 60_000) / 60_000) };
@@ -140,6 +165,56 @@ describe('timer-release: the SQS leg (fauxqs) and the release handler (DynamoDB 
     expect(await w.appended()).toEqual([inBucket.msgId]);
     const lookAhead = (w.queued()?.delayed ?? []).map((message) => JSON.parse(message.body).msgId);
     expect(lookAhead.filter((id) => id === nextMinute.msgId)).toHaveLength(2);
+    // Handed off by the sweep before: not sent again every minute until it is due.
+    expect(lookAhead).not.toContain(previousSweeps.msgId);
+  });
+
+  it("a bucket run hands off every message of its minute, past a page, and none of the minute before's", async () => {
+    const start = Date.UTC(2030, 0, 1, 12, 0);
+    const clock = new ManualClock(start);
+    const w = await world(clock);
+    const minute = Math.floor((start + 30 * 60_000) / 60_000);
+    // The minute before: already handed off by its own bucket, not yet due.
+    const earlier = await w.hold(1_000, (i) => (minute - 1) * 60_000 + (i % 60) * 1_000);
+    // More than a page of this minute, most at one second (a round-time campaign).
+    const mine = await w.hold(HAND_OFF_PAGE + 200, (i) => minute * 60_000 + (i < 200 ? i * 100 : 30_000));
+    clock.set(minute * 60_000 - 2 * 60_000);
+    expect(await handleTimerEvent({ nimbus: 'release-bucket', minute }, w.deps)).toEqual({
+      released: 0,
+      handedOff: mine.length,
+    });
+    const handed = (w.queued()?.delayed ?? []).map((message) => JSON.parse(message.body).msgId as string);
+    expect(handed.sort()).toEqual([...mine].sort());
+    expect(handed.some((id) => earlier.includes(id))).toBe(false);
+  });
+
+  it('a look-ahead far into the future (a bucket two hours ahead) leaves live messages in the due index', async () => {
+    const clock = new ManualClock(Date.now());
+    const w = await world(clock);
+    // Due now, kept an hour (the shortest retention): expired by the bucket's minute, not by now.
+    const [live] = await w.hold(1, () => clock.now(), 3_600_000);
+    const minute = Math.floor((clock.now() + 2 * 3_600_000) / 60_000);
+    await handleTimerEvent({ nimbus: 'release-bucket', minute }, w.deps);
+    const due = await w.broker.store.listDueHeld('DELAY', clock.now() + 1, 1_000);
+    expect(due.filter((held) => held.message.topic === w.topic).map((held) => held.message.msgId)).toEqual([live]);
+  });
+
+  it('a sweep whose release fails still hands off its look-ahead, then reports the failure', async () => {
+    const start = Date.UTC(2030, 0, 1, 12, 0);
+    const clock = new ManualClock(start);
+    const w = await world(clock);
+    // Held without a wake-up (as if its bucket's schedule were lost): only the sweep's look-ahead finds it.
+    const ahead = await w.hold(1, () => start + 2 * 60_000 - 5_000);
+    const failing = {
+      ...w.deps,
+      broker: {
+        ...w.broker,
+        scheduled: { ...w.broker.scheduled, releaseDue: () => Promise.reject(new Error('throttled')) },
+      },
+    } as unknown as TimerReleaseDeps;
+    await expect(handleTimerEvent({ nimbus: 'release-sweep' }, failing)).rejects.toThrow('throttled');
+    const handed = (w.queued()?.delayed ?? []).map((message) => JSON.parse(message.body).msgId);
+    expect(handed).toEqual(ahead);
   });
 
   it('reports a failed release as a batch item failure (SQS retries only it) and drops malformed records', async () => {

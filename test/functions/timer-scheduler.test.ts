@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AwsReleaseScheduler,
   BucketSchedules,
@@ -12,6 +12,8 @@ import {
   MINUTE_MS,
   SqsWakeUps,
 } from '../../src/adapters/scheduler/index.ts';
+import { reportingFailures } from '../../src/lambda/delayed-delivery-env.ts';
+import { logger, metrics } from '../../src/lambda/observability.ts';
 
 /** A Scheduler request as it leaves the SDK: method, path and the JSON body. */
 interface SentRequest {
@@ -169,6 +171,37 @@ describe('AwsReleaseScheduler: SQS for the last 15 minutes, bucket schedules bef
       [later, muchLater].map((entry) => `/schedules/prod-queue-release-${Math.floor(entry.dueAt / MINUTE_MS)}`).sort(),
     );
     client.destroy();
+    sqs.destroy();
+    await fauxqs.stop();
+  });
+
+  it('a wake-up that cannot be arranged is logged (no body) and counted, and the failure still reaches the broker', async () => {
+    const fauxqs = await startFauxqs({ port: 0, logger: false });
+    const sqs = new SQSClient({
+      endpoint: fauxqs.address,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    const now = Date.now();
+    // No such queue: SQS refuses the wake-up.
+    const wakeUps = new SqsWakeUps(sqs, `${fauxqs.address}/000000000000/missing`);
+    const scheduler = reportingFailures(new AwsReleaseScheduler(wakeUps, undefined, () => now));
+    const warned = vi.spyOn(logger, 'warn');
+    const counted = vi.spyOn(metrics, 'addMetric');
+    try {
+      await expect(scheduler.schedule([{ topic: 'orders', msgId: 'A', dueAt: now + 5_000 }])).rejects.toThrow();
+      expect(warned).toHaveBeenCalledWith(expect.stringContaining('wake-up not arranged'), {
+        messages: 1,
+        topics: ['orders'],
+        error: expect.any(String),
+      });
+      expect(counted).toHaveBeenCalledWith('WakeUpFailures', 'Count', 1);
+    } finally {
+      warned.mockRestore();
+      counted.mockRestore();
+      metrics.clearMetrics();
+    }
     sqs.destroy();
     await fauxqs.stop();
   });

@@ -29,6 +29,7 @@ import { ensureTables } from './create-tables.ts';
 import { DeadLetterRecords } from './dead-letters.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './errors.ts';
 import { DynamoGateway } from './gateway.ts';
+import { type DueCursor, type DuePage, type DueWindow, listDueHeldPage } from './held-due-pages.ts';
 import { HeldMessages } from './held-messages.ts';
 import { LockRecords } from './locks.ts';
 import {
@@ -241,6 +242,10 @@ export class DynamoDbStore implements BrokerStore {
   }
   nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {
     return this.held.nextHeldDueAt(kind, now);
+  }
+  /** The timer-release hand-off's listing (not a port method): held-due-pages.ts. */
+  listDueHeldPage(kind: HoldKind, window: DueWindow, limit: number, cursor?: DueCursor): Promise<DuePage> {
+    return listDueHeldPage(this.gateway, this.tables, kind, window, limit, cursor);
   }
   release(topic: string, msgId: string, now: number): Promise<ReleaseOutcome> {
     return this.held.release(topic, msgId, now);

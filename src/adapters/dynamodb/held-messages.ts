@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { NimbusError } from '../../core/errors.ts';
-import type { StoredMessage } from '../../core/model.ts';
 import type {
   CancelOutcome,
   HeldMessage,
@@ -13,15 +12,16 @@ import type {
 import type { Appender } from './appender.ts';
 import { num, str } from './attributes.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
+import { compare, expired, keyOf, pending, range, releasedMessage, withClientMessageId } from './held-records.ts';
 import {
   DUE_SHARDS,
   decodeHeld,
-  dropExpiredFromDue,
   holdIdKey,
   holdRecordItem,
   markCancelled,
   markReleased,
   markReleasing,
+  markReleasingCancelled,
   pendingSortKey,
   putHeldRecord,
   putHoldId,
@@ -30,11 +30,14 @@ import {
   queryTopicPending,
   recordKey,
   releaseAppend,
+  releaseKey,
   rescheduleRecord,
+  retireExpiredRecord,
   STATE,
   storedState,
   TOPIC_SHARDS,
 } from './held-requests.ts';
+import { DEDUP_DONE, dedupKey } from './message-requests.ts';
 import type { DynamoDbStoreHooks } from './options.ts';
 import type { TableNames } from './table-definitions.ts';
 
@@ -42,6 +45,10 @@ import type { TableNames } from './table-definitions.ts';
 const MAX_ROUNDS = 5;
 /** Index entries one look for the next due time steps over at most, per shard. */
 const MAX_INDEX_STEPS = 50;
+/** A release RELEASING this long died (a Lambda's whole run is at most 15 minutes); the fence may settle it. */
+export const RELEASING_TIMEOUT_MS = 16 * 60_000;
+/** Queries one listing page makes at most while stepping over index entries of settled or expired records. */
+const MAX_LISTING_ROUNDS = 20;
 
 /**
  * Held messages on DynamoDB (delayed now, half messages next): one record per message in
@@ -95,6 +102,12 @@ export class HeldMessages {
     return item && !expired(item, now) ? decodeHeld(item) : undefined;
   }
 
+  /**
+   * A topic's pending records, by due time. Index entries whose record turns out expired or
+   * settled (the index lags the table) are stepped over, and the shards queried again past
+   * them, so a page is short only when the listing is at its end. Expired records leave the
+   * indexes on the way.
+   */
   async listHeld(
     topic: string,
     kind: HoldKind,
@@ -102,22 +115,33 @@ export class HeldMessages {
     limit: number,
     after?: HeldPosition,
   ): Promise<HeldMessage[]> {
-    const afterKey = after && pendingSortKey(kind, after.dueAt, after.msgId);
-    const shards = await Promise.all(
-      range(TOPIC_SHARDS).map((shard) =>
-        this.gateway.query(
-          'other',
-          'held.listTopic',
-          queryTopicPending(this.tables, topic, kind, shard, afterKey, limit),
+    const found: HeldMessage[] = [];
+    let afterKey = after && pendingSortKey(kind, after.dueAt, after.msgId);
+    for (let round = 0; round < MAX_LISTING_ROUNDS && found.length < limit; round++) {
+      const wanted = limit - found.length;
+      const shards = await Promise.all(
+        range(TOPIC_SHARDS).map((shard) =>
+          this.gateway.query(
+            'other',
+            'held.listTopic',
+            queryTopicPending(this.tables, topic, kind, shard, afterKey, wanted),
+          ),
         ),
-      ),
-    );
-    const keys = shards
-      .flatMap((page) => page.items)
-      .sort((a, b) => compare(str(a, 'hs') ?? '', str(b, 'hs') ?? ''))
-      .slice(0, limit);
-    const records = await this.readAll(keys);
-    return records.filter((item) => pending(item) && !expired(item, now)).map(decodeHeld);
+      );
+      // The first `wanted` of the shards' first `wanted` each are the first `wanted` overall.
+      const keys = shards
+        .flatMap((page) => page.items)
+        .sort((a, b) => compare(str(a, 'hs') ?? '', str(b, 'hs') ?? ''))
+        .slice(0, wanted);
+      // Eventually consistent: a listing may trail a release by a moment (the index does anyway).
+      const records = await this.readAll(keys, false);
+      await this.retireExpired(records, now);
+      found.push(...records.filter((item) => pending(item) && !expired(item, now)).map(decodeHeld));
+      const exhausted = keys.length < wanted && shards.every((page) => page.lastKey === undefined);
+      if (exhausted || keys.length === 0) break;
+      afterKey = str(keys[keys.length - 1], 'hs');
+    }
+    return found;
   }
 
   async listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
@@ -130,13 +154,8 @@ export class HeldMessages {
       .flatMap((page) => page.items)
       .sort((a, b) => (num(a, 'hd') ?? 0) - (num(b, 'hd') ?? 0) || compare(str(a, 'p') ?? '', str(b, 'p') ?? ''))
       .slice(0, limit);
-    const records = await this.readAll(keys);
-    const gone = records.filter((item) => expired(item, now));
-    await Promise.all(
-      gone.map((item) =>
-        this.gateway.update('other', 'held.dropExpired', dropExpiredFromDue(this.tables, keyOf(item), now)),
-      ),
-    );
+    const records = await this.readAll(keys, true);
+    await this.retireExpired(records, now);
     return records
       .filter((item) => pending(item) && !expired(item, now))
       .map(decodeHeld)
@@ -170,7 +189,7 @@ export class HeldMessages {
         ProjectionExpression: 'st, e, d',
       });
       if (record && expired(record, now)) {
-        await this.gateway.update('other', 'held.dropExpired', dropExpiredFromDue(this.tables, keyOf(entry), now));
+        await this.gateway.update('other', 'held.dropExpired', retireExpiredRecord(this.tables, keyOf(entry), now));
       } else if (record && pending(record)) {
         return num(record, 'd');
       }
@@ -213,12 +232,7 @@ export class HeldMessages {
       const state = storedState(item);
       if (state === STATE.released) return { state: 'RELEASED', held: decodeHeld(item) };
       if (state === STATE.cancelled) return { state: 'CANCELLED', held: decodeHeld(item) };
-      if (state === STATE.releasing) {
-        // The release won the race. It finishes the append (or, if it died, the next release
-        // does: the record is still due); the cancel does not append itself, so the function
-        // serving cancels needs no write access to the queues.
-        return { state: 'RELEASED', held: { ...decodeHeld(item), state: 'RELEASED' } };
-      }
+      if (state === STATE.releasing) return this.settleReleasing(item, reason, now);
       const marked = await this.gateway.update(
         'other',
         'held.cancel',
@@ -300,25 +314,70 @@ export class HeldMessages {
     throw new NimbusError('STORE_UNAVAILABLE', `Hold with messageId "${messageId}" kept conflicting; try again.`);
   }
 
+  /**
+   * A cancel that finds a release under way. A live release wins: it finishes the append
+   * (the cancel does not append itself, so the functions serving cancels need no write
+   * access to the queues). A release RELEASING for over RELEASING_TIMEOUT_MS died; it is
+   * settled by what its append left: RELEASED if the append's idempotency record names
+   * this message, CANCELLED if there is none (otherwise a record whose topic fails the
+   * release fence would stay due for good).
+   */
+  private async settleReleasing(item: Item, reason: string, now: number): Promise<CancelOutcome> {
+    const held = decodeHeld(item);
+    const { topic, msgId } = held.message;
+    const since = num(item, 'rt') ?? 0;
+    const released: CancelOutcome = { state: 'RELEASED', held: { ...held, state: 'RELEASED' } };
+    if (now - since < RELEASING_TIMEOUT_MS) return released;
+    const claim = await this.gateway.get('other', 'held.releaseClaim', {
+      TableName: this.tables.index,
+      Key: dedupKey(topic, releaseKey(held.message)),
+      ConsistentRead: true,
+    });
+    if (claim && str(claim, 'ks') === DEDUP_DONE && str(claim, 'i') === msgId) {
+      const queueOffset = num(claim, 'o') ?? 0;
+      const appended = { queueOffset, storeTimestamp: since };
+      await this.gateway.update('other', 'held.released', markReleased(this.tables, topic, msgId, appended, now));
+      return { state: 'RELEASED', held: { ...held, state: 'RELEASED', queueOffset, settledAt: now } };
+    }
+    // A claim pending since lately: an append is under way after all; it finishes the release.
+    // One pending as long as the release died with its appender (the next release takes it over).
+    if (claim && str(claim, 'ks') !== DEDUP_DONE && now - (num(claim, 'ca') ?? 0) < RELEASING_TIMEOUT_MS) {
+      return released;
+    }
+    const marked = await this.gateway.update(
+      'other',
+      'held.cancel',
+      markReleasingCancelled(this.tables, topic, msgId, since, reason, now),
+    );
+    // The record moved on meanwhile (the release finished after all): answer what it is now.
+    if (!marked.ok) return this.cancelHeld(topic, msgId, reason, now);
+    return { state: 'CANCELLED', held: { ...held, state: 'CANCELLED', reason, settledAt: now } };
+  }
+
   /** Appends a RELEASING message (idempotently) and marks it RELEASED. */
   private async finishRelease(item: Item, now: number): Promise<ReleaseOutcome> {
     const held = decodeHeld(item);
     const { topic, msgId } = held.message;
-    const releasedAt = num(item, 'rt') ?? now;
-    const [appended] = await this.appender.append([releaseAppend(held.message, releasedAt)]);
+    const [appended] = await this.appender.append([releaseAppend(held.message, now)]);
     if (!appended) throw new NimbusError('INTERNAL', `Release of ${msgId} got no append result.`);
     await this.hooks.afterHeldAppend?.({ topic, msgId, queueOffset: appended.message.queueOffset });
-    await this.gateway.update(
-      'other',
-      'held.released',
-      markReleased(this.tables, topic, msgId, appended.message.queueOffset, now),
-    );
+    await this.gateway.update('other', 'held.released', markReleased(this.tables, topic, msgId, appended.message, now));
     const message = withClientMessageId(appended.message, held.message.messageId);
     return {
       state: 'RELEASED',
       message,
       held: { ...held, state: 'RELEASED', queueOffset: message.queueOffset, settledAt: num(item, 'sa') ?? now },
     };
+  }
+
+  /** Takes expired records (they can never be released) out of the due and by-topic listings. */
+  private async retireExpired(records: readonly Item[], now: number): Promise<void> {
+    const gone = records.filter((item) => expired(item, now) && pending(item));
+    await Promise.all(
+      gone.map((item) =>
+        this.gateway.update('other', 'held.dropExpired', retireExpiredRecord(this.tables, keyOf(item), now)),
+      ),
+    );
   }
 
   private read(topic: string, msgId: string): Promise<Item | undefined> {
@@ -330,47 +389,10 @@ export class HeldMessages {
   }
 
   /** The records behind index entries, in the entries' order. */
-  private async readAll(entries: readonly Item[]): Promise<Item[]> {
+  private async readAll(entries: readonly Item[], consistent: boolean): Promise<Item[]> {
     if (entries.length === 0) return [];
-    const found = await this.gateway.batchGet('other', 'held.read', this.tables.held, entries.map(keyOf), true);
+    const found = await this.gateway.batchGet('other', 'held.read', this.tables.held, entries.map(keyOf), consistent);
     const byKey = new Map(found.map((item) => [str(item, 'p'), item]));
     return entries.map((entry) => byKey.get(str(entry, 'p'))).filter((item) => item !== undefined);
   }
-}
-
-function releasedMessage(item: Item): StoredMessage {
-  const held = decodeHeld(item);
-  return {
-    ...held.message,
-    queueOffset: num(item, 'o') ?? 0,
-    storeTimestamp: num(item, 'rt') ?? held.message.storeTimestamp,
-  };
-}
-
-/** The appended message carries the release's idempotency key; callers see the client's messageId (or none). */
-function withClientMessageId(message: StoredMessage, messageId: string | undefined): StoredMessage {
-  const { messageId: _releaseKey, ...rest } = message;
-  return messageId === undefined ? rest : { ...rest, messageId };
-}
-
-/** HELD, or RELEASING (a release under way is still pending to the outside). */
-function pending(item: Item): boolean {
-  const state = storedState(item);
-  return state === STATE.held || state === STATE.releasing;
-}
-
-function expired(item: Item, now: number): boolean {
-  return (num(item, 'e') ?? Number.POSITIVE_INFINITY) <= now;
-}
-
-function keyOf(item: Item): Item {
-  return { p: item['p'] as Item[string], s: item['s'] as Item[string] };
-}
-
-function range(count: number): number[] {
-  return Array.from({ length: count }, (_, i) => i);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

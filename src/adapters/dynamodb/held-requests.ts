@@ -59,13 +59,20 @@ function settledSortKey(msgId: string): string {
 }
 
 /**
- * The message to append on release. Its idempotency key makes a second release after a
- * crash find the first append instead of appending again: the client's messageId (unique
- * among the topic's held messages, since holds are deduplicated by it) or one derived from
- * the msgId (`%` never occurs in client keys' topics, so it cannot collide with a send).
+ * The idempotency key of a release's append. It makes a second release after a crash find
+ * the first append instead of appending again: the client's messageId (unique among the
+ * topic's held messages, since holds are deduplicated by it) or one derived from the msgId
+ * in the `%held%` namespace, which client messageIds cannot enter (they may not start with `%`).
  */
-export function releaseAppend(message: MessageToAppend, releasedAt: number): MessageToAppend {
-  return { ...message, storeTimestamp: releasedAt, messageId: message.messageId ?? `%held%${message.msgId}` };
+export function releaseKey(message: MessageToAppend): string {
+  return message.messageId ?? `${RELEASE_KEY_PREFIX}${message.msgId}`;
+}
+
+export const RELEASE_KEY_PREFIX = '%held%';
+
+/** The message to append on release, stored at the time of this append (a retry returns the first). */
+export function releaseAppend(message: MessageToAppend, now: number): MessageToAppend {
+  return { ...message, storeTimestamp: now, messageId: releaseKey(message) };
 }
 
 export function holdRecordItem(entry: MessageToHold): Item {
@@ -160,8 +167,8 @@ export function putHoldId(
 }
 
 /**
- * HELD -> RELEASING, noting the release time (the appended message's store time, the same
- * on every retry). Race prevented: a cancel, or another driver's release, got there first;
+ * HELD -> RELEASING, noting when the release began (a release still RELEASING long after
+ * is taken for dead by the release fence, held-messages.ts). Race prevented: a cancel, or another driver's release, got there first;
  * exactly one of them moves the record off HELD.
  */
 export function markReleasing(tables: TableNames, topic: string, msgId: string, now: number): UpdateItemCommandInput {
@@ -176,27 +183,63 @@ export function markReleasing(tables: TableNames, topic: string, msgId: string, 
 }
 
 /**
- * RELEASING -> RELEASED with the queue offset; the record leaves the due index. Race
- * prevented: two drivers finishing the same release write the same values, so RELEASED
- * is accepted too; a record that is anything else (it cannot be, once RELEASING) is left alone.
+ * RELEASING -> RELEASED with the queue offset and store time of the append; the record
+ * leaves the due index. Race prevented: two drivers finishing the same release write the
+ * same values, so RELEASED is accepted too; a record the release fence settled as
+ * CANCELLED (`fz`: a release it judged dead) that is appended after all becomes RELEASED,
+ * which is what happened; anything else is left alone.
  */
 export function markReleased(
   tables: TableNames,
   topic: string,
   msgId: string,
-  queueOffset: number,
+  appended: { queueOffset: number; storeTimestamp: number },
   now: number,
 ): UpdateItemCommandInput {
   return {
     TableName: tables.held,
     Key: recordKey(topic, msgId),
-    UpdateExpression: 'SET st = :released, o = :o, sa = if_not_exists(sa, :now), hs = :hs REMOVE hk, hd',
-    ConditionExpression: 'st IN (:releasing, :released)',
+    UpdateExpression:
+      'SET st = :released, o = :o, ot = :ot, sa = if_not_exists(sa, :now), hs = :hs REMOVE hk, hd, r, fz',
+    ConditionExpression: 'st IN (:releasing, :released) OR (st = :cancelled AND attribute_exists(fz))',
     ExpressionAttributeValues: {
       ':released': S(STATE.released),
       ':releasing': S(STATE.releasing),
-      ':o': N(queueOffset),
+      ':cancelled': S(STATE.cancelled),
+      ':o': N(appended.queueOffset),
+      ':ot': N(appended.storeTimestamp),
       ':now': N(now),
+      ':hs': S(settledSortKey(msgId)),
+    },
+  };
+}
+
+/**
+ * RELEASING -> CANCELLED, for a release that died before appending (the release fence
+ * found its topic gone or recreated). Race prevented: only the release attempt that was
+ * judged dead (`rt` unchanged) is settled; `fz` lets that release, should it append after
+ * all, still record RELEASED (markReleased).
+ */
+export function markReleasingCancelled(
+  tables: TableNames,
+  topic: string,
+  msgId: string,
+  releasingSince: number,
+  reason: string,
+  now: number,
+): UpdateItemCommandInput {
+  return {
+    TableName: tables.held,
+    Key: recordKey(topic, msgId),
+    UpdateExpression: 'SET st = :cancelled, r = :reason, sa = :now, hs = :hs, fz = :one REMOVE hk, hd',
+    ConditionExpression: 'st = :releasing AND rt = :rt',
+    ExpressionAttributeValues: {
+      ':cancelled': S(STATE.cancelled),
+      ':releasing': S(STATE.releasing),
+      ':rt': N(releasingSince),
+      ':reason': S(reason),
+      ':now': N(now),
+      ':one': N(1),
       ':hs': S(settledSortKey(msgId)),
     },
   };
@@ -255,16 +298,24 @@ export function rescheduleRecord(
 }
 
 /**
- * Takes an expired record out of the due index (it can never be released). Race prevented:
- * only a record that is still expired loses its entry; DynamoDB TTL deletes it later.
+ * Takes an expired record out of the due index and the topic's pending listing (it can
+ * never be released); it stays findable by the topic's deletion under its settled sort key.
+ * Race prevented: only a record that is still expired and still pending is changed (a
+ * release or cancel that settled it meanwhile keeps its own index state); TTL deletes it later.
  */
-export function dropExpiredFromDue(tables: TableNames, key: Item, now: number): UpdateItemCommandInput {
+export function retireExpiredRecord(tables: TableNames, key: Item, now: number): UpdateItemCommandInput {
+  const msgId = (str(key, 'p') ?? '').split('#').pop() ?? '';
   return {
     TableName: tables.held,
     Key: key,
-    UpdateExpression: 'REMOVE hk, hd',
-    ConditionExpression: 'e <= :now',
-    ExpressionAttributeValues: { ':now': N(now) },
+    UpdateExpression: 'SET hs = :hs REMOVE hk, hd',
+    ConditionExpression: 'e <= :now AND st IN (:held, :releasing)',
+    ExpressionAttributeValues: {
+      ':now': N(now),
+      ':hs': S(settledSortKey(msgId)),
+      ':held': S(STATE.held),
+      ':releasing': S(STATE.releasing),
+    },
   };
 }
 

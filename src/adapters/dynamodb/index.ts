@@ -3,5 +3,6 @@ export type { CapacityCounter, CapacityKind, CapacitySnapshot, CapacityTotals } 
 export type { ClaimCheckOptions } from './claim-check.ts';
 export { createTableInput, ensureTables } from './create-tables.ts';
 export { DynamoDbStore, openDynamoDbStore } from './dynamodb-store.ts';
+export type { DueCursor, DueEntry, DuePage, DueWindow } from './held-due-pages.ts';
 export type { DynamoDbStoreHooks, DynamoDbStoreOptions, WriteStep } from './options.ts';
 export * from './table-definitions.ts';

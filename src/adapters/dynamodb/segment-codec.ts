@@ -117,6 +117,8 @@ export function decodeSegment(data: Uint8Array, count: number, frame: SegmentFra
     for (const field of OPTIONAL_FIELDS) {
       if (meta[field] !== undefined) Object.assign(message, { [field]: meta[field] });
     }
+    // A `%`-key is a release's system idempotency key (held-requests.ts), not the client's messageId.
+    if (message.messageId?.startsWith('%')) delete message.messageId;
     slots.push(claimKey ? { kind: 'message', message, claimKey } : { kind: 'message', message });
   }
   return slots;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RELEASING_TIMEOUT_MS } from '../../../src/adapters/dynamodb/held-messages.ts';
 import type { DynamoDbStore, DynamoDbStoreHooks } from '../../../src/adapters/dynamodb/index.ts';
 import type { MessageToAppend } from '../../../src/core/model.ts';
 import { type LocalAws, startLocalAws } from './local-store.ts';
@@ -81,15 +82,16 @@ describe('DynamoDB held messages: a release that dies is finished once by the ne
       expect(stillDue.map((held) => held.message.msgId).sort()).toEqual([withKey.msgId, plain.msgId].sort());
 
       // The rerun, twice: each message is appended exactly once.
+      const rerun = due + 500;
       for (let run = 0; run < 2; run++) {
         for (const message of [withKey, plain]) {
-          const outcome = await healthy.release(topic, message.msgId, due + 1_000 * run);
+          const outcome = await healthy.release(topic, message.msgId, rerun + 1_000 * run);
           expect(outcome.state).toBe('RELEASED');
           if (outcome.state !== 'RELEASED') continue;
           expect(outcome.message.msgId).toBe(message.msgId);
           expect(outcome.message.messageId).toBe(message.messageId);
-          // The release time of the first attempt, kept across the crash.
-          expect(outcome.message.storeTimestamp).toBe(due);
+          // Stored when it was appended: by the first attempt if it got that far, else by the rerun.
+          expect(outcome.message.storeTimestamp).toBe(step === 'afterHeldAppend' ? due : rerun);
         }
       }
       const queued = await queueContents(healthy, topic, due + 5_000);
@@ -161,4 +163,60 @@ describe('DynamoDB held messages: a release that dies is finished once by the ne
       }
     }
   });
+
+  it('a release that died RELEASING is settled by the release fence once it is judged dead: CANCELLED if nothing was appended', async () => {
+    const { crashing, healthy } = await pair({ afterHeldReleasing: crash });
+    const now = Date.now();
+    const topic = `fence${randomBytes(3).toString('hex')}`;
+    const message = delayed(topic, now);
+    await healthy.hold([{ kind: 'DELAY', message, dueAt: now + 1_000 }]);
+    const due = now + 1_000;
+    await expect(crashing.release(topic, message.msgId, due)).rejects.toThrow('release died here');
+    // While the release may still be running, it wins: the cancel writes nothing.
+    expect((await healthy.cancelHeld(topic, message.msgId, 'the topic was deleted', due)).state).toBe('RELEASED');
+    expect(await dueIn(healthy, topic, due)).toEqual([message.msgId]);
+    const judged = due + RELEASING_TIMEOUT_MS;
+    const outcome = await healthy.cancelHeld(topic, message.msgId, 'the topic was deleted', judged);
+    expect(outcome).toMatchObject({ state: 'CANCELLED', held: { reason: 'the topic was deleted' } });
+    expect(await dueIn(healthy, topic, judged)).toEqual([]);
+    expect((await healthy.getHeld(topic, message.msgId, judged))?.state).toBe('CANCELLED');
+    expect(await queueContents(healthy, topic, judged)).toEqual([]);
+  });
+
+  it('a release that died after its append is settled by the release fence as RELEASED, with the offset of its one append', async () => {
+    const { crashing, healthy } = await pair({ afterHeldAppend: crash });
+    const now = Date.now();
+    const topic = `fenced${randomBytes(3).toString('hex')}`;
+    const message = delayed(topic, now);
+    await healthy.hold([{ kind: 'DELAY', message, dueAt: now + 1_000 }]);
+    const due = now + 1_000;
+    await expect(crashing.release(topic, message.msgId, due)).rejects.toThrow('release died here');
+    const judged = due + RELEASING_TIMEOUT_MS;
+    const outcome = await healthy.cancelHeld(topic, message.msgId, 'the topic was deleted', judged);
+    expect(outcome).toMatchObject({ state: 'RELEASED', held: { queueOffset: 0 } });
+    expect(await dueIn(healthy, topic, judged)).toEqual([]);
+    expect(await healthy.getHeld(topic, message.msgId, judged)).toMatchObject({ state: 'RELEASED', queueOffset: 0 });
+    expect(await queueContents(healthy, topic, judged)).toEqual([message.msgId]);
+  });
+
+  it('a release that died inside its append (claim left pending) is settled by the release fence as CANCELLED once judged dead', async () => {
+    const { crashing, healthy } = await pair({ afterReserve: crash });
+    const now = Date.now();
+    const topic = `claimed${randomBytes(3).toString('hex')}`;
+    const message = delayed(topic, now);
+    await healthy.hold([{ kind: 'DELAY', message, dueAt: now + 1_000 }]);
+    await expect(crashing.release(topic, message.msgId, now + 1_000)).rejects.toThrow('release died here');
+    expect((await healthy.cancelHeld(topic, message.msgId, 'the topic was deleted', now + 2_000)).state).toBe(
+      'RELEASED',
+    );
+    const judged = now + 1_000 + RELEASING_TIMEOUT_MS;
+    expect((await healthy.cancelHeld(topic, message.msgId, 'the topic was deleted', judged)).state).toBe('CANCELLED');
+    expect(await dueIn(healthy, topic, judged)).toEqual([]);
+    expect(await queueContents(healthy, topic, judged)).toEqual([]);
+  });
 });
+
+async function dueIn(store: DynamoDbStore, topic: string, now: number): Promise<string[]> {
+  const due = await store.listDueHeld('DELAY', now, 1_000);
+  return due.filter((held) => held.message.topic === topic).map((held) => held.message.msgId);
+}
