@@ -60,7 +60,10 @@ export const SendMessageRequestSchema = named(
         .describe(
           `DELAY topics: epoch milliseconds of delivery, at most ${LIMITS.maxDelayMs / 86_400_000} days ahead (DELAY_TOO_LONG); a past time delivers at once. Not with delayMs (INVALID_ARGUMENT); elsewhere MESSAGE_TYPE_MISMATCH.`,
         ),
-      delayMs: refusedAs({ too_big: 'DELAY_TOO_LONG' }, z.int().min(0).max(LIMITS.maxDelayMs))
+      delayMs: refusedAs(
+        { too_big: 'DELAY_TOO_LONG' },
+        z.int().min(0).max(LIMITS.maxDelayMs, `a message can be delayed at most 40 days (${LIMITS.maxDelayMs} ms)`),
+      )
         .optional()
         .describe(
           `DELAY topics: delay from now in milliseconds, 0 to ${LIMITS.maxDelayMs} (40 days; more is DELAY_TOO_LONG). Not with deliverAt (INVALID_ARGUMENT); elsewhere MESSAGE_TYPE_MISMATCH.`,
