@@ -31,3 +31,10 @@ export const FUNCTION_NAMES = [
   'timer-release',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/**
+ * Where the installable CDK package (packages/cdk) ships every handler pre-bundled, as
+ * `<dir>/<name>/index.mjs` relative to the package root. Inside node_modules Node does not
+ * strip types and the user's app may have no esbuild, so there the stack deploys these.
+ */
+export const PREBUNDLED_HANDLERS_DIR = 'dist/handlers';

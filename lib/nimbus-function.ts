@@ -1,15 +1,22 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FUNCTION_BUNDLING, type FunctionName } from './function-bundling.ts';
+import { FUNCTION_BUNDLING, type FunctionName, PREBUNDLED_HANDLERS_DIR } from './function-bundling.ts';
 
-/** The repository root: functions/ and the lock file are found from here. */
+/** The repository root (functions/ and the lock file), or the installed CDK package's root. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+/** The handler shipped pre-bundled in the installed CDK package; absent in the repository. */
+function prebundledHandler(name: FunctionName): string | undefined {
+  const dir = path.join(PROJECT_ROOT, PREBUNDLED_HANDLERS_DIR, name);
+  return existsSync(path.join(dir, 'index.mjs')) ? dir : undefined;
+}
 
 export interface NimbusFunctionProps {
   /** The handler file `functions/<name>.ts`. */
@@ -34,7 +41,7 @@ export interface NimbusFunctionProps {
  * logs; the stack grants each function exactly the data access it needs.
  */
 export class NimbusFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -50,11 +57,7 @@ export class NimbusFunction extends Construct {
       description: `Nimbus MQ ${props.name} function`,
     });
     this.logGroup.grantWrite(this.role);
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'functions', `${props.name}.ts`),
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      handler: 'handler',
+    const common = {
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -71,15 +74,25 @@ export class NimbusFunction extends Construct {
       },
       deadLetterQueue: props.deadLetterQueue,
       retryAttempts: props.retryAttempts,
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: FUNCTION_BUNDLING.target,
-        minify: FUNCTION_BUNDLING.minify,
-        mainFields: [...FUNCTION_BUNDLING.mainFields],
-        externalModules: [...FUNCTION_BUNDLING.external],
-        banner: FUNCTION_BUNDLING.banner,
-      },
-    });
+    };
+    const prebundled = prebundledHandler(props.name);
+    this.function = prebundled
+      ? new LambdaFunction(this, 'Function', { ...common, code: Code.fromAsset(prebundled), handler: 'index.handler' })
+      : new NodejsFunction(this, 'Function', {
+          ...common,
+          entry: path.join(PROJECT_ROOT, 'functions', `${props.name}.ts`),
+          projectRoot: PROJECT_ROOT,
+          depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+          handler: 'handler',
+          bundling: {
+            forceDockerBundling: false,
+            format: OutputFormat.ESM,
+            target: FUNCTION_BUNDLING.target,
+            minify: FUNCTION_BUNDLING.minify,
+            mainFields: [...FUNCTION_BUNDLING.mainFields],
+            externalModules: [...FUNCTION_BUNDLING.external],
+            banner: FUNCTION_BUNDLING.banner,
+          },
+        });
   }
 }
