@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { printTable } from './report.ts';
 
-/** Minified size of each Lambda function bundle (target under 1 MB, no CDK or test code inside). */
+/**
+ * Minified size of each Lambda function bundle (target under 1 MB, no CDK or test code
+ * inside), and of the SDK package's entry as a browser app ships it.
+ */
 export async function bundleReport(): Promise<unknown> {
   if (!existsSync(join(import.meta.dirname, '..', 'functions'))) return undefined;
   const { measureBundleSizes } = await import('../scripts/bundle-sizes.ts');
@@ -17,5 +20,18 @@ export async function bundleReport(): Promise<unknown> {
     })),
     ['function', 'kib', 'underTarget', 'forbidden'],
   );
-  return report;
+  const { measureSdkSize } = await import('../scripts/sdk-size.ts');
+  const sdk = await measureSdkSize();
+  printTable(
+    'SDK (@nimbus-mq/sdk main entry, bundled for a browser)',
+    [
+      {
+        minifiedKiB: Math.round(sdk.minifiedBytes / 102.4) / 10,
+        gzippedKiB: Math.round(sdk.gzippedBytes / 102.4) / 10,
+        imports: sdk.imports.join(', ') || 'none',
+      },
+    ],
+    ['minifiedKiB', 'gzippedKiB', 'imports'],
+  );
+  return { ...report, sdk };
 }
