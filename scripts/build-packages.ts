@@ -142,8 +142,14 @@ export async function buildPackages(): Promise<BuiltPackage[]> {
   await Promise.all([clean(sdk), clean(broker), clean(cdk)]);
   const [types] = await Promise.all([emitDeclarations(), buildSdk(sdk), buildBroker(broker), buildCdk(cdk)]);
   // The tree keeps its shape: the SDK's declarations reach src/api (types inferred from its zod schemas).
-  await cp(types, path.join(sdk, 'dist', 'types'), { recursive: true });
-  await cp(types, path.join(cdk, 'dist', 'types'), { recursive: true });
+  const copyTypes = (into: string, folders: string[]) =>
+    Promise.all(
+      folders.map((folder) =>
+        cp(path.join(types, folder), path.join(into, 'dist', 'types', folder), { recursive: true }),
+      ),
+    );
+  await copyTypes(sdk, ['src', 'packages/sdk']);
+  await copyTypes(cdk, ['src', 'lib', 'packages/cdk']);
   await rm(types, { recursive: true, force: true });
   return [
     { name: '@nimbus-mq/sdk', dir: sdk },
