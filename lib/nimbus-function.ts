@@ -36,7 +36,8 @@ export interface NimbusFunctionProps {
 }
 
 /**
- * One function of `functions/`: Node 24 on arm64, bundled locally by esbuild (no Docker),
+ * One function of `functions/`: Node 24 on arm64, bundled locally by esbuild (no Docker), or
+ * taken as shipped pre-bundled in the installed CDK package,
  * with its own log group and its own role. The role starts empty except for writing its
  * logs; the stack grants each function exactly the data access it needs.
  */
