@@ -31,6 +31,7 @@ export const groupsPage: Page = {
         await api.createGroup(name, {
           subscriptions: [{ topic: field(form, 'topic'), tagExpression: field(form, 'tagExpression') || '*' }],
           consumeMode: field(form, 'consumeMode') as GroupInfo['consumeMode'],
+          maxDeliveryAttempts: Number(field(form, 'maxDeliveryAttempts')),
         });
         return `Group ${name} saved.`;
       });
@@ -44,7 +45,7 @@ export const groupsPage: Page = {
       h(
         'form',
         { class: 'inline', onsubmit, 'aria-label': 'Create or update a group' },
-        labelled('group-name', 'Name', h('input', { name: 'name', required: true, pattern: '[A-Za-z0-9_-]{1,64}' })),
+        labelled('group-name', 'Name', h('input', { name: 'name', required: true, pattern: '[A-Za-z0-9_\\-]{1,64}' })),
         labelled('group-topic', 'Topic', h('input', { name: 'topic', required: true })),
         labelled('group-tags', 'Tag expression', h('input', { name: 'tagExpression', placeholder: '*' })),
         labelled(
@@ -56,6 +57,11 @@ export const groupsPage: Page = {
             h('option', { value: 'CLUSTERING' }, 'Clustering'),
             h('option', { value: 'BROADCASTING' }, 'Broadcasting'),
           ),
+        ),
+        labelled(
+          'group-attempts',
+          'Max delivery attempts',
+          h('input', { name: 'maxDeliveryAttempts', type: 'number', min: 1, max: 1000, value: 16 }),
         ),
         h('button', { type: 'submit' }, 'Save group'),
       ),

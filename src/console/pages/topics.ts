@@ -35,7 +35,7 @@ export const topicsPage: Page = {
       h(
         'form',
         { class: 'inline', onsubmit, 'aria-label': 'Create a topic' },
-        labelled('topic-name', 'Name', h('input', { name: 'name', required: true, pattern: '[A-Za-z0-9_-]{1,64}' })),
+        labelled('topic-name', 'Name', h('input', { name: 'name', required: true, pattern: '[A-Za-z0-9_\\-]{1,64}' })),
         labelled(
           'topic-type',
           'Type',
