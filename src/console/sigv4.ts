@@ -9,12 +9,11 @@ import type { HttpRequest, RequestSigner } from '../sdk/index.ts';
  * @example
  * const signer = sigV4Signer({ region: 'eu-west-1', accessKeyId, secretAccessKey, sessionToken });
  */
-export function sigV4Signer(keys: {
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}): RequestSigner {
+export function sigV4Signer(
+  keys: { region: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+  /** The signing time; tests fix it. */
+  now: () => Date = () => new Date(),
+): RequestSigner {
   const signer = new SignatureV4({
     credentials: {
       accessKeyId: keys.accessKeyId,
@@ -28,18 +27,24 @@ export function sigV4Signer(keys: {
   });
   return async (request: HttpRequest) => {
     const url = new URL(request.url);
-    const query: Record<string, string> = {};
-    for (const [name, value] of url.searchParams) query[name] = value;
-    const signed = await signer.sign({
-      method: request.method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port === '' ? undefined : Number(url.port),
-      path: url.pathname,
-      query,
-      headers: { ...request.headers, host: url.host },
-      body: request.body,
-    });
+    const query: Record<string, string | string[]> = {};
+    for (const [name, value] of url.searchParams) {
+      const existing = query[name];
+      query[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+    }
+    const signed = await signer.sign(
+      {
+        method: request.method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port === '' ? undefined : Number(url.port),
+        path: url.pathname,
+        query,
+        headers: { ...request.headers, host: url.host },
+        body: request.body,
+      },
+      { signingDate: now() },
+    );
     // The browser sets Host itself and refuses to let a page set it.
     const { host: _host, ...headers } = signed.headers;
     return { ...request, headers };

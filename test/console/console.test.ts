@@ -125,7 +125,9 @@ describe('the web console', () => {
     await go(tab, 'Groups');
     await tab.getByRole('table', { name: /^audit: 2 ready/ }).waitFor();
     const reset = tab.getByRole('form', { name: 'Reset offset of auditors' });
-    await reset.getByLabel('Consume from', { exact: true }).fill('2030-01-01T00:00:00');
+    // An hour ago in the browser's local time, as the date picker takes it (same machine, same zone).
+    const anHourAgo = new Date(Date.now() - 3_600_000).toLocaleString('sv-SE').replace(' ', 'T');
+    await reset.getByLabel('Consume from', { exact: true }).fill(anHourAgo);
     await reset.getByRole('button', { name: 'Reset offset' }).click();
     await expect.poll(() => reset.getByRole('status').textContent()).toMatch(/^auditors on audit now starts at/);
 

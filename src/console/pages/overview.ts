@@ -24,7 +24,11 @@ export const overviewPage: Page = {
         const [topics, groups] = await Promise.all([api.listTopics(), api.listGroups()]);
         const stats = await Promise.all(groups.map((g) => api.groupStats(g.name)));
         await sample(api, topics, stats);
-        replace(charts, lineChart('Backlog', 'messages', backlog), lineChart('Throughput', 'msg/s', throughput));
+        replace(
+          charts,
+          figure('Backlog: ready and in flight, all groups', lineChart('Backlog', 'messages', backlog)),
+          figure('Throughput: messages stored per second, all topics', lineChart('Throughput', 'msg/s', throughput)),
+        );
         replace(backlogTable, backlogOf(stats));
       } catch (error) {
         replace(charts, errorBox(error));
@@ -61,6 +65,10 @@ async function sample(api: ConsoleApi, topics: TopicInfo[], stats: GroupStats[])
     push(throughput, { time: now, value: Math.max(0, ((stored - lastStored.value) * 1000) / (now - lastStored.time)) });
   }
   lastStored = { time: now, value: stored };
+}
+
+function figure(caption: string, chart: SVGSVGElement): HTMLElement {
+  return h('figure', {}, h('figcaption', {}, caption), chart);
 }
 
 function push(series: Sample[], sample: Sample): void {

@@ -14,7 +14,7 @@ const APP_DIR = join(import.meta.dirname, '..');
 
 /**
  * Bundles the console with esbuild into its three static files, in memory. The embedded
- * broker calls it on the first request for `/console` (about a tenth of a second, once per
+ * broker calls it on the first request for `/console` (about a second on a busy two-core machine, once per
  * process); `scripts/build-console.ts` calls it to write the files for static hosting.
  * esbuild is loaded only here, so a broker nobody opens the console of never loads it.
  * @example
