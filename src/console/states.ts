@@ -11,12 +11,19 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-/** An error box, announced to screen readers as it appears. */
+/**
+ * An error box, announced to screen readers as it appears. A route the broker lacks (an
+ * older broker) is no error of the visitor's: it reads as a feature not there yet.
+ */
 export function errorBox(error: unknown, retry?: () => void): HTMLElement {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ROUTE_NOT_FOUND') return empty('This broker does not offer this yet.');
   return h(
     'div',
     { class: 'error', role: 'alert' },
     h('span', {}, describeError(error)),
+    (code === 'UNAUTHENTICATED' || code === 'PERMISSION_DENIED') &&
+      h('a', { href: '#/connection' }, 'Enter an access token'),
     retry && h('button', { type: 'button', onclick: retry }, 'Retry'),
   );
 }

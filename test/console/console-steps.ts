@@ -3,6 +3,11 @@ import { expect } from 'vitest';
 
 /** Steps a person takes in the console, by label and role as assistive technology sees them. */
 
+/** Polls until the assertion holds: a loaded machine may take seconds for a broker round trip and a render. */
+export function eventually<T>(read: () => T | Promise<T>) {
+  return expect.poll(read, { timeout: 15_000 });
+}
+
 export function go(tab: Page, page: string): Promise<void> {
   return tab.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: page, exact: true }).click();
 }
@@ -16,7 +21,7 @@ export async function signIn(tab: Page, brokerUrl: string, token: string): Promi
 }
 
 export async function statusText(tab: Page, expected: string): Promise<void> {
-  await expect.poll(() => tab.getByRole('status').textContent()).toBe(expected);
+  await eventually(() => tab.getByRole('status').textContent()).toBe(expected);
 }
 
 export async function createTopic(tab: Page, name: string, type = 'NORMAL', queues = 2): Promise<void> {
@@ -55,7 +60,7 @@ export async function sendMessage(
   if (message.delayMs)
     await form.getByLabel('Delay in ms (DELAY topics)', { exact: true }).fill(String(message.delayMs));
   await form.getByRole('button', { name: 'Send' }).click();
-  await expect.poll(() => tab.getByRole('status').textContent()).toMatch(/^Sent /);
+  await eventually(() => tab.getByRole('status').textContent()).toMatch(/^Sent /);
   const text = (await tab.getByRole('status').textContent()) ?? '';
   const msgId = /^Sent ([0-9A-Fa-f]{32})/.exec(text)?.[1];
   expect(msgId, text).toBeDefined();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimpleConsumer } from '../../src/sdk/index.ts';
 import { type ConsoleRig, openTab, screenshot, startConsoleRig } from './console-browser.ts';
-import { createGroup, createTopic, go, sendMessage, signIn, statusText } from './console-steps.ts';
+import { createGroup, createTopic, eventually, go, sendMessage, signIn, statusText } from './console-steps.ts';
 
 /**
  * The web console in a real Chromium against a real embedded broker with authentication
@@ -29,8 +29,12 @@ describe('the web console', () => {
   it('shows the broker error when it requires a token and none was given, and keeps a given one in sessionStorage', async () => {
     const { tab } = await openTab(rig.browser);
     await tab.goto(`${rig.broker.url}/console/`);
-    await expect.poll(() => tab.getByRole('alert').first().textContent()).toContain('UNAUTHENTICATED');
-    await signIn(tab, rig.broker.url, rig.token);
+    await eventually(() => tab.getByRole('alert').first().textContent()).toContain('UNAUTHENTICATED');
+    await tab.getByRole('link', { name: 'Enter an access token' }).first().click();
+    await tab.waitForURL(/#\/connection$/);
+    await tab.getByLabel('Access token (embedded broker)', { exact: true }).fill(rig.token);
+    await tab.getByRole('button', { name: 'Connect' }).click();
+    await eventually(() => tab.getByRole('link', { name: /topics$/ }).textContent()).toBe('0 topics');
     expect(await tab.evaluate(() => sessionStorage.getItem('nimbus-console-connection'))).toContain(rig.token);
     await tab.close();
   });
@@ -49,7 +53,7 @@ describe('the web console', () => {
     await search.getByRole('button', { name: 'Search' }).click();
     await tab.getByRole('link', { name: msgId }).click();
     await tab.waitForURL(new RegExp(`#/messages/${msgId}$`));
-    await expect.poll(() => tab.locator('pre.body').textContent()).toBe('{"order":42}');
+    await eventually(() => tab.locator('pre.body').textContent()).toBe('{"order":42}');
     const timeline = tab.getByRole('list', { name: 'Trace timeline' });
     await timeline.waitFor();
     expect(await timeline.getByRole('listitem').count()).toBeGreaterThanOrEqual(1);
@@ -80,7 +84,7 @@ describe('the web console', () => {
     await screenshot(tab, '3-dead-letters');
     await tab.getByRole('button', { name: 'Redrive selected' }).click();
     await statusText(tab, 'Redrove 1 of 1 selected dead letters.');
-    await expect.poll(() => tab.locator('.empty').textContent()).toBe('billing has no dead letters.');
+    await eventually(() => tab.locator('.empty').textContent()).toBe('billing has no dead letters.');
     expect((await rig.client.listDeadLetters('billing')).deadLetters).toEqual([]);
     const [again] = await consumer.receive({ waitMs: 2_000 });
     expect(again?.msgId).toBe(msgId);
@@ -129,7 +133,7 @@ describe('the web console', () => {
     const anHourAgo = new Date(Date.now() - 3_600_000).toLocaleString('sv-SE').replace(' ', 'T');
     await reset.getByLabel('Consume from', { exact: true }).fill(anHourAgo);
     await reset.getByRole('button', { name: 'Reset offset' }).click();
-    await expect.poll(() => reset.getByRole('status').textContent()).toMatch(/^auditors on audit now starts at/);
+    await eventually(() => reset.getByRole('status').textContent()).toMatch(/^auditors on audit now starts at/);
 
     await go(tab, 'Overview');
     await tab.getByRole('img', { name: /^Backlog: now \d+ messages$/ }).waitFor();
