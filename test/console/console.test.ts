@@ -119,6 +119,26 @@ describe('the web console', () => {
     await tab.close();
   }, 90_000);
 
+  it('deletes a topic only after an inline confirmation, which Cancel takes back', async () => {
+    const { tab, problems } = await signedInTab();
+    await createTopic(tab, 'scratch', 'NORMAL', 1);
+    const row = tab.getByRole('row').filter({ has: tab.getByRole('cell', { name: 'scratch', exact: true }) });
+    await row.getByRole('button', { name: 'Delete', exact: true }).click();
+    // The confirmation takes the focus, so a keyboard user confirms with Enter.
+    await eventually(() => tab.evaluate(() => document.activeElement?.textContent)).toBe('Delete scratch for good');
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    expect((await rig.client.getTopic('scratch')).name).toBe('scratch');
+    await row.getByRole('button', { name: 'Delete', exact: true }).click();
+    await tab.keyboard.press('Enter');
+    await statusText(tab, 'Topic scratch deleted.');
+    await eventually(() => row.count()).toBe(0);
+    await expect(rig.client.getTopic('scratch')).rejects.toMatchObject({ code: 'TOPIC_NOT_FOUND' });
+
+    expect(problems.pageErrors).toEqual([]);
+    expect(problems.failedRequests).toEqual([]);
+    await tab.close();
+  }, 90_000);
+
   it('shows backlog per queue, resets a group to a time from the date picker, and charts backlog', async () => {
     const { tab, problems } = await signedInTab();
     await createTopic(tab, 'audit', 'NORMAL', 1);
