@@ -18,7 +18,7 @@ export interface MessageView {
   queueId: number;
   queueOffset: number;
   tag?: string;
-  keys: string[];
+  keys?: string[];
   properties?: Record<string, string>;
   body?: string;
   bodyEncoding?: 'utf8' | 'base64';

@@ -67,7 +67,7 @@ function searchResults(api: ConsoleApi, topic: string, query: MessageQuery): HTM
               messages.map((m) => [
                 h('a', { href: href('messages', m.msgId) }, m.msgId),
                 m.tag ?? '',
-                m.keys.join(', '),
+                (m.keys ?? []).join(', '),
                 m.queueId,
                 m.queueOffset,
                 m.storeTimestamp === undefined ? '' : formatTime(m.storeTimestamp),
@@ -107,7 +107,7 @@ function messageFacts(message: MessageView): HTMLElement {
     ['Topic', message.topic],
     ['Queue / offset', `${message.queueId} / ${message.queueOffset}`],
     ['Tag', message.tag ?? ''],
-    ['Keys', message.keys.join(', ')],
+    ['Keys', (message.keys ?? []).join(', ')],
     ['Properties', JSON.stringify(message.properties ?? {})],
     ['Born', message.bornTimestamp === undefined ? '' : formatTime(message.bornTimestamp)],
     ['Stored', message.storeTimestamp === undefined ? '' : formatTime(message.storeTimestamp)],
