@@ -7,6 +7,7 @@ import { systemTimers } from '../adapters/system/system-timers.ts';
 import { WebhookChecker } from '../adapters/webhook/webhook-checker.ts';
 import { createApi } from '../api/create-api.ts';
 import type { ApiHandler } from '../api/http.ts';
+import { withConsole } from '../console/server/serve-console.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
 import type { Clock, IdGenerator } from '../core/ports/clock.ts';
 import type { BrokerStore } from '../core/ports/store.ts';
@@ -157,7 +158,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     onBusy,
     beforeBody,
   );
-  const server = createServerFor(options.tls, adapter.listener, limits);
+  const server = createServerFor(options.tls, withConsole(adapter.listener), limits);
   limitConnections(server, limits, {
     tls: options.tls !== undefined,
     onRefused: everyTenSeconds((refused) =>

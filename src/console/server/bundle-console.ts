@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** One file of the built console, as it is served and deployed. */
+export interface ConsoleAsset {
+  contentType: string;
+  body: Uint8Array;
+}
+
+/** The console's static files by name (`index.html`, `app.js`, `app.css`). */
+export type ConsoleAssets = ReadonlyMap<string, ConsoleAsset>;
+
+const APP_DIR = join(import.meta.dirname, '..');
+
+/**
+ * Bundles the console with esbuild into its three static files, in memory. The embedded
+ * broker calls it on the first request for `/console` (about a second on a busy two-core machine, once per
+ * process); `scripts/build-console.ts` calls it to write the files for static hosting.
+ * esbuild is loaded only here, so a broker nobody opens the console of never loads it.
+ * @example
+ * const assets = await bundleConsole();
+ * assets.get('app.js')?.body.byteLength;
+ */
+export async function bundleConsole(): Promise<ConsoleAssets> {
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [
+      { in: join(APP_DIR, 'main.ts'), out: 'app' },
+      { in: join(APP_DIR, 'styles.css'), out: 'app' },
+    ],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    legalComments: 'none',
+    write: false,
+    outdir: '/console',
+  });
+  const assets = new Map<string, ConsoleAsset>();
+  for (const file of result.outputFiles) {
+    const name = file.path.slice(file.path.lastIndexOf('/') + 1);
+    assets.set(name, { contentType: contentTypeOf(name), body: file.contents });
+  }
+  const html = await readFile(join(APP_DIR, 'index.html'));
+  assets.set('index.html', { contentType: contentTypeOf('index.html'), body: html });
+  return assets;
+}
+
+function contentTypeOf(name: string): string {
+  if (name.endsWith('.js')) return 'text/javascript; charset=utf-8';
+  if (name.endsWith('.css')) return 'text/css; charset=utf-8';
+  return 'text/html; charset=utf-8';
+}
