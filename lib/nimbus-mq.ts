@@ -273,7 +273,7 @@ export class NimbusMq extends Construct {
       // Reads a few group records and queues one asynchronous start per subscription.
       timeout: Duration.seconds(30),
     });
-    return new PushStreamTrigger(this, 'PushStream', {
+    return new PushStreamTrigger(this, 'PushStreamTrigger', {
       streamFunction: fn.function,
       driver,
       messages: this.tables.tables.messages,

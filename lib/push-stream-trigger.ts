@@ -8,7 +8,6 @@ import {
   type Function as LambdaFunction,
   StartingPosition,
 } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { PushSubscriptionSettings } from '../src/lambda/push-driver-event.ts';
 
@@ -57,24 +56,38 @@ export class PushStreamTrigger extends Construct {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.driver.functionArn] }),
     );
-    fn.addEventSource(
-      new DynamoEventSource(props.messages, {
-        startingPosition: StartingPosition.LATEST,
-        batchSize: PUSH_STREAM_SOURCE.batchSize,
-        maxBatchingWindow: PUSH_STREAM_SOURCE.maxBatchingWindow,
-        // A failing batch is split to find a bad record; nudges are idempotent, so retries are safe.
-        bisectBatchOnError: true,
-        retryAttempts: PUSH_STREAM_SOURCE.retryAttempts,
-        maxRecordAge: PUSH_STREAM_SOURCE.maxRecordAge,
-        filters: [
-          FilterCriteria.filter({
-            eventName: FilterRule.isEqual('INSERT'),
-            // New segments carry their message block in `m`; tombstones, floors and heads have none.
-            dynamodb: { NewImage: { m: { B: FilterRule.exists() } } },
-          }),
+    const streamArn = props.messages.tableStreamArn;
+    if (!streamArn) throw new Error('The messages table has no stream (table-definitions.ts asks for NEW_IMAGE).');
+    // The event source reads with the function's role: the stream of the messages table only
+    // (the stock grant adds ListStreams on every table's streams).
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'dynamodb:DescribeStream',
+          'dynamodb:GetRecords',
+          'dynamodb:GetShardIterator',
+          'dynamodb:ListStreams',
         ],
+        resources: [streamArn],
       }),
     );
+    fn.addEventSourceMapping('MessagesStream', {
+      eventSourceArn: streamArn,
+      startingPosition: StartingPosition.LATEST,
+      batchSize: PUSH_STREAM_SOURCE.batchSize,
+      maxBatchingWindow: PUSH_STREAM_SOURCE.maxBatchingWindow,
+      // A failing batch is split to find a bad record; nudges are idempotent, so retries are safe.
+      bisectBatchOnError: true,
+      retryAttempts: PUSH_STREAM_SOURCE.retryAttempts,
+      maxRecordAge: PUSH_STREAM_SOURCE.maxRecordAge,
+      filters: [
+        FilterCriteria.filter({
+          eventName: FilterRule.isEqual('INSERT'),
+          // New segments carry their message block in `m`; tombstones, floors and heads have none.
+          dynamodb: { NewImage: { m: { B: FilterRule.exists() } } },
+        }),
+      ],
+    });
   }
 
   /** Adds a subscription to the list the push-stream function nudges. */

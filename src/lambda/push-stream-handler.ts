@@ -53,9 +53,8 @@ export function createPushStreamHandler(
   return lambdaHandler<DynamoDBStreamEvent, PushStreamReport>(async (event) => {
     const topics = topicsOfNewMessages(event.Records ?? []);
     const report: PushStreamReport = { topics: [...topics], nudged: [] };
-    if (topics.size === 0) return report;
-    const { catalog } = await sharedBroker();
-    const due = await subscriptionsOnTopics(catalog, subscriptions, topics);
+    const due =
+      topics.size === 0 ? [] : await subscriptionsOnTopics((await sharedBroker()).catalog, subscriptions, topics);
     await Promise.all(
       due.map((subscription) => {
         const nudge: PushDriverEvent = { subscription, nudged: true };
