@@ -33,6 +33,14 @@ export const PUSH_STREAM_SOURCE = {
   maxRecordAge: Duration.minutes(1),
 } as const;
 
+/** What Lambda's event source needs to read a DynamoDB stream. */
+export const STREAM_READ_ACTIONS = [
+  'dynamodb:DescribeStream',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:ListStreams',
+] as const;
+
 /**
  * Starts push delivery from the messages table's stream: the push-stream function reads
  * new segments (a filter drops tombstones, floors, queue heads and rewritten items before
@@ -62,12 +70,7 @@ export class PushStreamTrigger extends Construct {
     // (the stock grant adds ListStreams on every table's streams).
     fn.addToRolePolicy(
       new PolicyStatement({
-        actions: [
-          'dynamodb:DescribeStream',
-          'dynamodb:GetRecords',
-          'dynamodb:GetShardIterator',
-          'dynamodb:ListStreams',
-        ],
+        actions: [...STREAM_READ_ACTIONS],
         resources: [streamArn],
       }),
     );
