@@ -104,7 +104,8 @@ describe('push delivery from the messages stream', () => {
     const { inProcessInvoker } = await import('../../src/push/in-process-invoker.ts');
     const scheduled = createPushDeliverHandler(inProcessInvoker({ 'settle-fn': subscriber.config }));
     const report: PushDriverReport = await invoke(scheduled, { subscription }, 'push-deliver', 900_000);
-    expect(report).toMatchObject({ delivered: 0, skipped: undefined });
+    expect(report.skipped).toBeUndefined();
+    expect(report.delivered).toBe(0);
   }, 90_000);
 
   it('delivers a burst of 1,000 messages with far fewer driver starts than messages, within maxConcurrency', async () => {
