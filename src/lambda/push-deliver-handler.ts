@@ -58,7 +58,6 @@ export function createPushDeliverHandler(invoker: FunctionInvoker) {
     metrics.addMetric('PushRetried', MetricUnit.Count, report.retried);
     metrics.addMetric('PushDeadLettered', MetricUnit.Count, report.deadLettered);
     metrics.addMetric('PushTargetErrors', MetricUnit.Count, report.targetErrors);
-    metrics.addMetric(nudged ? 'PushRunNudged' : 'PushRunScheduled', MetricUnit.Count, 1);
     if (report.skipped) {
       logger.info('push run skipped: an earlier run of the subscription is still delivering', {
         group: subscription.group,
