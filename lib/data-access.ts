@@ -66,6 +66,8 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
   },
   'consume-pull': { tables: { state: CONSUMER_STATE, messages: CONSUMER_MESSAGES }, bodies: ['s3:GetObject'] },
   'push-deliver': { tables: { state: CONSUMER_STATE, messages: CONSUMER_MESSAGES }, bodies: ['s3:GetObject'] },
+  // Groups, to nudge only subscriptions on the topics that got messages (its stream read is the event source's).
+  'push-stream': { tables: { state: { actions: ['dynamodb:GetItem'] } }, bodies: [] },
   admin: {
     tables: {
       // Topics, groups (with their cursors, leases and lanes), dead letters and redrive; never due leases.

@@ -27,6 +27,7 @@ export const FUNCTION_NAMES = [
   'retention-sweep',
   'backlog-metrics',
   'push-deliver',
+  'push-stream',
   'lease-expiry',
   'timer-release',
 ] as const;

@@ -31,6 +31,7 @@ export const FUNCTION_MEMORY_MB: Record<FunctionName, number> = {
   'retention-sweep': 256,
   'backlog-metrics': 256,
   'push-deliver': 256,
+  'push-stream': 256,
   'lease-expiry': 256,
   'timer-release': 256,
 };

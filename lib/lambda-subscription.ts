@@ -25,9 +25,11 @@ export interface LambdaSubscriptionOptions {
    */
   invisibleDuration?: Duration;
   /**
-   * Poll through every minute instead of draining and stopping: messages arrive within
-   * about a second instead of within a minute, but the driver then runs (and reads
-   * DynamoDB) all the time. @default false
+   * Poll through every minute instead of draining and stopping. New messages already reach
+   * the function within about a second through the messages stream; continuous polling
+   * also picks up retries (RocketMQ backoff) and expired invisible times within a second
+   * instead of at the next minute's run, but the driver then runs (and reads DynamoDB)
+   * all month. @default false
    */
   continuousPolling?: boolean;
 }
@@ -44,14 +46,18 @@ const RUN_EVERY = Duration.minutes(1);
 const RUN_WINDOW = Duration.seconds(50);
 
 /**
- * Push delivery of a consumer group to a Lambda function: every minute a schedule starts
- * the push-deliver function for this subscription, which delivers batches (partial batch
- * failures per message), acks successes and nacks failures (RocketMQ backoff, then the
- * group's dead-letter queue). An alarm fires when messages reach the dead-letter queue.
+ * Push delivery of a consumer group to a Lambda function: the push-stream function starts
+ * the push-deliver function for this subscription when its topics get new messages, and
+ * every minute a schedule starts it as the safety net (redeliveries, expired invisible
+ * times). A run delivers batches (partial batch failures per message), acks successes and
+ * nacks failures (RocketMQ backoff, then the group's dead-letter queue). An alarm fires
+ * when messages reach the dead-letter queue.
  */
 export class LambdaSubscription extends Construct {
   readonly schedule: Schedule;
   readonly deadLetterAlarm: Alarm;
+  /** What the schedule starts the driver with; the push-stream function nudges with the same. */
+  readonly driverEvent: PushDriverEvent;
 
   constructor(scope: Construct, id: string, props: LambdaSubscriptionProps) {
     super(scope, id);
@@ -67,6 +73,7 @@ export class LambdaSubscription extends Construct {
         runWindowMs: RUN_WINDOW.toMilliseconds(),
       },
     };
+    this.driverEvent = event;
     // Only the unqualified function: the driver never invokes versions or aliases.
     props.driver.addToRolePolicy(
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.target.functionArn] }),

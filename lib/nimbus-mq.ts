@@ -24,6 +24,7 @@ import {
   acknowledgeSchedulerDeadLetterQueue,
 } from './nag-acknowledgements.ts';
 import { NimbusFunction, type NimbusFunctionProps } from './nimbus-function.ts';
+import { PushStreamTrigger } from './push-stream-trigger.ts';
 import { NimbusTables } from './tables.ts';
 
 export interface NimbusMqProps {
@@ -102,6 +103,8 @@ export class NimbusMq extends Construct {
   /** Subscription ids by the group lane they deliver. */
   private readonly subscribedLanes = new Map<string, string>();
   private readonly environment: Record<string, string>;
+  /** Nudges subscriptions from the messages stream; made with the first subscription. */
+  private pushStream: PushStreamTrigger | undefined;
 
   constructor(scope: Construct, id: string, props: NimbusMqProps = {}) {
     super(scope, id);
@@ -238,6 +241,8 @@ export class NimbusMq extends Construct {
       monitoring: this.monitoring,
     });
     this.subscribedLanes.set(lane, id);
+    this.pushStream ??= this.addPushStream(driver.function);
+    this.pushStream.subscribe(subscription.driverEvent.subscription);
     return subscription;
   }
 
@@ -260,6 +265,19 @@ export class NimbusMq extends Construct {
       retryAttempts: 0,
     });
     return driver;
+  }
+
+  private addPushStream(driver: IFunction): PushStreamTrigger {
+    const fn = this.addFunction('push-stream', {
+      description: 'Nimbus MQ: starts push delivery when subscribed topics get new messages',
+      // Reads a few group records and queues one asynchronous start per subscription.
+      timeout: Duration.seconds(30),
+    });
+    return new PushStreamTrigger(this, 'PushStreamTrigger', {
+      streamFunction: fn.function,
+      driver,
+      messages: this.tables.tables.messages,
+    });
   }
 
   private addFunction(name: FunctionName, props: Omit<NimbusFunctionProps, 'name' | 'environment'>): NimbusFunction {

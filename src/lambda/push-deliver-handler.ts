@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { PushDelivery, type PushRunReport } from '../core/push-delivery.ts';
 import type { FunctionInvoker } from '../push/function-invoker.ts';
 import { LambdaPushTarget } from '../push/lambda-push-target.ts';
+import { type PushDriverReport, runPushDriver } from '../push/push-driver-run.ts';
 import { sharedBroker } from './broker-from-env.ts';
 import { lambdaHandler, logger, metrics } from './observability.ts';
 import { PushDriverEventSchema } from './push-driver-event.ts';
@@ -18,18 +18,21 @@ const CONTINUOUS_WAIT_MS = 20_000;
 export const PUSH_BODY_BYTES_IN_FLIGHT = 48 * 1024 * 1024;
 
 /**
- * The push-deliver function: one run of one subscription, started by its schedule. Batches
- * go to the subscribed function through `invoker` (the Lambda Invoke API in production).
- * While an earlier run still has batches in flight, the run is skipped (metric `PushRunSkipped`).
+ * The push-deliver function: one run of one subscription, started by its schedule or
+ * nudged by the push-stream function when messages arrive. Batches go to the subscribed
+ * function through `invoker` (the Lambda Invoke API in production). While an earlier run
+ * still has batches in flight, the run is skipped (metric `PushRunSkipped`); a skipped
+ * nudge leaves a flag that the earlier run takes before it exits (src/push/push-driver-run.ts).
  * @example
  * export const handler = createPushDeliverHandler(awsLambdaInvoker());
  */
 export function createPushDeliverHandler(invoker: FunctionInvoker) {
-  return lambdaHandler<unknown, PushRunReport>(async (event, context, signal) => {
-    const { subscription } = PushDriverEventSchema.parse(event);
+  return lambdaHandler<unknown, PushDriverReport>(async (event, context, signal) => {
+    const { subscription, nudged } = PushDriverEventSchema.parse(event);
     const broker = await sharedBroker();
     const window = Math.min(subscription.runWindowMs, context.getRemainingTimeInMillis() - SETTLE_RESERVE_MS);
-    const report = await new PushDelivery(broker).run(
+    const report = await runPushDriver(
+      broker,
       {
         group: subscription.group,
         clientId: subscription.clientId,
@@ -45,6 +48,7 @@ export function createPushDeliverHandler(invoker: FunctionInvoker) {
         maxBatchBodyBytes: Math.floor(PUSH_BODY_BYTES_IN_FLIGHT / subscription.maxConcurrency),
         signal,
       },
+      { nudged: nudged ?? false },
     );
     metrics.addDimension('group', subscription.group);
     // A skipped run is the previous one still settling its batches: fine now and then, a stuck target if it lasts.

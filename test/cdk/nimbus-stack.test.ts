@@ -8,6 +8,7 @@ import { FUNCTION_MEMORY_MB } from '../../lib/function-memory.ts';
 import { HEALTH_THROTTLE } from '../../lib/http-api.ts';
 import { DEFAULT_RESERVED_CONCURRENCY, NimbusMq } from '../../lib/nimbus-mq.ts';
 import { NimbusStack } from '../../lib/nimbus-stack.ts';
+import { STREAM_READ_ACTIONS } from '../../lib/push-stream-trigger.ts';
 import { type TableId, tableDefinitions } from '../../src/adapters/dynamodb/table-definitions.ts';
 import { ALL_ROUTE_SPECS } from '../../src/api/routes.ts';
 import { LIMITS } from '../../src/core/limits.ts';
@@ -198,6 +199,7 @@ describe('NimbusStack', () => {
         ...access.bodies,
         ...(access.listBodies ? ['s3:ListBucket'] : []),
         ...(Object.values(access.tables).some((t) => t.indexes?.length) ? ['dynamodb:Query'] : []),
+        ...(name === 'push-stream' ? STREAM_READ_ACTIONS : []),
       ]);
       expect([...granted].sort(), name).toEqual([...expected].sort());
       // Data statements name resources; only the log group grant comes from a GetAtt of the group.

@@ -146,6 +146,17 @@ describe('store calls of each function vs. its IAM policy', () => {
       },
     };
     await invoke(push, schedule, 'push-deliver', 900_000);
+    // The stream's nudge reads the groups (one nobody created, so the read is not served from the
+    // process's catalog cache); the driver it starts runs as push-deliver (above).
+    const pushStream = (await import('../../src/lambda/push-stream-handler.ts')).createPushStreamHandler(
+      { start: async () => {} },
+      [{ ...schedule.subscription, group: 'ghosts' }],
+    );
+    const newSegment = {
+      eventName: 'INSERT' as const,
+      dynamodb: { NewImage: { q: { S: 'audit#0' }, m: { B: 'AA==' } } },
+    };
+    await invoke(pushStream, { Records: [newSegment] }, 'push-stream', 60_000);
     await invoke((await import('../../functions/retention-sweep.ts')).handler, {}, 'retention-sweep', 300_000);
     await invoke((await import('../../functions/backlog-metrics.ts')).handler, {}, 'backlog-metrics', 60_000);
     await invoke((await import('../../functions/lease-expiry.ts')).handler, {}, 'lease-expiry', 60_000);

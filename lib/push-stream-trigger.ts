@@ -1,0 +1,100 @@
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  FilterCriteria,
+  FilterRule,
+  type IFunction,
+  type Function as LambdaFunction,
+  StartingPosition,
+} from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import type { PushSubscriptionSettings } from '../src/lambda/push-driver-event.ts';
+
+export interface PushStreamTriggerProps {
+  /** The push-stream function (functions/push-stream.ts). */
+  streamFunction: LambdaFunction;
+  /** The push-deliver function it nudges. */
+  driver: IFunction;
+  /** The messages table, whose stream carries new segments. */
+  messages: ITable;
+}
+
+/**
+ * How the messages stream reaches the push-stream function. Records wait up to a second for
+ * company, so a burst of sends nudges each subscription about once a second rather than
+ * once per message; older than a minute, a record is dropped, since the subscriptions'
+ * schedules have run by then.
+ */
+export const PUSH_STREAM_SOURCE = {
+  batchSize: 100,
+  maxBatchingWindow: Duration.seconds(1),
+  retryAttempts: 2,
+  maxRecordAge: Duration.minutes(1),
+} as const;
+
+/** What Lambda's event source needs to read a DynamoDB stream. */
+export const STREAM_READ_ACTIONS = [
+  'dynamodb:DescribeStream',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:ListStreams',
+] as const;
+
+/**
+ * Starts push delivery from the messages table's stream: the push-stream function reads
+ * new segments (a filter drops tombstones, floors, queue heads and rewritten items before
+ * any invocation) and nudges the push driver of every subscription whose group subscribes
+ * to their topics. The schedule of each subscription stays as the safety net (redeliveries,
+ * expired invisible times, a nudge lost after the retries).
+ */
+export class PushStreamTrigger extends Construct {
+  private readonly subscriptions: PushSubscriptionSettings[] = [];
+
+  constructor(scope: Construct, id: string, props: PushStreamTriggerProps) {
+    super(scope, id);
+    const fn = props.streamFunction;
+    const stack = Stack.of(this);
+    fn.addEnvironment('NIMBUS_PUSH_DRIVER', props.driver.functionName);
+    fn.addEnvironment(
+      'NIMBUS_PUSH_SUBSCRIPTIONS',
+      Lazy.string({ produce: () => stack.toJsonString(this.subscriptions) }),
+    );
+    // Only the unqualified driver: nudges never start versions or aliases.
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.driver.functionArn] }),
+    );
+    const streamArn = props.messages.tableStreamArn;
+    if (!streamArn) throw new Error('The messages table has no stream (table-definitions.ts asks for NEW_IMAGE).');
+    // The event source reads with the function's role: the stream of the messages table only
+    // (the stock grant adds ListStreams on every table's streams).
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...STREAM_READ_ACTIONS],
+        resources: [streamArn],
+      }),
+    );
+    fn.addEventSourceMapping('MessagesStream', {
+      eventSourceArn: streamArn,
+      startingPosition: StartingPosition.LATEST,
+      batchSize: PUSH_STREAM_SOURCE.batchSize,
+      maxBatchingWindow: PUSH_STREAM_SOURCE.maxBatchingWindow,
+      // A failing batch is split to find a bad record; nudges are idempotent, so retries are safe.
+      bisectBatchOnError: true,
+      retryAttempts: PUSH_STREAM_SOURCE.retryAttempts,
+      maxRecordAge: PUSH_STREAM_SOURCE.maxRecordAge,
+      filters: [
+        FilterCriteria.filter({
+          eventName: FilterRule.isEqual('INSERT'),
+          // New segments carry their message block in `m`; tombstones, floors and heads have none.
+          dynamodb: { NewImage: { m: { B: FilterRule.exists() } } },
+        }),
+      ],
+    });
+  }
+
+  /** Adds a subscription to the list the push-stream function nudges. */
+  subscribe(subscription: PushSubscriptionSettings): void {
+    this.subscriptions.push(subscription);
+  }
+}

@@ -1,0 +1,58 @@
+import type { Broker } from '../core/broker.ts';
+import {
+  PushDelivery,
+  type PushRunOptions,
+  type PushRunReport,
+  type PushSubscription,
+  type PushTarget,
+} from '../core/push-delivery.ts';
+import { pushLockName } from '../core/push-run-lock.ts';
+import { PendingNudge, pendingNudgeName } from './pending-nudge.ts';
+
+export interface PushDriverReport extends PushRunReport {
+  /** Delivery passes this run made: one, plus one per nudge that came in while it was delivering. */
+  passes: number;
+}
+
+/**
+ * One start of a subscription's push driver, by its schedule or by a nudge from the
+ * messages stream. A nudged start marks the subscription's pending flag before it tries
+ * the run lock; every start that gets the lock delivers, frees the lock and then takes the
+ * flag, delivering again while nudges keep arriving (until the deadline). A nudge that
+ * finds a run going thus costs one flag write and is never lost.
+ * @example
+ * const report = await runPushDriver(broker, { group: 'billing' }, target, { deadline: Date.now() + 50_000 }, { nudged: true });
+ */
+export async function runPushDriver(
+  broker: Broker,
+  subscription: PushSubscription,
+  target: PushTarget,
+  options: PushRunOptions,
+  start: { nudged: boolean },
+): Promise<PushDriverReport> {
+  const pending = new PendingNudge(broker.store, broker.clock, pendingNudgeName(pushLockName(subscription)));
+  if (start.nudged) await pending.mark();
+  const delivery = new PushDelivery(broker);
+  const total: PushDriverReport = { ...(await delivery.run(subscription, target, options)), passes: 1 };
+  // Skipped: the run holding the lock takes the flag after it frees the lock.
+  if (total.skipped) return total;
+  while (broker.clock.now() < options.deadline && !options.signal?.aborted && (await pending.take())) {
+    const pass = await delivery.run(subscription, target, options);
+    if (pass.skipped) break;
+    addUp(total, pass);
+    total.passes++;
+  }
+  return total;
+}
+
+function addUp(total: PushRunReport, pass: PushRunReport): void {
+  total.batches += pass.batches;
+  total.delivered += pass.delivered;
+  total.acked += pass.acked;
+  total.retried += pass.retried;
+  total.deadLettered += pass.deadLettered;
+  total.stale += pass.stale;
+  total.targetErrors += pass.targetErrors;
+  if (pass.lastError !== undefined) total.lastError = pass.lastError;
+  if (pass.lockLost) total.lockLost = true;
+}

@@ -1,0 +1,110 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
+import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
+import { randomIds } from '../../src/adapters/system/system-clock.ts';
+import { systemTimers } from '../../src/adapters/system/system-timers.ts';
+import { type Broker, createBroker } from '../../src/core/broker.ts';
+import type { PushTarget } from '../../src/core/push-delivery.ts';
+import { pushLockName } from '../../src/core/push-run-lock.ts';
+import { PendingNudge, pendingNudgeName } from '../../src/push/pending-nudge.ts';
+import { type PushDriverReport, runPushDriver } from '../../src/push/push-driver-run.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+
+const text = new TextEncoder();
+const subscription = { group: 'billing', batchSize: 1, maxConcurrency: 1, invisibleDurationMs: 60_000 };
+
+/**
+ * The pending flag that keeps a nudge from being lost while a driver run holds the
+ * subscription's lock, on the real SQLite store (the DynamoDB store runs the same lock
+ * conformance suite, and test/functions/push-stream.test.ts runs this path on it end to end).
+ */
+describe('nudges of a push subscription', () => {
+  let clock: ManualClock;
+  let broker: Broker;
+  let flag: PendingNudge;
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    const store = openSqliteStore({ path: ':memory:' });
+    broker = createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: new InProcessNotifier() });
+    await broker.catalog.putTopic('orders', { queueCount: 2 });
+    await broker.catalog.putGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: '*' }] });
+    flag = new PendingNudge(store, clock, pendingNudgeName(pushLockName(subscription)));
+  });
+
+  const send = (bodies: string[]) =>
+    broker.producer.send(
+      'orders',
+      bodies.map((body) => ({ body: text.encode(body) })),
+    );
+
+  it('keeps a flag that any number of marks set once and one take clears', async () => {
+    expect(await flag.take()).toBe(false);
+    await flag.mark();
+    await flag.mark();
+    expect(await flag.take()).toBe(true);
+    expect(await flag.take()).toBe(false);
+    // A take that found nothing does not block the next mark.
+    await flag.mark();
+    expect(await flag.take()).toBe(true);
+  });
+
+  it('a nudge that meets a running driver is skipped, and the running driver delivers again before it exits', async () => {
+    await send(['first']);
+    const gate = Promise.withResolvers<void>();
+    const seen: string[] = [];
+    let nudge: Promise<PushDriverReport> | undefined;
+    const target: PushTarget = {
+      async invoke(batch) {
+        seen.push(...batch.messages.map((message) => new TextDecoder().decode(message.body)));
+        if (!nudge) {
+          // A message arrives while the run delivers, and its nudge finds the run lock held.
+          await send(['second']);
+          nudge = runPushDriver(broker, subscription, target, { deadline: clock.now() + 50_000 }, { nudged: true });
+          await gate.promise;
+        }
+        return { failedMsgIds: [] };
+      },
+    };
+    const running = runPushDriver(broker, subscription, target, { deadline: clock.now() + 50_000 }, { nudged: false });
+    await waitUntil(() => nudge !== undefined);
+    const skipped = await (nudge as unknown as Promise<PushDriverReport>);
+    expect(skipped).toMatchObject({ skipped: 'another-run-in-progress', passes: 1, delivered: 0 });
+    gate.resolve();
+    const report = await running;
+    // The run took the flag the nudge left and made a second pass before it freed the subscription.
+    expect(report.passes).toBe(2);
+    expect(report).toMatchObject({ delivered: 2, acked: 2 });
+    expect(seen).toEqual(['first', 'second']);
+    expect(await flag.take()).toBe(false);
+  });
+
+  it('a nudged run on an idle subscription delivers at once and leaves no flag behind', async () => {
+    await send(['only']);
+    const seen: string[] = [];
+    const target: PushTarget = {
+      async invoke(batch) {
+        seen.push(...batch.messages.map((message) => new TextDecoder().decode(message.body)));
+        return { failedMsgIds: [] };
+      },
+    };
+    const report = await runPushDriver(
+      broker,
+      subscription,
+      target,
+      { deadline: clock.now() + 50_000 },
+      { nudged: true },
+    );
+    expect(seen).toEqual(['only']);
+    expect(report).toMatchObject({ delivered: 1, acked: 1 });
+    expect(await flag.take()).toBe(false);
+  });
+});
+
+async function waitUntil(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
