@@ -29,5 +29,7 @@ export const FUNCTION_NAMES = [
   'push-deliver',
   'lease-expiry',
   'timer-release',
+  'transaction-commit',
+  'transaction-check-back',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];

@@ -18,6 +18,14 @@ export interface CheckBackReport {
   nextDueAt?: number;
 }
 
+/** What checking one transaction did, and when it must be looked at again (if ever). */
+export interface SingleCheckReport {
+  checked: boolean;
+  decided?: 'COMMIT' | 'ROLLBACK';
+  /** Still undecided: its next check time (poll groups: when to see whether a producer took it). */
+  nextDueAt?: number;
+}
+
 export interface ReceiveChecksOptions {
   /** 1-32, default 10. */
   maxMessages?: number;
@@ -85,7 +93,7 @@ export class TransactionCheckBack {
       }
       for (let start = 0; start < work.length; start += CHECK_PARALLEL) {
         const outcomes = await Promise.all(
-          work.slice(start, start + CHECK_PARALLEL).map(({ held, group }) => this.checkOne(held, group)),
+          work.slice(start, start + CHECK_PARALLEL).map(({ held, group }) => this.checkHeld(held, group)),
         );
         for (const outcome of outcomes) {
           if (outcome.checked) report.checked++;
@@ -99,6 +107,26 @@ export class TransactionCheckBack {
     const next = await this.store.nextHeldDueAt('TRANSACTION', now);
     const nextDueAt = pollWaiting && next !== undefined && next <= now ? now + POLL_RECHECK_MS : next;
     return nextDueAt === undefined ? report : { ...report, nextDueAt };
+  }
+
+  /**
+   * Checks one transaction if its check is due: the work of one AWS wake-up. A wake-up that
+   * comes early, twice, or after the decision checks nothing and only says when to look again.
+   */
+  async checkOne(topic: string, msgId: string): Promise<SingleCheckReport> {
+    const now = this.clock.now();
+    const held = await this.store.getHeld(topic, msgId, now);
+    if (held?.kind !== 'TRANSACTION' || held.state !== 'HELD') return { checked: false };
+    if (held.dueAt > now) return { checked: false, nextDueAt: held.dueAt };
+    const group = await this.producerGroups.find(held.message.producerGroup ?? '');
+    // A poll group's producers lease their checks; look again once they should have.
+    if (group?.checker.type === 'poll' && held.checks < group.maxChecks) {
+      return { checked: false, nextDueAt: now + group.checkIntervalMs };
+    }
+    const outcome = await this.checkHeld(held, group);
+    if (outcome.decided) return outcome;
+    const after = await this.store.getHeld(topic, msgId, this.clock.now());
+    return after?.state === 'HELD' ? { ...outcome, nextDueAt: after.dueAt } : outcome;
   }
 
   async receive(groupName: string, options: ReceiveChecksOptions): Promise<TransactionCheck[]> {
@@ -140,10 +168,7 @@ export class TransactionCheckBack {
     return checks;
   }
 
-  private async checkOne(
-    held: HeldMessage,
-    group: ProducerGroup | undefined,
-  ): Promise<{ checked: boolean; decided?: 'COMMIT' | 'ROLLBACK' }> {
+  private async checkHeld(held: HeldMessage, group: ProducerGroup | undefined): Promise<SingleCheckReport> {
     const { topic, msgId } = held.message;
     if (!group) return { checked: false, ...(await this.rollBack(held, GROUP_GONE)) };
     if (held.checks >= group.maxChecks)

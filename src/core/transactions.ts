@@ -6,7 +6,12 @@ import type { BrokerStore } from './ports/store.ts';
 import type { ReleaseScheduler, Timers } from './ports/timers.ts';
 import type { TransactionCheck, TransactionChecker } from './ports/transaction-checker.ts';
 import type { ProducerGroups } from './producer-groups.ts';
-import { type CheckBackReport, type ReceiveChecksOptions, TransactionCheckBack } from './transaction-check-back.ts';
+import {
+  type CheckBackReport,
+  type ReceiveChecksOptions,
+  type SingleCheckReport,
+  TransactionCheckBack,
+} from './transaction-check-back.ts';
 import { decodeTransactionId, encodeTransactionId, type TransactionRef } from './transaction-id.ts';
 
 /** What a commit answers: where the message now is in its queue. */
@@ -125,6 +130,17 @@ export class Transactions {
    */
   checkDue(maxCalls = 1_000): Promise<CheckBackReport> {
     return this.checkBack.checkDue(maxCalls);
+  }
+
+  /**
+   * Checks one transaction if its check is due (webhook and Lambda checkers; rolls it back
+   * when out of checks) and answers when it must be looked at again: the AWS check-back
+   * function's work for one wake-up. Early, repeated or late wake-ups check nothing.
+   * @example
+   * const { nextDueAt } = await transactions.checkOne('transfers', msgId);
+   */
+  checkOne(topic: string, msgId: string): Promise<SingleCheckReport> {
+    return this.checkBack.checkOne(topic, msgId);
   }
 
   /**
