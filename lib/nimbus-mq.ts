@@ -239,7 +239,7 @@ export class NimbusMq extends Construct {
       // Scheduler events: the sweep a minute later covers a failed run.
       retryAttempts: 0,
     });
-    this.transactionCheckBack = new TransactionCheckBack(this, 'TransactionCheckBack', {
+    this.transactionCheckBack = new TransactionCheckBack(this, 'Transactions', {
       checkBack,
       holders: [send],
       deadLetterQueue: this.deadLetterQueues['TransactionCheckBackDlq'] as Queue,
