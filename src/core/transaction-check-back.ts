@@ -2,7 +2,7 @@ import { checkedInt } from './consumer.ts';
 import { NimbusError } from './errors.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
-import type { BrokerStore, HeldMessage } from './ports/store.ts';
+import type { BrokerStore, DuePosition, HeldMessage } from './ports/store.ts';
 import type { Timers } from './ports/timers.ts';
 import type { TransactionCheck, TransactionChecker, TransactionDecision } from './ports/transaction-checker.ts';
 import type { ProducerGroup } from './producer-group.ts';
@@ -37,6 +37,8 @@ export interface ReceiveChecksOptions {
 
 /** Due transactions looked at per round; checker calls in flight at once. */
 const CHECK_PAGE = 256;
+/** Pages of due transactions one receive looks through for its group's checks (4,096 transactions). */
+const RECEIVE_PAGES = 16;
 const CHECK_PARALLEL = 16;
 /** Poll-mode checks wait for their producers: the driver looks again after this, not at once. */
 const POLL_RECHECK_MS = 1_000;
@@ -82,8 +84,14 @@ export class TransactionCheckBack {
   async checkDue(maxCalls: number): Promise<CheckBackReport> {
     const report: CheckBackReport = { checked: 0, committed: 0, rolledBack: 0 };
     let pollWaiting = false;
+    // Paged with a cursor: checks waiting for poll-mode producers stay due, and must not
+    // hide the checks of other groups behind them.
+    let after: DuePosition | undefined;
+    const now = this.clock.now();
     while (report.checked < maxCalls) {
-      const due = await this.store.listDueHeld('TRANSACTION', this.clock.now(), CHECK_PAGE);
+      const due = await this.store.listDueHeld('TRANSACTION', now, CHECK_PAGE, after);
+      if (due.length === 0) break;
+      after = positionOf(due[due.length - 1] as HeldMessage);
       const work: { held: HeldMessage; group: ProducerGroup | undefined }[] = [];
       for (const held of due) {
         const group = await this.producerGroups.find(held.message.producerGroup ?? '');
@@ -101,11 +109,10 @@ export class TransactionCheckBack {
           if (outcome.decided === 'ROLLBACK') report.rolledBack++;
         }
       }
-      if (due.length < CHECK_PAGE || work.length === 0) break;
     }
-    const now = this.clock.now();
-    const next = await this.store.nextHeldDueAt('TRANSACTION', now);
-    const nextDueAt = pollWaiting && next !== undefined && next <= now ? now + POLL_RECHECK_MS : next;
+    const end = this.clock.now();
+    const next = await this.store.nextHeldDueAt('TRANSACTION', end);
+    const nextDueAt = pollWaiting && next !== undefined && next <= end ? end + POLL_RECHECK_MS : next;
     return nextDueAt === undefined ? report : { ...report, nextDueAt };
   }
 
@@ -152,18 +159,24 @@ export class TransactionCheckBack {
 
   private async leaseDue(group: ProducerGroup, maxMessages: number): Promise<TransactionCheck[]> {
     const now = this.clock.now();
-    const due = await this.store.listDueHeld('TRANSACTION', now, CHECK_PAGE);
     const checks: TransactionCheck[] = [];
-    for (const held of due) {
-      if (checks.length >= maxMessages) break;
-      if (held.message.producerGroup !== group.name || held.checks >= group.maxChecks) continue;
-      const leased = await this.store.rescheduleHeld(
-        held.message.topic,
-        held.message.msgId,
-        held.checks,
-        now + group.checkIntervalMs,
-      );
-      if (leased) checks.push(checkOf(held, group));
+    // Paged with a cursor, so other groups' due checks never hide this group's (bounded per call).
+    let after: DuePosition | undefined;
+    for (let page = 0; page < RECEIVE_PAGES && checks.length < maxMessages; page++) {
+      const due = await this.store.listDueHeld('TRANSACTION', now, CHECK_PAGE, after);
+      if (due.length === 0) break;
+      after = positionOf(due[due.length - 1] as HeldMessage);
+      for (const held of due) {
+        if (checks.length >= maxMessages) break;
+        if (held.message.producerGroup !== group.name || held.checks >= group.maxChecks) continue;
+        const leased = await this.store.rescheduleHeld(
+          held.message.topic,
+          held.message.msgId,
+          held.checks,
+          now + group.checkIntervalMs,
+        );
+        if (leased) checks.push(checkOf(held, group));
+      }
     }
     return checks;
   }
@@ -206,6 +219,10 @@ export class TransactionCheckBack {
     const outcome = await this.store.cancelHeld(topic, msgId, reason, this.clock.now());
     return outcome.state === 'CANCELLED' ? { decided: 'ROLLBACK' } : {};
   }
+}
+
+function positionOf(held: HeldMessage): DuePosition {
+  return { dueAt: held.dueAt, topic: held.message.topic, msgId: held.message.msgId };
 }
 
 /** The check a producer sees for a held half message. */

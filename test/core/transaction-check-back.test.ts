@@ -3,7 +3,8 @@ import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
 import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
 import { randomIds } from '../../src/adapters/system/system-clock.ts';
 import { systemTimers } from '../../src/adapters/system/system-timers.ts';
-import { createBroker } from '../../src/core/broker.ts';
+import { type Broker, createBroker } from '../../src/core/broker.ts';
+import type { SendResult } from '../../src/core/model.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 import type { TransactionCheck, TransactionDecision } from '../../src/core/ports/transaction-checker.ts';
 import { decodeTransactionId, encodeTransactionId } from '../../src/core/transaction-id.ts';
@@ -46,6 +47,19 @@ async function setup(answer: (check: TransactionCheck) => TransactionDecision | 
     return result?.transactionId ?? '';
   };
   return { broker, store, clock, checks, half };
+}
+
+/** `count` half messages of `group` on `transfers`, sent in batches of 30. */
+async function halves(broker: Broker, group: string, count: number): Promise<SendResult[]> {
+  const results: SendResult[] = [];
+  for (let start = 0; start < count; start += 30) {
+    const batch = Array.from({ length: Math.min(30, count - start) }, (_, i) => ({
+      body: new TextEncoder().encode(`${group}${start + i}`),
+      producerGroup: group,
+    }));
+    results.push(...(await broker.producer.send('transfers', batch)));
+  }
+  return results;
 }
 
 describe('transaction check-back', () => {
@@ -93,6 +107,29 @@ describe('transaction check-back', () => {
       state: 'CANCELLED',
       reason: 'the producer group is no longer registered',
     });
+  });
+
+  it("one group's waiting checks never hide another's: 300 un-polled poll checks ahead of a webhook group's one", async () => {
+    const { broker, clock, checks, half } = await setup(() => 'COMMIT');
+    await broker.producerGroups.put('stateless', { checker: { type: 'poll' }, firstCheckAfterMs: 1_000 });
+    await halves(broker, 'stateless', 300);
+    clock.advance(1_000);
+    const late = await half('behind them');
+    clock.advance(6_000);
+    expect(await broker.transactions.checkDue()).toMatchObject({ checked: 1, committed: 1 });
+    expect(checks.map((check) => check.transactionId)).toEqual([late]);
+  });
+
+  it("a poll group's receive finds its checks behind 300 of another poll group's", async () => {
+    const { broker, clock } = await setup(() => 'UNKNOWN');
+    await broker.producerGroups.put('first', { checker: { type: 'poll' }, firstCheckAfterMs: 1_000 });
+    await broker.producerGroups.put('second', { checker: { type: 'poll' }, firstCheckAfterMs: 1_000 });
+    await halves(broker, 'first', 300);
+    clock.advance(1);
+    const [mine] = await halves(broker, 'second', 1);
+    clock.advance(1_000);
+    const checks = await broker.transactions.receiveChecks('second', { maxMessages: 10 });
+    expect(checks.map((check) => check.transactionId)).toEqual([mine?.transactionId]);
   });
 
   it('transaction ids name their topic and msgId and refuse anything else', () => {

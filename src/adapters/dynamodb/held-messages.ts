@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { NimbusError } from '../../core/errors.ts';
 import type {
   CancelOutcome,
+  DuePosition,
   HeldMessage,
   HeldPosition,
   HoldKind,
@@ -144,14 +145,14 @@ export class HeldMessages {
     return found;
   }
 
-  async listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
+  async listDueHeld(kind: HoldKind, now: number, limit: number, after?: DuePosition): Promise<HeldMessage[]> {
+    if (after && after.dueAt > now) return [];
     const shards = await Promise.all(
-      range(DUE_SHARDS).map((shard) =>
-        this.gateway.query('other', 'held.listDue', queryDue(this.tables, kind, shard, now, limit)),
-      ),
+      range(DUE_SHARDS).map((shard) => this.dueKeysAfter(kind, shard, now, limit, after)),
     );
+    // By due time, then `M#<topic>#<msgId>`: '#' sorts below every name character, so this is topic, msgId.
     const keys = shards
-      .flatMap((page) => page.items)
+      .flat()
       .sort((a, b) => (num(a, 'hd') ?? 0) - (num(b, 'hd') ?? 0) || compare(str(a, 'p') ?? '', str(b, 'p') ?? ''))
       .slice(0, limit);
     const records = await this.readAll(keys, true);
@@ -160,6 +161,36 @@ export class HeldMessages {
       .filter((item) => pending(item) && !expired(item, now))
       .map(decodeHeld)
       .filter((held) => held.dueAt <= now);
+  }
+
+  /**
+   * Up to `limit` due-index entries of one shard past `after`. The index is ordered by due
+   * time only, so the query starts at `after.dueAt` and steps over the entries at or before
+   * `after` itself, reading on while a page held only those.
+   */
+  private async dueKeysAfter(
+    kind: HoldKind,
+    shard: number,
+    now: number,
+    limit: number,
+    after: DuePosition | undefined,
+  ): Promise<Item[]> {
+    const afterKey = after ? `M#${after.topic}#${after.msgId}` : '';
+    const past = (item: Item) =>
+      !after ||
+      (num(item, 'hd') ?? 0) > after.dueAt ||
+      ((num(item, 'hd') ?? 0) === after.dueAt && compare(str(item, 'p') ?? '', afterKey) > 0);
+    const found: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.gateway.query('other', 'held.listDue', {
+        ...queryDue(this.tables, kind, shard, now, limit, after?.dueAt),
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      });
+      found.push(...page.items.filter(past));
+      startKey = page.lastKey;
+    } while (found.length < limit && startKey);
+    return found.slice(0, limit);
   }
 
   async nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {

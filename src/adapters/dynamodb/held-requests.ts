@@ -326,7 +326,17 @@ export function queryDue(
   shard: number,
   dueBy: number,
   limit: number,
+  dueFrom?: number,
 ): QueryCommandInput {
+  if (dueFrom !== undefined) {
+    return {
+      TableName: tables.held,
+      IndexName: INDEXES.heldDue,
+      KeyConditionExpression: 'hk = :hk AND hd BETWEEN :from AND :due',
+      ExpressionAttributeValues: { ':hk': S(dueShardKey(kind, shard)), ':from': N(dueFrom), ':due': N(dueBy) },
+      Limit: limit,
+    };
+  }
   return {
     TableName: tables.held,
     IndexName: INDEXES.heldDue,
