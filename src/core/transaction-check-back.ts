@@ -31,6 +31,8 @@ export interface ReceiveChecksOptions {
   maxMessages?: number;
   /** Long-poll: wait up to this long (0-20,000 ms, default 0) for a check to fall due. */
   waitMs?: number;
+  /** Only checks of these topics (a caller allowed to see only these bodies). Default: every topic. */
+  topics?: readonly string[];
   /** Ends the wait early (the client went away, the server is closing): answers no checks. */
   signal?: AbortSignal;
 }
@@ -145,19 +147,24 @@ export class TransactionCheckBack {
       );
     }
     const maxMessages = checkedInt(options.maxMessages, 10, 1, 32, 'maxMessages');
+    const topics = options.topics === undefined ? undefined : new Set(options.topics);
     const waitMs = checkedInt(options.waitMs, 0, 0, MAX_WAIT_MS, 'waitMs');
     // Real time, not the broker clock: a long-poll waits for the wall clock, and tests that
     // move a manual clock still see it end.
     for (let waited = 0; ; waited += RECEIVE_POLL_MS) {
       // Checked before leasing: checks leased for a caller that is gone would wait a whole interval.
       if (options.signal?.aborted) return [];
-      const checks = await this.leaseDue(group, maxMessages);
+      const checks = await this.leaseDue(group, maxMessages, topics);
       if (checks.length > 0 || waited >= waitMs) return checks;
       await new Promise<void>((resolve) => this.timers.setTimeout(resolve, Math.min(RECEIVE_POLL_MS, waitMs - waited)));
     }
   }
 
-  private async leaseDue(group: ProducerGroup, maxMessages: number): Promise<TransactionCheck[]> {
+  private async leaseDue(
+    group: ProducerGroup,
+    maxMessages: number,
+    topics: ReadonlySet<string> | undefined,
+  ): Promise<TransactionCheck[]> {
     const now = this.clock.now();
     const checks: TransactionCheck[] = [];
     // Paged with a cursor, so other groups' due checks never hide this group's (bounded per call).
@@ -169,6 +176,7 @@ export class TransactionCheckBack {
       for (const held of due) {
         if (checks.length >= maxMessages) break;
         if (held.message.producerGroup !== group.name || held.checks >= group.maxChecks) continue;
+        if (topics && !topics.has(held.message.topic)) continue;
         const leased = await this.store.rescheduleHeld(
           held.message.topic,
           held.message.msgId,
