@@ -280,12 +280,15 @@ export class HeldMessages {
     const item = await this.read(topic, msgId);
     if (!item || storedState(item) !== STATE.held) return false;
     const kind = (str(item, 'k') ?? 'DELAY') as HoldKind;
+    const lease = randomUUID();
     const outcome = await this.gateway.update(
       'other',
       'held.reschedule',
-      rescheduleRecord(this.tables, { kind, topic, msgId }, expectedChecks, dueAt),
+      rescheduleRecord(this.tables, { kind, topic, msgId }, expectedChecks, dueAt, lease),
     );
-    return outcome.ok;
+    if (outcome.ok) return true;
+    // The SDK retried a write whose answer was lost: the lease in the record is this one.
+    return str(outcome.old ?? {}, 'cl') === lease && num(outcome.old ?? {}, 'c') === expectedChecks + 1;
   }
 
   /** Removes every held record of a topic (any state) and its hold idempotency records. */
