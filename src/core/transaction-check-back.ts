@@ -98,8 +98,10 @@ export class TransactionCheckBack {
       for (const held of due) {
         const group = await this.producerGroups.find(held.message.producerGroup ?? '');
         // Poll-mode checks are handed out by receive; only their running out is handled here.
-        if (group?.checker.type === 'poll' && held.checks < group.maxChecks) pollWaiting = true;
-        else work.push({ held, group });
+        if (group?.checker.type === 'poll' && held.checks < group.maxChecks) {
+          if ((await this.lapsePollCheck(held, group, now)) === 'ROLLBACK') report.rolledBack++;
+          else pollWaiting = true;
+        } else work.push({ held, group });
       }
       for (let start = 0; start < work.length; start += CHECK_PARALLEL) {
         const outcomes = await Promise.all(
@@ -130,6 +132,7 @@ export class TransactionCheckBack {
     const group = await this.producerGroups.find(held.message.producerGroup ?? '');
     // A poll group's producers lease their checks; look again once they should have.
     if (group?.checker.type === 'poll' && held.checks < group.maxChecks) {
+      if ((await this.lapsePollCheck(held, group, now)) === 'ROLLBACK') return { checked: false, decided: 'ROLLBACK' };
       return { checked: false, nextDueAt: now + group.checkIntervalMs };
     }
     const outcome = await this.checkHeld(held, group);
@@ -211,6 +214,19 @@ export class TransactionCheckBack {
       return { checked: true, ...(await this.rollBack(held, OUT_OF_CHECKS(group.maxChecks))) };
     }
     return { checked: true };
+  }
+
+  /**
+   * A poll check nobody took for a whole interval counts as a check answered UNKNOWN (as an
+   * unreachable webhook does), so a transaction whose producers are all gone is rolled back
+   * after `maxChecks` intervals instead of waiting out its retention.
+   */
+  private async lapsePollCheck(held: HeldMessage, group: ProducerGroup, now: number): Promise<'ROLLBACK' | undefined> {
+    if (now < held.dueAt + group.checkIntervalMs) return undefined;
+    const { topic, msgId } = held.message;
+    if (held.checks + 1 >= group.maxChecks) return (await this.rollBack(held, OUT_OF_CHECKS(group.maxChecks))).decided;
+    await this.store.rescheduleHeld(topic, msgId, held.checks, now + group.checkIntervalMs);
+    return undefined;
   }
 
   private async ask(group: ProducerGroup, check: TransactionCheck): Promise<TransactionDecision> {

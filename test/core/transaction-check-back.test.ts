@@ -132,6 +132,31 @@ describe('transaction check-back', () => {
     expect(checks.map((check) => check.transactionId)).toEqual([mine?.transactionId]);
   });
 
+  it('a poll group nobody polls is rolled back after maxChecks intervals, like an unanswered checker', async () => {
+    const { broker, store, clock } = await setup(() => 'COMMIT');
+    await broker.producerGroups.put('stateless', {
+      checker: { type: 'poll' },
+      firstCheckAfterMs: 1_000,
+      checkIntervalMs: 10_000,
+      maxChecks: 2,
+    });
+    const [half] = await halves(broker, 'stateless', 1);
+    const { topic, msgId } = decodeTransactionId(half?.transactionId ?? '');
+    // Due, but a poller may still come within the interval: nothing happens yet.
+    clock.advance(1_000);
+    expect(await broker.transactions.checkDue()).toMatchObject({ rolledBack: 0 });
+    expect(await store.getHeld(topic, msgId, clock.now())).toMatchObject({ state: 'HELD', checks: 0 });
+    for (let i = 0; i < 4; i++) {
+      clock.advance(10_000);
+      await broker.transactions.checkDue();
+      await broker.transactions.checkOne(topic, msgId);
+    }
+    expect(await store.getHeld(topic, msgId, clock.now())).toMatchObject({
+      state: 'CANCELLED',
+      reason: 'no decision after 2 check-backs',
+    });
+  });
+
   it('transaction ids name their topic and msgId and refuse anything else', () => {
     const id = encodeTransactionId({ topic: 'transfers', msgId: 'ABC123' });
     expect(decodeTransactionId(id)).toEqual({ topic: 'transfers', msgId: 'ABC123' });
