@@ -158,6 +158,10 @@ export class Transactions {
     const ref = decodeTransactionId(transactionId);
     const held = await this.store.getHeld(ref.topic, ref.msgId, this.clock.now());
     if (held?.kind !== 'TRANSACTION') throw notFound(transactionId);
+    // An id edited to name another group's half message names no transaction of this group.
+    if (ref.producerGroup !== undefined && held.message.producerGroup !== ref.producerGroup) {
+      throw notFound(transactionId);
+    }
     return ref;
   }
 

@@ -69,11 +69,15 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Rule>> = {
 
 /**
  * Commit and rollback publish (or withdraw) a message: PUB on the topic its transaction id
- * names. An id that names nothing needs no more than a valid token: the API answers 400.
+ * names and on its producer group, as sending it did. An id that names nothing needs no
+ * more than a valid token: the API answers 400.
  */
 function onTransactionTopic(route: MatchedRoute): Requirement[] {
   try {
-    return [{ action: 'PUB', resource: `topic:${decodeTransactionId(route.params.transactionId ?? '').topic}` }];
+    const ref = decodeTransactionId(route.params.transactionId ?? '');
+    const needs: Requirement[] = [{ action: 'PUB', resource: `topic:${ref.topic}` }];
+    if (ref.producerGroup !== undefined) needs.push({ action: 'PUB', resource: `producer-group:${ref.producerGroup}` });
+    return needs;
   } catch {
     return [];
   }

@@ -157,6 +157,20 @@ describe('transaction check-back', () => {
     });
   });
 
+  it("an id edited to name another group's half message is refused, and an old-format id still works", async () => {
+    const { broker, half } = await setup(() => 'UNKNOWN');
+    await broker.producerGroups.put('other', { checker: { type: 'poll' } });
+    const id = await half('mine');
+    const ref = decodeTransactionId(id);
+    expect(ref.producerGroup).toBe('payments');
+    const forged = encodeTransactionId({ ...ref, producerGroup: 'other' });
+    await expect(broker.transactions.commit(forged)).rejects.toMatchObject({ code: 'TRANSACTION_NOT_FOUND' });
+    await expect(broker.transactions.rollback(forged)).rejects.toMatchObject({ code: 'TRANSACTION_NOT_FOUND' });
+    const unnamed = encodeTransactionId({ topic: ref.topic, msgId: ref.msgId });
+    expect(await broker.transactions.commit(unnamed)).toMatchObject({ msgId: ref.msgId });
+    expect(await broker.transactions.commit(id)).toMatchObject({ msgId: ref.msgId });
+  });
+
   it('transaction ids name their topic and msgId and refuse anything else', () => {
     const id = encodeTransactionId({ topic: 'transfers', msgId: 'ABC123' });
     expect(decodeTransactionId(id)).toEqual({ topic: 'transfers', msgId: 'ABC123' });

@@ -81,7 +81,15 @@ describe('permissions of transactional routes', () => {
     expect(refused.body.message).toContain('PUB on producer-group:payments');
     const batch = { messages: [{ body: 'a', producerGroup: 'payments' }] };
     expect((await call(url, 'POST', '/v1/topics/orders/messages', 'mallory', batch)).status).toBe(403);
-    expect((await call(url, 'POST', '/v1/topics/orders/messages', 'payer', single)).status).toBe(200);
+    const sent = await call(url, 'POST', '/v1/topics/orders/messages', 'payer', single);
+    expect(sent.status).toBe(200);
+    // Deciding it is the producer group's business too: PUB on the topic alone is not enough.
+    const id = encodeURIComponent(sent.body.transactionId);
+    const commit = await call(url, 'POST', `/v1/transactions/${id}/commit`, 'mallory');
+    expect(commit).toMatchObject({ status: 403, body: { code: 'PERMISSION_DENIED' } });
+    expect(commit.body.message).toContain('PUB on producer-group:payments');
+    expect((await call(url, 'POST', `/v1/transactions/${id}/rollback`, 'mallory')).status).toBe(403);
+    expect((await call(url, 'POST', `/v1/transactions/${id}/commit`, 'payer')).status).toBe(200);
   });
 
   it('lets only an admin of everything point a producer group at a Lambda function or a webhook', async () => {
