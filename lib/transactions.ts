@@ -90,6 +90,12 @@ export class TransactionCheckBack extends Construct {
       'check-backs of transactions failed (SQS retries them, then dead-letters; the sweep checks them late)',
     );
     props.monitoring.alarm(
+      'transaction-check-wake-up-failures',
+      checkBackMetric('CheckWakeUpFailures'),
+      1,
+      'first check-backs of half messages could not be arranged (SQS failing): the sweep checks them late',
+    );
+    props.monitoring.alarm(
       'transaction-checks-by-sweep',
       checkBackMetric('ChecksBySweep'),
       1,

@@ -1,3 +1,4 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsWakeUps } from '../adapters/scheduler/index.ts';
 import { WebhookChecker } from '../adapters/webhook/webhook-checker.ts';
@@ -5,6 +6,7 @@ import type { ReleaseScheduler } from '../core/ports/timers.ts';
 import type { TransactionChecker } from '../core/ports/transaction-checker.ts';
 import { awsLambdaInvoker } from '../push/function-invoker.ts';
 import { checkerByType, LambdaTransactionChecker } from '../push/lambda-transaction-checker.ts';
+import { logger, metrics } from './observability.ts';
 import { CHECKER_CALL_TIMEOUT_MS } from './transaction-check-back-events.ts';
 
 /**
@@ -55,7 +57,25 @@ export function transactionDeps(
   };
 }
 
-/** Wake-ups straight to SQS at any distance: the check-back function forwards early ones. */
+/**
+ * Wake-ups straight to SQS at any distance: the check-back function forwards early ones. A
+ * failure leaves a trace (a warning with counts and topics, never bodies, and
+ * `CheckWakeUpFailures`); the half message is held already and the minute sweep checks it.
+ */
 function wakeUpScheduler(wakeUps: SqsWakeUps, now: () => number): ReleaseScheduler {
-  return { schedule: (due) => wakeUps.send(due, now()) };
+  return {
+    async schedule(due) {
+      try {
+        await wakeUps.send(due, now());
+      } catch (error) {
+        logger.warn('transactions: first check-back not arranged, the sweep checks late', {
+          transactions: due.length,
+          topics: [...new Set(due.map((entry) => entry.topic))],
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
+        metrics.addMetric('CheckWakeUpFailures', MetricUnit.Count, due.length);
+        throw error;
+      }
+    },
+  };
 }
