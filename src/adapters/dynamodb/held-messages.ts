@@ -13,6 +13,7 @@ import type {
 import type { Appender } from './appender.ts';
 import { num, str } from './attributes.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
+import { dueKeysAfter } from './held-due-keys.ts';
 import { compare, expired, keyOf, pending, range, releasedMessage, withClientMessageId } from './held-records.ts';
 import {
   DUE_SHARDS,
@@ -148,7 +149,7 @@ export class HeldMessages {
   async listDueHeld(kind: HoldKind, now: number, limit: number, after?: DuePosition): Promise<HeldMessage[]> {
     if (after && after.dueAt > now) return [];
     const shards = await Promise.all(
-      range(DUE_SHARDS).map((shard) => this.dueKeysAfter(kind, shard, now, limit, after)),
+      range(DUE_SHARDS).map((shard) => dueKeysAfter(this.gateway, this.tables, { kind, shard, now, limit, after })),
     );
     // By due time, then `M#<topic>#<msgId>`: '#' sorts below every name character, so this is topic, msgId.
     const keys = shards
@@ -161,36 +162,6 @@ export class HeldMessages {
       .filter((item) => pending(item) && !expired(item, now))
       .map(decodeHeld)
       .filter((held) => held.dueAt <= now);
-  }
-
-  /**
-   * Up to `limit` due-index entries of one shard past `after`. The index is ordered by due
-   * time only, so the query starts at `after.dueAt` and steps over the entries at or before
-   * `after` itself, reading on while a page held only those.
-   */
-  private async dueKeysAfter(
-    kind: HoldKind,
-    shard: number,
-    now: number,
-    limit: number,
-    after: DuePosition | undefined,
-  ): Promise<Item[]> {
-    const afterKey = after ? `M#${after.topic}#${after.msgId}` : '';
-    const past = (item: Item) =>
-      !after ||
-      (num(item, 'hd') ?? 0) > after.dueAt ||
-      ((num(item, 'hd') ?? 0) === after.dueAt && compare(str(item, 'p') ?? '', afterKey) > 0);
-    const found: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.gateway.query('other', 'held.listDue', {
-        ...queryDue(this.tables, kind, shard, now, limit, after?.dueAt),
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      });
-      found.push(...page.items.filter(past));
-      startKey = page.lastKey;
-    } while (found.length < limit && startKey);
-    return found.slice(0, limit);
   }
 
   async nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {
