@@ -14,9 +14,8 @@ export interface RouteBinding {
  * table and the API's route table (src/api/routes.ts) are the same set.
  */
 export const HTTP_ROUTES = {
-  // Commit and rollback complete a send, so the send function serves them.
-  send: [
-    { method: 'POST', path: '/v1/topics/{topic}/messages' },
+  send: [{ method: 'POST', path: '/v1/topics/{topic}/messages' }],
+  'transaction-commit': [
     { method: 'POST', path: '/v1/transactions/{transactionId}/commit' },
     { method: 'POST', path: '/v1/transactions/{transactionId}/rollback' },
   ],

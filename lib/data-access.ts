@@ -78,7 +78,8 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
       // Scheduled listings and cancels (the by-topic index, then the records); deleting a topic deletes its held records.
       held: {
         actions: [...READ, 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
-        indexes: [INDEXES.heldByTopic],
+        // Poll-mode producers receive their checks from the held-due index (a lease is an UpdateItem).
+        indexes: [INDEXES.heldByTopic, INDEXES.heldDue],
       },
       // A cancel finding a release that died mid-way reads the release's idempotency record.
       index: { actions: ['dynamodb:GetItem'] },
@@ -100,6 +101,36 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
       },
     },
     // Delayed bodies are at most 64 KiB, far below the claim-check threshold.
+    bodies: [],
+  },
+  'transaction-commit': {
+    tables: {
+      // The topic of the release.
+      state: { actions: ['dynamodb:GetItem'] },
+      // The half message's record and its state transitions (commit is a release, rollback a cancel).
+      held: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+      // The commit's append: offset reservation, segment put, the first append of a repeated commit (reads).
+      messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+      // The release's idempotency claim and message keys; a rollback finding a release mid-way reads its claim.
+      index: {
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      },
+    },
+    // Half-message bodies are at most 64 KiB, far below the claim-check threshold.
+    bodies: [],
+  },
+  'transaction-check-back': {
+    tables: {
+      // Producer groups (who to ask, how often) and the topic of a committed release.
+      state: { actions: ['dynamodb:GetItem'] },
+      // Due half messages (the held-due index, then the records), check leases, commits and rollbacks.
+      held: { actions: [...READ, 'dynamodb:UpdateItem'], indexes: [INDEXES.heldDue] },
+      // A checker's COMMIT appends, like a commit.
+      messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+      index: {
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      },
+    },
     bodies: [],
   },
   'retention-sweep': {

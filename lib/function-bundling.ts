@@ -30,6 +30,8 @@ export const FUNCTION_NAMES = [
   'push-stream',
   'lease-expiry',
   'timer-release',
+  'transaction-commit',
+  'transaction-check-back',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 

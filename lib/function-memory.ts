@@ -34,4 +34,6 @@ export const FUNCTION_MEMORY_MB: Record<FunctionName, number> = {
   'push-stream': 256,
   'lease-expiry': 256,
   'timer-release': 256,
+  'transaction-commit': 256,
+  'transaction-check-back': 256,
 };

@@ -75,6 +75,10 @@ export class NimbusHttpApi extends Construct {
       send: new HttpLambdaIntegration('sendIntegration', props.functions.send),
       'consume-pull': new HttpLambdaIntegration('consumePullIntegration', props.functions['consume-pull']),
       admin: new HttpLambdaIntegration('adminIntegration', props.functions.admin),
+      'transaction-commit': new HttpLambdaIntegration(
+        'transactionCommitIntegration',
+        props.functions['transaction-commit'],
+      ),
     };
     for (const [name, routes] of Object.entries(HTTP_ROUTES) as [
       HttpFunctionName,

@@ -26,6 +26,7 @@ import {
 import { NimbusFunction, type NimbusFunctionProps } from './nimbus-function.ts';
 import { PushStreamTrigger } from './push-stream-trigger.ts';
 import { NimbusTables } from './tables.ts';
+import { CHECK_BACK_MAX_CONCURRENCY, TransactionCheckBack } from './transactions.ts';
 
 export interface NimbusMqProps {
   /** Table names are `<tablePrefix>-messages` etc. @default `<stack name>-<construct id>`, lower case */
@@ -55,6 +56,11 @@ export interface NimbusMqProps {
   apiLatencyAlarmMs?: number;
   /** Memory (MB) per function, to override the measured defaults. @default FUNCTION_MEMORY_MB */
   memorySize?: Partial<Record<FunctionName, number>>;
+  /**
+   * Checker functions of `lambda` producer groups: the check-back function may invoke these
+   * and no other (more with `grantTransactionChecker`). @default none
+   */
+  transactionCheckers?: IFunction[];
 }
 
 export interface ReservedConcurrency {
@@ -95,10 +101,14 @@ export class NimbusMq extends Construct {
   readonly deadLetterQueues: Record<string, Queue> = {};
   /** Delayed messages: the wake-up queue, bucket schedules, the sweep (lib/delayed-delivery.ts). */
   readonly delayedDelivery: DelayedDelivery;
+  /** Transactions: the check-back wake-up queue, sweep and checker grants (lib/transactions.ts). */
+  readonly transactionCheckBack: TransactionCheckBack;
   /** The HTTPS endpoint of the API. */
   readonly apiUrl: string;
 
-  private readonly props: Required<Omit<NimbusMqProps, 'apiThrottle' | 'reservedConcurrency' | 'memorySize'>>;
+  private readonly props: Required<
+    Omit<NimbusMqProps, 'apiThrottle' | 'reservedConcurrency' | 'memorySize' | 'transactionCheckers'>
+  >;
   private readonly memorySize: Record<FunctionName, number>;
   /** Subscription ids by the group lane they deliver. */
   private readonly subscribedLanes = new Map<string, string>();
@@ -157,8 +167,17 @@ export class NimbusMq extends Construct {
       description: 'Nimbus MQ: topics, groups, dead letters, OpenAPI',
       timeout: Duration.seconds(29),
     });
+    const commit = this.addFunction('transaction-commit', {
+      description: 'Nimbus MQ: commit and roll back transactional messages',
+      timeout: Duration.seconds(10),
+    });
     this.httpApi = new NimbusHttpApi(this, 'Http', {
-      functions: { send: send.function, 'consume-pull': consume.function, admin: admin.function },
+      functions: {
+        send: send.function,
+        'consume-pull': consume.function,
+        admin: admin.function,
+        'transaction-commit': commit.function,
+      },
       logRetention: this.props.logRetention,
       removalPolicy,
       rateLimit: props.apiThrottle?.rateLimit,
@@ -212,6 +231,35 @@ export class NimbusMq extends Construct {
       schedulerDeadLetterQueue: this.schedulerDeadLetterQueue,
       monitoring: this.monitoring,
     });
+
+    const checkBack = this.addFunction('transaction-check-back', {
+      description: 'Nimbus MQ: check back undecided transactions with their producers (webhook, Lambda)',
+      // Ten checks of a batch run at once, each bounded by CHECKER_CALL_TIMEOUT_MS (5 s).
+      timeout: Duration.minutes(1),
+      deadLetterQueue: this.deadLetterQueue('TransactionCheckBackDlq'),
+      // Room for the SQS event source's invocations and the sweep: checkers are never flooded.
+      reservedConcurrentExecutions: reserved ? CHECK_BACK_MAX_CONCURRENCY + 1 : undefined,
+      // Scheduler events: the sweep a minute later covers a failed run.
+      retryAttempts: 0,
+    });
+    this.transactionCheckBack = new TransactionCheckBack(this, 'Transactions', {
+      checkBack,
+      holders: [send],
+      deadLetterQueue: this.deadLetterQueues['TransactionCheckBackDlq'] as Queue,
+      schedulerDeadLetterQueue: this.schedulerDeadLetterQueue,
+      checkerFunctions: props.transactionCheckers ?? [],
+      monitoring: this.monitoring,
+    });
+  }
+
+  /**
+   * Lets the check-back function invoke a `lambda` producer group's checker function.
+   * Register the group with this function's name or unqualified ARN.
+   * @example
+   * mq.grantTransactionChecker(paymentsCheckerFunction);
+   */
+  grantTransactionChecker(checker: IFunction): void {
+    this.transactionCheckBack.grantChecker(checker);
   }
 
   /**

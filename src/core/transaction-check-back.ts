@@ -2,7 +2,7 @@ import { checkedInt } from './consumer.ts';
 import { NimbusError } from './errors.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
-import type { BrokerStore, HeldMessage } from './ports/store.ts';
+import type { BrokerStore, DuePosition, HeldMessage } from './ports/store.ts';
 import type { Timers } from './ports/timers.ts';
 import type { TransactionCheck, TransactionChecker, TransactionDecision } from './ports/transaction-checker.ts';
 import type { ProducerGroup } from './producer-group.ts';
@@ -18,17 +18,29 @@ export interface CheckBackReport {
   nextDueAt?: number;
 }
 
+/** What checking one transaction did, and when it must be looked at again (if ever). */
+export interface SingleCheckReport {
+  checked: boolean;
+  decided?: 'COMMIT' | 'ROLLBACK';
+  /** Still undecided: its next check time (poll groups: when to see whether a producer took it). */
+  nextDueAt?: number;
+}
+
 export interface ReceiveChecksOptions {
   /** 1-32, default 10. */
   maxMessages?: number;
   /** Long-poll: wait up to this long (0-20,000 ms, default 0) for a check to fall due. */
   waitMs?: number;
+  /** Only checks of these topics (a caller allowed to see only these bodies). Default: every topic. */
+  topics?: readonly string[];
   /** Ends the wait early (the client went away, the server is closing): answers no checks. */
   signal?: AbortSignal;
 }
 
 /** Due transactions looked at per round; checker calls in flight at once. */
 const CHECK_PAGE = 256;
+/** Pages of due transactions one receive looks through for its group's checks (4,096 transactions). */
+const RECEIVE_PAGES = 16;
 const CHECK_PARALLEL = 16;
 /** Poll-mode checks wait for their producers: the driver looks again after this, not at once. */
 const POLL_RECHECK_MS = 1_000;
@@ -74,18 +86,26 @@ export class TransactionCheckBack {
   async checkDue(maxCalls: number): Promise<CheckBackReport> {
     const report: CheckBackReport = { checked: 0, committed: 0, rolledBack: 0 };
     let pollWaiting = false;
+    // Paged with a cursor: checks waiting for poll-mode producers stay due, and must not
+    // hide the checks of other groups behind them.
+    let after: DuePosition | undefined;
+    const now = this.clock.now();
     while (report.checked < maxCalls) {
-      const due = await this.store.listDueHeld('TRANSACTION', this.clock.now(), CHECK_PAGE);
+      const due = await this.store.listDueHeld('TRANSACTION', now, CHECK_PAGE, after);
+      if (due.length === 0) break;
+      after = positionOf(due[due.length - 1] as HeldMessage);
       const work: { held: HeldMessage; group: ProducerGroup | undefined }[] = [];
       for (const held of due) {
         const group = await this.producerGroups.find(held.message.producerGroup ?? '');
         // Poll-mode checks are handed out by receive; only their running out is handled here.
-        if (group?.checker.type === 'poll' && held.checks < group.maxChecks) pollWaiting = true;
-        else work.push({ held, group });
+        if (group?.checker.type === 'poll' && held.checks < group.maxChecks) {
+          if ((await this.lapsePollCheck(held, group, now)) === 'ROLLBACK') report.rolledBack++;
+          else pollWaiting = true;
+        } else work.push({ held, group });
       }
       for (let start = 0; start < work.length; start += CHECK_PARALLEL) {
         const outcomes = await Promise.all(
-          work.slice(start, start + CHECK_PARALLEL).map(({ held, group }) => this.checkOne(held, group)),
+          work.slice(start, start + CHECK_PARALLEL).map(({ held, group }) => this.checkHeld(held, group)),
         );
         for (const outcome of outcomes) {
           if (outcome.checked) report.checked++;
@@ -93,12 +113,32 @@ export class TransactionCheckBack {
           if (outcome.decided === 'ROLLBACK') report.rolledBack++;
         }
       }
-      if (due.length < CHECK_PAGE || work.length === 0) break;
     }
-    const now = this.clock.now();
-    const next = await this.store.nextHeldDueAt('TRANSACTION', now);
-    const nextDueAt = pollWaiting && next !== undefined && next <= now ? now + POLL_RECHECK_MS : next;
+    const end = this.clock.now();
+    const next = await this.store.nextHeldDueAt('TRANSACTION', end);
+    const nextDueAt = pollWaiting && next !== undefined && next <= end ? end + POLL_RECHECK_MS : next;
     return nextDueAt === undefined ? report : { ...report, nextDueAt };
+  }
+
+  /**
+   * Checks one transaction if its check is due: the work of one AWS wake-up. A wake-up that
+   * comes early, twice, or after the decision checks nothing and only says when to look again.
+   */
+  async checkOne(topic: string, msgId: string): Promise<SingleCheckReport> {
+    const now = this.clock.now();
+    const held = await this.store.getHeld(topic, msgId, now);
+    if (held?.kind !== 'TRANSACTION' || held.state !== 'HELD') return { checked: false };
+    if (held.dueAt > now) return { checked: false, nextDueAt: held.dueAt };
+    const group = await this.producerGroups.find(held.message.producerGroup ?? '');
+    // A poll group's producers lease their checks; look again once they should have.
+    if (group?.checker.type === 'poll' && held.checks < group.maxChecks) {
+      if ((await this.lapsePollCheck(held, group, now)) === 'ROLLBACK') return { checked: false, decided: 'ROLLBACK' };
+      return { checked: false, nextDueAt: now + group.checkIntervalMs };
+    }
+    const outcome = await this.checkHeld(held, group);
+    if (outcome.decided) return outcome;
+    const after = await this.store.getHeld(topic, msgId, this.clock.now());
+    return after?.state === 'HELD' ? { ...outcome, nextDueAt: after.dueAt } : outcome;
   }
 
   async receive(groupName: string, options: ReceiveChecksOptions): Promise<TransactionCheck[]> {
@@ -110,40 +150,49 @@ export class TransactionCheckBack {
       );
     }
     const maxMessages = checkedInt(options.maxMessages, 10, 1, 32, 'maxMessages');
+    const topics = options.topics === undefined ? undefined : new Set(options.topics);
     const waitMs = checkedInt(options.waitMs, 0, 0, MAX_WAIT_MS, 'waitMs');
     // Real time, not the broker clock: a long-poll waits for the wall clock, and tests that
     // move a manual clock still see it end.
     for (let waited = 0; ; waited += RECEIVE_POLL_MS) {
       // Checked before leasing: checks leased for a caller that is gone would wait a whole interval.
       if (options.signal?.aborted) return [];
-      const checks = await this.leaseDue(group, maxMessages);
+      const checks = await this.leaseDue(group, maxMessages, topics);
       if (checks.length > 0 || waited >= waitMs) return checks;
       await new Promise<void>((resolve) => this.timers.setTimeout(resolve, Math.min(RECEIVE_POLL_MS, waitMs - waited)));
     }
   }
 
-  private async leaseDue(group: ProducerGroup, maxMessages: number): Promise<TransactionCheck[]> {
+  private async leaseDue(
+    group: ProducerGroup,
+    maxMessages: number,
+    topics: ReadonlySet<string> | undefined,
+  ): Promise<TransactionCheck[]> {
     const now = this.clock.now();
-    const due = await this.store.listDueHeld('TRANSACTION', now, CHECK_PAGE);
     const checks: TransactionCheck[] = [];
-    for (const held of due) {
-      if (checks.length >= maxMessages) break;
-      if (held.message.producerGroup !== group.name || held.checks >= group.maxChecks) continue;
-      const leased = await this.store.rescheduleHeld(
-        held.message.topic,
-        held.message.msgId,
-        held.checks,
-        now + group.checkIntervalMs,
-      );
-      if (leased) checks.push(checkOf(held, group));
+    // Paged with a cursor, so other groups' due checks never hide this group's (bounded per call).
+    let after: DuePosition | undefined;
+    for (let page = 0; page < RECEIVE_PAGES && checks.length < maxMessages; page++) {
+      const due = await this.store.listDueHeld('TRANSACTION', now, CHECK_PAGE, after);
+      if (due.length === 0) break;
+      after = positionOf(due[due.length - 1] as HeldMessage);
+      for (const held of due) {
+        if (checks.length >= maxMessages) break;
+        if (held.message.producerGroup !== group.name || held.checks >= group.maxChecks) continue;
+        if (topics && !topics.has(held.message.topic)) continue;
+        const leased = await this.store.rescheduleHeld(
+          held.message.topic,
+          held.message.msgId,
+          held.checks,
+          now + group.checkIntervalMs,
+        );
+        if (leased) checks.push(checkOf(held, group));
+      }
     }
     return checks;
   }
 
-  private async checkOne(
-    held: HeldMessage,
-    group: ProducerGroup | undefined,
-  ): Promise<{ checked: boolean; decided?: 'COMMIT' | 'ROLLBACK' }> {
+  private async checkHeld(held: HeldMessage, group: ProducerGroup | undefined): Promise<SingleCheckReport> {
     const { topic, msgId } = held.message;
     if (!group) return { checked: false, ...(await this.rollBack(held, GROUP_GONE)) };
     if (held.checks >= group.maxChecks)
@@ -167,6 +216,19 @@ export class TransactionCheckBack {
     return { checked: true };
   }
 
+  /**
+   * A poll check nobody took for a whole interval counts as a check answered UNKNOWN (as an
+   * unreachable webhook does), so a transaction whose producers are all gone is rolled back
+   * after `maxChecks` intervals instead of waiting out its retention.
+   */
+  private async lapsePollCheck(held: HeldMessage, group: ProducerGroup, now: number): Promise<'ROLLBACK' | undefined> {
+    if (now < held.dueAt + group.checkIntervalMs) return undefined;
+    const { topic, msgId } = held.message;
+    if (held.checks + 1 >= group.maxChecks) return (await this.rollBack(held, OUT_OF_CHECKS(group.maxChecks))).decided;
+    await this.store.rescheduleHeld(topic, msgId, held.checks, now + group.checkIntervalMs);
+    return undefined;
+  }
+
   private async ask(group: ProducerGroup, check: TransactionCheck): Promise<TransactionDecision> {
     if (!this.checker) return 'UNKNOWN';
     try {
@@ -181,6 +243,10 @@ export class TransactionCheckBack {
     const outcome = await this.store.cancelHeld(topic, msgId, reason, this.clock.now());
     return outcome.state === 'CANCELLED' ? { decided: 'ROLLBACK' } : {};
   }
+}
+
+function positionOf(held: HeldMessage): DuePosition {
+  return { dueAt: held.dueAt, topic: held.message.topic, msgId: held.message.msgId };
 }
 
 /** The check a producer sees for a held half message. */

@@ -6,7 +6,12 @@ import type { BrokerStore } from './ports/store.ts';
 import type { ReleaseScheduler, Timers } from './ports/timers.ts';
 import type { TransactionCheck, TransactionChecker } from './ports/transaction-checker.ts';
 import type { ProducerGroups } from './producer-groups.ts';
-import { type CheckBackReport, type ReceiveChecksOptions, TransactionCheckBack } from './transaction-check-back.ts';
+import {
+  type CheckBackReport,
+  type ReceiveChecksOptions,
+  type SingleCheckReport,
+  TransactionCheckBack,
+} from './transaction-check-back.ts';
 import { decodeTransactionId, encodeTransactionId, type TransactionRef } from './transaction-id.ts';
 
 /** What a commit answers: where the message now is in its queue. */
@@ -128,6 +133,17 @@ export class Transactions {
   }
 
   /**
+   * Checks one transaction if its check is due (webhook and Lambda checkers; rolls it back
+   * when out of checks) and answers when it must be looked at again: the AWS check-back
+   * function's work for one wake-up. Early, repeated or late wake-ups check nothing.
+   * @example
+   * const { nextDueAt } = await transactions.checkOne('transfers', msgId);
+   */
+  checkOne(topic: string, msgId: string): Promise<SingleCheckReport> {
+    return this.checkBack.checkOne(topic, msgId);
+  }
+
+  /**
    * Hands the due checks of a poll-mode producer group to one caller (each leased to it
    * until the group's next check time), waiting up to `waitMs` for one to fall due.
    * @example
@@ -142,6 +158,10 @@ export class Transactions {
     const ref = decodeTransactionId(transactionId);
     const held = await this.store.getHeld(ref.topic, ref.msgId, this.clock.now());
     if (held?.kind !== 'TRANSACTION') throw notFound(transactionId);
+    // An id edited to name another group's half message names no transaction of this group.
+    if (ref.producerGroup !== undefined && held.message.producerGroup !== ref.producerGroup) {
+      throw notFound(transactionId);
+    }
     return ref;
   }
 

@@ -5,6 +5,7 @@ import { systemTimers } from '../adapters/system/system-timers.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
 import { awsReleaseScheduler, delaySettings } from './delayed-delivery-env.ts';
 import { sealedOffsets } from './sealed-offsets.ts';
+import { checkBackSettings, transactionDeps } from './transaction-check-back-env.ts';
 
 /** What the stack tells every function through its environment. */
 export interface LambdaSettings {
@@ -45,6 +46,7 @@ export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker
   const delays = delaySettings();
   return createBroker({
     ...(delays ? { releaseScheduler: awsReleaseScheduler(delays, () => systemClock.now()) } : {}),
+    ...transactionDeps(checkBackSettings(), () => systemClock.now()),
     timers: systemTimers,
     store,
     clock: systemClock,

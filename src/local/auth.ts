@@ -2,7 +2,7 @@ import { errorResponse } from '../api/error-status.ts';
 import type { ApiHandler, ApiRequest, ApiResponse } from '../api/http.ts';
 import type { AccessPolicy, Principal } from './access-policy.ts';
 import type { MatchedRoute } from './route-match.ts';
-import { BODY_DEPENDENT_ROUTES, type Requirement, requirementsOf } from './route-permissions.ts';
+import { BODY_DEPENDENT_ROUTES, BODY_NOT_READ, type Requirement, requirementsOf } from './route-permissions.ts';
 
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
 
@@ -29,7 +29,7 @@ export function withAuth(
     if (current === undefined) return handle(request);
     const route = matchRoute(request.method, request.path);
     const readsBody = bodyRead && route !== undefined && BODY_DEPENDENT_ROUTES.has(route.operationId);
-    const requirements = requirementsOf(route, readsBody ? lenientJson(request.body) : {});
+    const requirements = requirementsOf(route, readsBody ? lenientJson(request.body) : BODY_NOT_READ);
     if (requirements === 'open') return handle(request);
     const token = BEARER.exec(request.headers['authorization'] ?? '')?.[1];
     const principal = token === undefined ? undefined : current.authenticate(token);

@@ -62,19 +62,22 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Rule>> = {
   getProducerGroup: onProducerGroup('ADMIN'),
   deleteProducerGroup: onProducerGroup('ADMIN'),
   listProducerGroups: onAll('producer-group'),
-  // Answering check-backs is what a transactional producer does: PUB on its producer group.
-  receiveTransactionChecks: onProducerGroup('PUB'),
+  receiveTransactionChecks: receiveChecksOf,
   commitTransaction: onTransactionTopic,
   rollbackTransaction: onTransactionTopic,
 };
 
 /**
  * Commit and rollback publish (or withdraw) a message: PUB on the topic its transaction id
- * names. An id that names nothing needs no more than a valid token: the API answers 400.
+ * names and on its producer group, as sending it did. An id that names nothing needs no
+ * more than a valid token: the API answers 400.
  */
 function onTransactionTopic(route: MatchedRoute): Requirement[] {
   try {
-    return [{ action: 'PUB', resource: `topic:${decodeTransactionId(route.params.transactionId ?? '').topic}` }];
+    const ref = decodeTransactionId(route.params.transactionId ?? '');
+    const needs: Requirement[] = [{ action: 'PUB', resource: `topic:${ref.topic}` }];
+    if (ref.producerGroup !== undefined) needs.push({ action: 'PUB', resource: `producer-group:${ref.producerGroup}` });
+    return needs;
   } catch {
     return [];
   }
@@ -114,6 +117,22 @@ function sendAs(route: MatchedRoute, body: unknown): Requirement[] {
 }
 
 /**
+ * Answering check-backs is what a transactional producer does: PUB on its producer group.
+ * A check carries its half message's body, so the poller also needs PUB on every topic it
+ * asks checks of (`topics`), or on all of them (`topic:*`) when it names none.
+ */
+function receiveChecksOf(route: MatchedRoute, body: unknown): Requirement[] {
+  const needs: Requirement[] = [{ action: 'PUB', resource: `producer-group:${route.params.group}` }];
+  // Before the body is read only the producer group is certain; the topics are checked after.
+  if (body === BODY_NOT_READ) return needs;
+  const topics = (body as { topics?: unknown } | null | undefined)?.topics;
+  const named = Array.isArray(topics) ? topics.filter((topic): topic is string => typeof topic === 'string') : [];
+  // A malformed `topics` is refused by the API (400); until then it asks the most.
+  for (const topic of named.length > 0 ? named : ['*']) needs.push({ action: 'PUB', resource: `topic:${topic}` });
+  return needs;
+}
+
+/**
  * A `lambda` or `webhook` checker makes the broker invoke that function (with the broker's
  * AWS credentials) or POST to that URL (from inside the network) on every check-back: only
  * someone who may do anything (ADMIN on `*`) may point it there. A `poll` checker needs
@@ -126,11 +145,19 @@ function registerProducerGroup(route: MatchedRoute, body: unknown): Requirement[
   return needs;
 }
 
+/** What rules get as the body of a request whose body has not been read yet. */
+export const BODY_NOT_READ: unique symbol = Symbol('body not read');
+
 /**
  * Routes whose requirements depend on the body. The server checks every route's
  * body-free requirements before reading the body, and these again once it is read.
  */
-export const BODY_DEPENDENT_ROUTES: ReadonlySet<string> = new Set(['putGroup', 'sendMessages', 'putProducerGroup']);
+export const BODY_DEPENDENT_ROUTES: ReadonlySet<string> = new Set([
+  'putGroup',
+  'sendMessages',
+  'putProducerGroup',
+  'receiveTransactionChecks',
+]);
 
 /** Conservative default for a route the table does not know. */
 const UNKNOWN_ROUTE: Requirement[] = [{ action: 'ADMIN', resource: '*' }];

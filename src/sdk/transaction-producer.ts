@@ -36,6 +36,8 @@ export interface PollChecksOptions {
   maxMessages?: number;
   /** Long-poll per receive. @default 10000 */
   waitMs?: number;
+  /** Only checks of these topics; with access keys, PUB on each (without: PUB on `topic:*`). */
+  topics?: string[];
   /** Called when a round fails (then the loop waits a second and goes on). */
   onError?: (error: unknown) => void;
 }
@@ -122,13 +124,13 @@ export class TransactionProducer {
   }
 
   /**
-   * Poll mode: the group's due checks, each handed to this caller only. Answer each by
-   * commit or rollback (or `answer`).
+   * Poll mode: the group's due checks (of `topics` only, if given), each handed to this
+   * caller only. Answer each by commit or rollback (or `answer`).
    * @example
    * for (const check of await producer.receiveChecks({ waitMs: 10_000 })) await producer.answer(check, 'COMMIT');
    */
   async receiveChecks(
-    options: { maxMessages?: number; waitMs?: number } = {},
+    options: { maxMessages?: number; waitMs?: number; topics?: string[] } = {},
     call?: CallOptions,
   ): Promise<TransactionCheck[]> {
     const path = `/v1/producer-groups/${encodeURIComponent(this.producerGroup)}/checks/receive`;
@@ -162,7 +164,11 @@ export class TransactionProducer {
     while (!signal?.aborted) {
       try {
         const checks = await this.receiveChecks(
-          { maxMessages: options.maxMessages ?? 10, waitMs: options.waitMs ?? 10_000 },
+          {
+            maxMessages: options.maxMessages ?? 10,
+            waitMs: options.waitMs ?? 10_000,
+            ...(options.topics ? { topics: options.topics } : {}),
+          },
           { signal },
         );
         for (const check of checks) await this.answer(check, await options.check(check));

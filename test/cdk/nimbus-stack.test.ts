@@ -9,6 +9,7 @@ import { HEALTH_THROTTLE } from '../../lib/http-api.ts';
 import { DEFAULT_RESERVED_CONCURRENCY, NimbusMq } from '../../lib/nimbus-mq.ts';
 import { NimbusStack } from '../../lib/nimbus-stack.ts';
 import { STREAM_READ_ACTIONS } from '../../lib/push-stream-trigger.ts';
+import { CHECK_BACK_MAX_CONCURRENCY } from '../../lib/transactions.ts';
 import { type TableId, tableDefinitions } from '../../src/adapters/dynamodb/table-definitions.ts';
 import { ALL_ROUTE_SPECS } from '../../src/api/routes.ts';
 import { LIMITS } from '../../src/core/limits.ts';
@@ -47,7 +48,8 @@ const actionsOf = (statement: Json): string[] => [statement.Action].flat();
 
 describe('NimbusStack', () => {
   it('synthesizes with no unacknowledged cdk-nag AwsSolutions finding (checked in beforeAll)', () => {
-    expect(ofType('AWS::Lambda::Function').length).toBe(FUNCTION_NAMES.length + 1);
+    // Plus the test stack's subscriber and transaction checker.
+    expect(ofType('AWS::Lambda::Function').length).toBe(FUNCTION_NAMES.length + 2);
   });
 
   it('acknowledges findings only with specific reasons', () => {
@@ -72,10 +74,16 @@ describe('NimbusStack', () => {
   });
 
   it('wires every API route to the function of its area, with IAM auth on all but GET /healthz', () => {
-    const areaOf = (tag: string): FunctionName =>
-      tag === 'messages' ? 'send' : tag === 'consume' ? 'consume-pull' : 'admin';
+    const areaOf = (tag: string, path: string): FunctionName =>
+      path.startsWith('/v1/transactions/')
+        ? 'transaction-commit'
+        : tag === 'messages'
+          ? 'send'
+          : tag === 'consume'
+            ? 'consume-pull'
+            : 'admin';
     const expected = Object.fromEntries(
-      ALL_ROUTE_SPECS.map((spec) => [`${spec.method} ${spec.path}`, functionId(areaOf(spec.tag))]),
+      ALL_ROUTE_SPECS.map((spec) => [`${spec.method} ${spec.path}`, functionId(areaOf(spec.tag, spec.path))]),
     );
     expected['$default'] = functionId('admin');
     const integrations = Object.fromEntries(
@@ -110,7 +118,10 @@ describe('NimbusStack', () => {
     const reserved = (name: FunctionName) => resources[functionId(name)]!.Properties.ReservedConcurrentExecutions;
     expect(reserved('send')).toBe(DEFAULT_RESERVED_CONCURRENCY.send);
     expect(reserved('consume-pull')).toBe(DEFAULT_RESERVED_CONCURRENCY.consumePull);
-    for (const name of FUNCTION_NAMES.filter((n) => n !== 'send' && n !== 'consume-pull'))
+    // The check-back function's cap keeps checkers (producers' own services) from being flooded.
+    expect(reserved('transaction-check-back')).toBe(CHECK_BACK_MAX_CONCURRENCY + 1);
+    const unreserved = ['send', 'consume-pull', 'transaction-check-back'];
+    for (const name of FUNCTION_NAMES.filter((n) => !unreserved.includes(n)))
       expect(reserved(name), name).toBeUndefined();
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Unreserved');
@@ -258,14 +269,24 @@ describe('NimbusStack', () => {
   });
 
   it('sends failed asynchronous invocations to encrypted, TLS-only SQS dead-letter queues', () => {
-    const background = ['retention-sweep', 'backlog-metrics', 'lease-expiry', 'push-deliver', 'timer-release'] as const;
+    const background = [
+      'retention-sweep',
+      'backlog-metrics',
+      'lease-expiry',
+      'push-deliver',
+      'timer-release',
+      'transaction-check-back',
+    ] as const;
     for (const name of background) {
       const fn = resources[functionId(name)]!;
       expect(fn.Properties.DeadLetterConfig.TargetArn['Fn::GetAtt'][1]).toBe('Arn');
     }
-    const wakeUpsId = logicalId(synth.stack.mq.delayedDelivery.wakeUps);
-    const queues = ofType('AWS::SQS::Queue').filter(([id]) => id !== wakeUpsId);
-    // One per background function and the scheduler's (besides the delayed messages' wake-up queue).
+    const wakeUpIds = [
+      logicalId(synth.stack.mq.delayedDelivery.wakeUps),
+      logicalId(synth.stack.mq.transactionCheckBack.wakeUps),
+    ];
+    const queues = ofType('AWS::SQS::Queue').filter(([id]) => !wakeUpIds.includes(id));
+    // One per background function and the scheduler's (besides the wake-up queues of delays and check-backs).
     expect(queues.length).toBe(background.length + 1);
     for (const [, queue] of queues)
       expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });

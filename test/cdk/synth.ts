@@ -43,6 +43,7 @@ export function synthesizeWithNag(options: { bundle: boolean }): SynthesizedStac
     batchSize: 5,
     maxConcurrency: 3,
   });
+  stack.mq.grantTransactionChecker(subscriberFunction(stack, 'PaymentsChecker'));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   let assembly: ReturnType<App['synth']>;
   try {

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { MessageToAppend } from '../../src/core/model.ts';
-import type { HeldMessage, MessageToHold } from '../../src/core/ports/store.ts';
+import type { DuePosition, HeldMessage, MessageToHold } from '../../src/core/ports/store.ts';
 import { type ContextRef, DAY, message, sameBytes, utf8 } from './fixtures.ts';
 
 /**
@@ -68,6 +68,37 @@ export function heldConformance(ctx: ContextRef): void {
     // It is the due time of a message that is really held (the store may hold other tests' too).
     const dueThen = await store.listDueHeld('DELAY', next ?? -1, 10_000);
     expect(dueThen.some((held) => held.dueAt === next)).toBe(true);
+  });
+
+  it('pages due messages of every topic with a cursor, by due time, topic, msgId, none twice or left out', async () => {
+    const { store, clock } = ctx();
+    const [a, b] = [ctx().name('duea'), ctx().name('dueb')];
+    const kind = 'TRANSACTION' as const;
+    const hold = (topic: string, dueIn: number): MessageToHold => ({ ...toHold(topic, dueIn), kind });
+    // Five share one due time across two topics: the cursor must step inside it.
+    const batch = [hold(b, 500), hold(a, 500), hold(b, 500), hold(a, 500), hold(a, 500), hold(b, 200), hold(a, 800)];
+    await store.hold(batch);
+    const now = clock.now() + 1_000;
+    const mine = (held: HeldMessage[]) =>
+      held.filter((entry) => entry.message.topic === a || entry.message.topic === b);
+    const seen: HeldMessage[] = [];
+    let after: DuePosition | undefined;
+    for (let page = 0; page < 1_000; page++) {
+      const due = await store.listDueHeld(kind, now, 2, after);
+      if (due.length === 0) break;
+      expect(due.length).toBeLessThanOrEqual(2);
+      seen.push(...mine(due));
+      const last = due[due.length - 1] as HeldMessage;
+      after = { dueAt: last.dueAt, topic: last.message.topic, msgId: last.message.msgId };
+    }
+    const order = (x: MessageToHold) => [x.dueAt, x.message.topic, x.message.msgId] as const;
+    const expected = [...batch]
+      .sort((x, y) => {
+        const [p, q] = [order(x), order(y)];
+        return p[0] - q[0] || (p[1] < q[1] ? -1 : p[1] > q[1] ? 1 : p[2] < q[2] ? -1 : p[2] > q[2] ? 1 : 0);
+      })
+      .map((x) => x.message.msgId);
+    expect(ids(seen)).toEqual(expected);
   });
 
   it('never reports an expired record as held or due', async () => {

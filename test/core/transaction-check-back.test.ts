@@ -3,7 +3,8 @@ import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
 import { InProcessNotifier } from '../../src/adapters/system/in-process-notifier.ts';
 import { randomIds } from '../../src/adapters/system/system-clock.ts';
 import { systemTimers } from '../../src/adapters/system/system-timers.ts';
-import { createBroker } from '../../src/core/broker.ts';
+import { type Broker, createBroker } from '../../src/core/broker.ts';
+import type { SendResult } from '../../src/core/model.ts';
 import type { BrokerStore } from '../../src/core/ports/store.ts';
 import type { TransactionCheck, TransactionDecision } from '../../src/core/ports/transaction-checker.ts';
 import { decodeTransactionId, encodeTransactionId } from '../../src/core/transaction-id.ts';
@@ -46,6 +47,19 @@ async function setup(answer: (check: TransactionCheck) => TransactionDecision | 
     return result?.transactionId ?? '';
   };
   return { broker, store, clock, checks, half };
+}
+
+/** `count` half messages of `group` on `transfers`, sent in batches of 30. */
+async function halves(broker: Broker, group: string, count: number): Promise<SendResult[]> {
+  const results: SendResult[] = [];
+  for (let start = 0; start < count; start += 30) {
+    const batch = Array.from({ length: Math.min(30, count - start) }, (_, i) => ({
+      body: new TextEncoder().encode(`${group}${start + i}`),
+      producerGroup: group,
+    }));
+    results.push(...(await broker.producer.send('transfers', batch)));
+  }
+  return results;
 }
 
 describe('transaction check-back', () => {
@@ -93,6 +107,68 @@ describe('transaction check-back', () => {
       state: 'CANCELLED',
       reason: 'the producer group is no longer registered',
     });
+  });
+
+  it("one group's waiting checks never hide another's: 300 un-polled poll checks ahead of a webhook group's one", async () => {
+    const { broker, clock, checks, half } = await setup(() => 'COMMIT');
+    await broker.producerGroups.put('stateless', { checker: { type: 'poll' }, firstCheckAfterMs: 1_000 });
+    await halves(broker, 'stateless', 300);
+    clock.advance(1_000);
+    const late = await half('behind them');
+    clock.advance(6_000);
+    expect(await broker.transactions.checkDue()).toMatchObject({ checked: 1, committed: 1 });
+    expect(checks.map((check) => check.transactionId)).toEqual([late]);
+  });
+
+  it("a poll group's receive finds its checks behind 300 of another poll group's", async () => {
+    const { broker, clock } = await setup(() => 'UNKNOWN');
+    await broker.producerGroups.put('first', { checker: { type: 'poll' }, firstCheckAfterMs: 1_000 });
+    await broker.producerGroups.put('second', { checker: { type: 'poll' }, firstCheckAfterMs: 1_000 });
+    await halves(broker, 'first', 300);
+    clock.advance(1);
+    const [mine] = await halves(broker, 'second', 1);
+    clock.advance(1_000);
+    const checks = await broker.transactions.receiveChecks('second', { maxMessages: 10 });
+    expect(checks.map((check) => check.transactionId)).toEqual([mine?.transactionId]);
+  });
+
+  it('a poll group nobody polls is rolled back after maxChecks intervals, like an unanswered checker', async () => {
+    const { broker, store, clock } = await setup(() => 'COMMIT');
+    await broker.producerGroups.put('stateless', {
+      checker: { type: 'poll' },
+      firstCheckAfterMs: 1_000,
+      checkIntervalMs: 10_000,
+      maxChecks: 2,
+    });
+    const [half] = await halves(broker, 'stateless', 1);
+    const { topic, msgId } = decodeTransactionId(half?.transactionId ?? '');
+    // Due, but a poller may still come within the interval: nothing happens yet.
+    clock.advance(1_000);
+    expect(await broker.transactions.checkDue()).toMatchObject({ rolledBack: 0 });
+    expect(await store.getHeld(topic, msgId, clock.now())).toMatchObject({ state: 'HELD', checks: 0 });
+    for (let i = 0; i < 4; i++) {
+      clock.advance(10_000);
+      await broker.transactions.checkDue();
+      await broker.transactions.checkOne(topic, msgId);
+    }
+    expect(await store.getHeld(topic, msgId, clock.now())).toMatchObject({
+      state: 'CANCELLED',
+      reason: 'no decision after 2 check-backs',
+    });
+  });
+
+  it("an id edited to name another group's half message is refused, and an old-format id still works", async () => {
+    const { broker, half } = await setup(() => 'UNKNOWN');
+    await broker.producerGroups.put('other', { checker: { type: 'poll' } });
+    const id = await half('mine');
+    const ref = decodeTransactionId(id);
+    expect(ref.producerGroup).toBe('payments');
+    const forged = encodeTransactionId({ ...ref, producerGroup: 'other' });
+    await expect(broker.transactions.commit(forged)).rejects.toMatchObject({ code: 'TRANSACTION_NOT_FOUND' });
+    await expect(broker.transactions.rollback(forged)).rejects.toMatchObject({ code: 'TRANSACTION_NOT_FOUND' });
+    const unnamed = encodeTransactionId({ topic: ref.topic, msgId: ref.msgId });
+    expect(await broker.transactions.commit(unnamed)).toMatchObject({ msgId: ref.msgId });
+    expect(await broker.transactions.commit(id)).toMatchObject({ msgId: ref.msgId });
   });
 
   it('transaction ids name their topic and msgId and refuse anything else', () => {

@@ -209,6 +209,7 @@ export async function loadHttpHandlers(): Promise<HttpHandlers> {
     send: (await import('../../functions/send.ts')).handler,
     'consume-pull': (await import('../../functions/consume-pull.ts')).handler,
     admin: (await import('../../functions/admin.ts')).handler,
+    'transaction-commit': (await import('../../functions/transaction-commit.ts')).handler,
   };
 }
 

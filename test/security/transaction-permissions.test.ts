@@ -81,7 +81,15 @@ describe('permissions of transactional routes', () => {
     expect(refused.body.message).toContain('PUB on producer-group:payments');
     const batch = { messages: [{ body: 'a', producerGroup: 'payments' }] };
     expect((await call(url, 'POST', '/v1/topics/orders/messages', 'mallory', batch)).status).toBe(403);
-    expect((await call(url, 'POST', '/v1/topics/orders/messages', 'payer', single)).status).toBe(200);
+    const sent = await call(url, 'POST', '/v1/topics/orders/messages', 'payer', single);
+    expect(sent.status).toBe(200);
+    // Deciding it is the producer group's business too: PUB on the topic alone is not enough.
+    const id = encodeURIComponent(sent.body.transactionId);
+    const commit = await call(url, 'POST', `/v1/transactions/${id}/commit`, 'mallory');
+    expect(commit).toMatchObject({ status: 403, body: { code: 'PERMISSION_DENIED' } });
+    expect(commit.body.message).toContain('PUB on producer-group:payments');
+    expect((await call(url, 'POST', `/v1/transactions/${id}/rollback`, 'mallory')).status).toBe(403);
+    expect((await call(url, 'POST', `/v1/transactions/${id}/commit`, 'payer')).status).toBe(200);
   });
 
   it('lets only an admin of everything point a producer group at a Lambda function or a webhook', async () => {
@@ -107,6 +115,47 @@ describe('permissions of transactional routes', () => {
       200,
     );
     expect((await call(url, 'PUT', '/v1/producer-groups/team-pg', 'admin', { checker: lambda })).status).toBe(200);
+  });
+});
+
+describe('poll-mode checks carry half-message bodies', () => {
+  it('hand a poller only checks of topics it may publish to: PUB on each topic it names, or on topic:*', async () => {
+    const url = await start([
+      ADMIN,
+      principal('payer', [
+        { resource: 'topic:orders', actions: ['PUB'] },
+        { resource: 'producer-group:payments', actions: ['PUB'] },
+      ]),
+      // PUB on the producer group only: it must not read what others publish through it.
+      principal('snoop', [{ resource: 'producer-group:payments', actions: ['PUB'] }]),
+    ]);
+    for (const topic of ['orders', 'payroll']) {
+      await call(url, 'PUT', `/v1/topics/${topic}`, 'admin', { messageType: 'TRANSACTION', queueCount: 1 });
+    }
+    await call(url, 'PUT', '/v1/producer-groups/payments', 'admin', {
+      checker: { type: 'poll' },
+      firstCheckAfterMs: 1000,
+    });
+    await call(url, 'POST', '/v1/topics/payroll/messages', 'admin', { body: 'salary', producerGroup: 'payments' });
+    const order = await call(url, 'POST', '/v1/topics/orders/messages', 'payer', {
+      body: 'o',
+      producerGroup: 'payments',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const receive = (who: string, body: unknown) =>
+      call(url, 'POST', '/v1/producer-groups/payments/checks/receive', who, body);
+
+    const snooping = await receive('snoop', { maxMessages: 10 });
+    expect(snooping).toMatchObject({ status: 403, body: { code: 'PERMISSION_DENIED' } });
+    expect(snooping.body.message).toContain('PUB on topic:*');
+    expect((await receive('snoop', { topics: ['payroll'] })).status).toBe(403);
+    expect((await receive('payer', { maxMessages: 10 })).status).toBe(403);
+    const mine = await receive('payer', { maxMessages: 10, topics: ['orders'] });
+    expect(mine.status).toBe(200);
+    expect(mine.body.checks.map((check: { msgId: string }) => check.msgId)).toEqual([order.body.msgId]);
+    // The payroll check is still there for a poller allowed to see it.
+    const all = await receive('admin', { maxMessages: 10 });
+    expect(all.body.checks.map((check: { topic: string }) => check.topic)).toEqual(['payroll']);
   });
 });
 

@@ -6,6 +6,7 @@ import type {
   CancelOutcome,
   Claim,
   DeadLetterFilter,
+  DuePosition,
   HeldMessage,
   HeldPosition,
   HoldKind,
@@ -237,8 +238,8 @@ export class DynamoDbStore implements BrokerStore {
   listHeld(topic: string, kind: HoldKind, now: number, limit: number, after?: HeldPosition): Promise<HeldMessage[]> {
     return this.held.listHeld(topic, kind, now, limit, after);
   }
-  listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
-    return this.held.listDueHeld(kind, now, limit);
+  listDueHeld(kind: HoldKind, now: number, limit: number, after?: DuePosition): Promise<HeldMessage[]> {
+    return this.held.listDueHeld(kind, now, limit, after);
   }
   nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {
     return this.held.nextHeldDueAt(kind, now);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { NimbusError } from '../../core/errors.ts';
 import type {
   CancelOutcome,
+  DuePosition,
   HeldMessage,
   HeldPosition,
   HoldKind,
@@ -12,6 +13,7 @@ import type {
 import type { Appender } from './appender.ts';
 import { num, str } from './attributes.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
+import { dueKeysAfter } from './held-due-keys.ts';
 import { compare, expired, keyOf, pending, range, releasedMessage, withClientMessageId } from './held-records.ts';
 import {
   DUE_SHARDS,
@@ -144,14 +146,14 @@ export class HeldMessages {
     return found;
   }
 
-  async listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
+  async listDueHeld(kind: HoldKind, now: number, limit: number, after?: DuePosition): Promise<HeldMessage[]> {
+    if (after && after.dueAt > now) return [];
     const shards = await Promise.all(
-      range(DUE_SHARDS).map((shard) =>
-        this.gateway.query('other', 'held.listDue', queryDue(this.tables, kind, shard, now, limit)),
-      ),
+      range(DUE_SHARDS).map((shard) => dueKeysAfter(this.gateway, this.tables, { kind, shard, now, limit, after })),
     );
+    // By due time, then `M#<topic>#<msgId>`: '#' sorts below every name character, so this is topic, msgId.
     const keys = shards
-      .flatMap((page) => page.items)
+      .flat()
       .sort((a, b) => (num(a, 'hd') ?? 0) - (num(b, 'hd') ?? 0) || compare(str(a, 'p') ?? '', str(b, 'p') ?? ''))
       .slice(0, limit);
     const records = await this.readAll(keys, true);
@@ -249,12 +251,15 @@ export class HeldMessages {
     const item = await this.read(topic, msgId);
     if (!item || storedState(item) !== STATE.held) return false;
     const kind = (str(item, 'k') ?? 'DELAY') as HoldKind;
+    const lease = randomUUID();
     const outcome = await this.gateway.update(
       'other',
       'held.reschedule',
-      rescheduleRecord(this.tables, { kind, topic, msgId }, expectedChecks, dueAt),
+      rescheduleRecord(this.tables, { kind, topic, msgId }, expectedChecks, dueAt, lease),
     );
-    return outcome.ok;
+    if (outcome.ok) return true;
+    // The SDK retried a write whose answer was lost: the lease in the record is this one.
+    return str(outcome.old ?? {}, 'cl') === lease && num(outcome.old ?? {}, 'c') === expectedChecks + 1;
   }
 
   /** Removes every held record of a topic (any state) and its hold idempotency records. */

@@ -281,11 +281,16 @@ export function rescheduleRecord(
   held: { kind: HoldKind; topic: string; msgId: string },
   expectedChecks: number,
   dueAt: number,
+  lease: string,
 ): UpdateItemCommandInput {
   return {
     TableName: tables.held,
     Key: recordKey(held.topic, held.msgId),
-    UpdateExpression: 'SET d = :due, hd = :due, hs = :hs, c = :next',
+    // `cl` names the lease that made this check, so a retry of a write whose answer was lost
+    // can tell its own write from another driver's (the old item comes back on failure).
+    UpdateExpression: 'SET d = :due, hd = :due, hs = :hs, c = :next, cl = :lease',
+    // Race prevented: two drivers (or two pollers) taking the same check. Only the one that
+    // still sees the check count it read moves it on; a settled record is never rescheduled.
     ConditionExpression: 'st = :held AND c = :expected',
     ExpressionAttributeValues: {
       ':due': N(dueAt),
@@ -293,7 +298,9 @@ export function rescheduleRecord(
       ':next': N(expectedChecks + 1),
       ':held': S(STATE.held),
       ':expected': N(expectedChecks),
+      ':lease': S(lease),
     },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
 }
 
@@ -326,7 +333,17 @@ export function queryDue(
   shard: number,
   dueBy: number,
   limit: number,
+  dueFrom?: number,
 ): QueryCommandInput {
+  if (dueFrom !== undefined) {
+    return {
+      TableName: tables.held,
+      IndexName: INDEXES.heldDue,
+      KeyConditionExpression: 'hk = :hk AND hd BETWEEN :from AND :due',
+      ExpressionAttributeValues: { ':hk': S(dueShardKey(kind, shard)), ':from': N(dueFrom), ':due': N(dueBy) },
+      Limit: limit,
+    };
+  }
   return {
     TableName: tables.held,
     IndexName: INDEXES.heldDue,

@@ -9,6 +9,7 @@ import type {
   Claim,
   DeadLetterFilter,
   DeadLetterPosition,
+  DuePosition,
   HeldMessage,
   HeldPosition,
   HoldKind,
@@ -264,9 +265,12 @@ export class SqliteStore implements BrokerStore {
     return rows.map(held.toHeld);
   }
 
-  async listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]> {
+  async listDueHeld(kind: HoldKind, now: number, limit: number, after?: DuePosition): Promise<HeldMessage[]> {
     if (limit <= 0) return [];
-    return (this.sql.listDueHeld.all(kind, now, now, limit) as Row[]).map(held.toHeld);
+    const rows = after
+      ? this.sql.listDueHeldAfter.all(kind, now, now, after.dueAt, after.topic, after.msgId, limit)
+      : this.sql.listDueHeld.all(kind, now, now, limit);
+    return (rows as Row[]).map(held.toHeld);
   }
 
   async nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {

@@ -123,7 +123,9 @@ const SQL = {
     "SELECT * FROM held_messages WHERE topic = ? AND kind = ? AND state = 'HELD' AND (due_at, msg_id) > (?, ?) " +
     'AND expire_at > ? ORDER BY due_at, msg_id LIMIT ?',
   listDueHeld:
-    "SELECT * FROM held_messages WHERE kind = ? AND state = 'HELD' AND due_at <= ? AND expire_at > ? ORDER BY due_at LIMIT ?",
+    "SELECT * FROM held_messages WHERE kind = ? AND state = 'HELD' AND due_at <= ? AND expire_at > ? ORDER BY due_at, topic, msg_id LIMIT ?",
+  listDueHeldAfter:
+    "SELECT * FROM held_messages WHERE kind = ? AND state = 'HELD' AND due_at <= ? AND expire_at > ? AND (due_at, topic, msg_id) > (?, ?, ?) ORDER BY due_at, topic, msg_id LIMIT ?",
   nextHeldDueAt:
     "SELECT MIN(due_at) AS next_due_at FROM held_messages WHERE kind = ? AND state = 'HELD' AND expire_at > ?",
   markHeldReleased:

@@ -3,6 +3,7 @@ import type { TransactionCheck } from '../../core/ports/transaction-checker.ts';
 import type { ProducerGroup } from '../../core/producer-group.ts';
 import { encodeBody } from '../body-codec.ts';
 import { type BoundRoute, implement, param } from '../route.ts';
+import { type Api, type ApiOptions, createRouter } from '../router.ts';
 import { ROUTES } from '../routes.ts';
 import type { ProducerGroupInfo, TransactionCheckBody } from '../types.ts';
 
@@ -41,6 +42,16 @@ export function transactionDecisionRoutes(broker: Broker): BoundRoute[] {
       await transactions.rollback(param(context, 'transactionId'));
     }),
   ];
+}
+
+/**
+ * Commit and rollback on their own, for the transaction-commit Lambda.
+ * @example
+ * const api = createTransactionDecisionHandler(broker);
+ * const response = await api.handle(request);
+ */
+export function createTransactionDecisionHandler(broker: Broker, options?: ApiOptions): Api {
+  return createRouter(transactionDecisionRoutes(broker), options);
 }
 
 /** A producer group as clients see it: a webhook's secret only as `secretSet`. */

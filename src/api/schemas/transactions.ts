@@ -102,6 +102,14 @@ export const ReceiveChecksRequestSchema = named(
       .max(20_000)
       .optional()
       .describe('Long-poll: wait up to this long for a check when none is due. Default 0.'),
+    topics: z
+      .array(z.string())
+      .min(1)
+      .max(32)
+      .optional()
+      .describe(
+        'Only checks of these topics. With access keys the caller needs PUB on each (a check carries the body); without `topics`, PUB on `topic:*`.',
+      ),
   }),
 );
 

@@ -47,6 +47,13 @@ export interface HeldPosition {
   msgId: string;
 }
 
+/** Where a page of due messages (of every topic) ends: the `after` of the next page. */
+export interface DuePosition {
+  dueAt: number;
+  topic: string;
+  msgId: string;
+}
+
 export type ReleaseOutcome =
   | { state: 'RELEASED'; message: StoredMessage; held: HeldMessage }
   | { state: 'CANCELLED'; held: HeldMessage }
@@ -78,8 +85,11 @@ export interface HeldMessageStore {
    * most `limit`: the pages of a topic's scheduled messages (and pending transactions).
    */
   listHeld(topic: string, kind: HoldKind, now: number, limit: number, after?: HeldPosition): Promise<HeldMessage[]>;
-  /** HELD messages of one kind, of every topic, with `dueAt <= now`, earliest first, at most `limit`. */
-  listDueHeld(kind: HoldKind, now: number, limit: number): Promise<HeldMessage[]>;
+  /**
+   * HELD messages of one kind, of every topic, with `dueAt <= now`, by `dueAt`, topic, msgId,
+   * after `after`, at most `limit` (fewer does not mean the last page; an empty page does).
+   */
+  listDueHeld(kind: HoldKind, now: number, limit: number, after?: DuePosition): Promise<HeldMessage[]>;
   /**
    * The earliest `dueAt` of the HELD, unexpired messages of one kind, if any: when a timer
    * must next look. (An expired record is never due: a past due time would make a timer spin.)
