@@ -29,6 +29,7 @@ export const FUNCTION_NAMES = [
   'push-deliver',
   'lease-expiry',
   'timer-release',
+  'console',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 

@@ -33,4 +33,6 @@ export const FUNCTION_MEMORY_MB: Record<FunctionName, number> = {
   'push-deliver': 256,
   'lease-expiry': 256,
   'timer-release': 256,
+  // Reads three small files once per instance and returns them: the smallest size does.
+  console: 128,
 };
