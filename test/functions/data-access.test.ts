@@ -164,7 +164,9 @@ describe('store calls of each function vs. its IAM policy', () => {
     await client.deleteTopic('holes');
 
     const seen = new Set(recordedCalls().map((call) => call.fn));
-    expect([...seen].sort()).toEqual([...FUNCTION_NAMES].sort());
+    // Every function with data access, i.e. all but the console function (static files only).
+    const withData = FUNCTION_NAMES.filter((name) => Object.keys(DATA_ACCESS[name].tables).length > 0);
+    expect([...seen].sort()).toEqual(withData.sort());
     expect(uncoveredCalls()).toEqual([]);
   }, 120_000);
 });
