@@ -60,6 +60,8 @@ export const RECEIVE_ROUTE = { method: 'POST', path: '/v1/groups/{group}/receive
 /**
  * The web console's static files, served by the console function without IAM auth (a
  * browser cannot sign the request for a page); the page then signs every API call itself.
+ * API Gateway routes `/console/` to `GET /console` with the slash kept in `rawPath`, where
+ * the function serves the page (and redirects a bare `/console` there).
  */
 export const CONSOLE_ROUTES = [
   { method: 'GET', path: '/console' },
