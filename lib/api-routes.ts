@@ -55,3 +55,14 @@ export const HEALTH_ROUTE = { method: 'GET', path: '/healthz' } as const satisfi
 
 /** The long-poll: its latency is the caller's `waitMs`, not the service's speed. */
 export const RECEIVE_ROUTE = { method: 'POST', path: '/v1/groups/{group}/receive' } as const satisfies RouteBinding;
+
+/**
+ * The web console's static files, served by the console function without IAM auth (a
+ * browser cannot sign the request for a page); the page then signs every API call itself.
+ * API Gateway routes `/console/` to `GET /console` with the slash kept in `rawPath`, where
+ * the function serves the page (and redirects a bare `/console` there).
+ */
+export const CONSOLE_ROUTES = [
+  { method: 'GET', path: '/console' },
+  { method: 'GET', path: '/console/{proxy+}' },
+] as const satisfies readonly RouteBinding[];

@@ -167,6 +167,8 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
     },
     bodies: [],
   },
+  // Serves the console's static files: the page reads data through the IAM-signed API.
+  console: { tables: {}, bodies: [] },
 };
 
 /**

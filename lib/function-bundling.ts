@@ -32,6 +32,7 @@ export const FUNCTION_NAMES = [
   'timer-release',
   'transaction-commit',
   'transaction-check-back',
+  'console',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 

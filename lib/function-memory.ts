@@ -36,4 +36,6 @@ export const FUNCTION_MEMORY_MB: Record<FunctionName, number> = {
   'timer-release': 256,
   'transaction-commit': 256,
   'transaction-check-back': 256,
+  // Reads three small files once per instance and returns them: the smallest size does.
+  console: 128,
 };

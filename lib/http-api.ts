@@ -17,8 +17,8 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HEALTH_ROUTE, HTTP_ROUTES, type HttpFunctionName } from './api-routes.ts';
-import { acknowledgeHealthRoute } from './nag-acknowledgements.ts';
+import { CONSOLE_ROUTES, HEALTH_ROUTE, HTTP_ROUTES, type HttpFunctionName } from './api-routes.ts';
+import { acknowledgeConsoleRoute, acknowledgeHealthRoute } from './nag-acknowledgements.ts';
 
 /**
  * Throttling of the unauthenticated health check: enough for uptime probes from several
@@ -26,6 +26,13 @@ import { acknowledgeHealthRoute } from './nag-acknowledgements.ts';
  * more than a few dollars of invocations a month.
  */
 export const HEALTH_THROTTLE = { rateLimit: 5, burstLimit: 10 } as const;
+
+/**
+ * Throttling of each open console route: a page load is three requests, so this carries
+ * a handful of people opening the console at once while capping what anonymous callers
+ * can spend on the console function.
+ */
+export const CONSOLE_THROTTLE = { rateLimit: 10, burstLimit: 30 } as const;
 
 export interface NimbusHttpApiProps {
   functions: Record<HttpFunctionName, IFunction>;
@@ -109,11 +116,36 @@ export class NimbusHttpApi extends Construct {
 
   /** Route-level throttling of the open route (HttpStage only sets the default route settings). */
   private throttleHealthRoute(): void {
+    this.throttleRoute(`${HEALTH_ROUTE.method} ${HEALTH_ROUTE.path}`, HEALTH_THROTTLE);
+  }
+
+  private throttleRoute(routeKey: string, throttle: { rateLimit: number; burstLimit: number }): void {
     const stage = this.stage.node.defaultChild as CfnStage;
-    stage.addPropertyOverride(`RouteSettings.${HEALTH_ROUTE.method} ${HEALTH_ROUTE.path}`, {
-      ThrottlingRateLimit: HEALTH_THROTTLE.rateLimit,
-      ThrottlingBurstLimit: HEALTH_THROTTLE.burstLimit,
+    stage.addPropertyOverride(`RouteSettings.${routeKey}`, {
+      ThrottlingRateLimit: throttle.rateLimit,
+      ThrottlingBurstLimit: throttle.burstLimit,
     });
+  }
+
+  /**
+   * Serves the web console at `/console/` from `fn`, on open GET routes throttled on their
+   * own: the page is then same-origin with the API (no CORS), and every API call it makes
+   * is signed with the visitor's IAM credentials like any other client's.
+   * @example
+   * httpApi.serveConsole(consoleFunction);
+   */
+  serveConsole(fn: IFunction): void {
+    const integration = new HttpLambdaIntegration('consoleIntegration', fn);
+    for (const route of CONSOLE_ROUTES) {
+      const httpRoute = new HttpRoute(this, `${route.method} ${route.path}`, {
+        httpApi: this.api,
+        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+        integration,
+        authorizer: new HttpNoneAuthorizer(),
+      });
+      acknowledgeConsoleRoute(httpRoute);
+      this.throttleRoute(`${route.method} ${route.path}`, CONSOLE_THROTTLE);
+    }
   }
 
   /**

@@ -35,6 +35,15 @@ export function acknowledgeHealthRoute(route: HttpRoute): void {
   });
 }
 
+/** An open console route: a browser cannot sign the request for the page itself. */
+export function acknowledgeConsoleRoute(route: HttpRoute): void {
+  Validations.of(route).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-APIG4',
+    reason:
+      "GET /console and GET /console/{proxy+} serve the web console's static files (no data) from a function with no data access, throttled on their own routes; the page signs every API call with the visitor's IAM credentials, and every /v1 route requires IAM (SigV4).",
+  });
+}
+
 /** A function role's object grant on the body bucket's key prefix. */
 export function acknowledgeBodyAccess(role: IRole, bucket: Bucket): void {
   const bucketArn = `<${logicalId(bucket.node.defaultChild as CfnResource)}.Arn>`;

@@ -33,6 +33,11 @@ export interface NimbusFunctionProps {
   retryAttempts?: number;
   logRetention?: RetentionDays;
   removalPolicy?: RemovalPolicy;
+  /**
+   * Shell commands run after esbuild bundled the handler into `outputDir`, for files the
+   * handler reads beside its bundle. The installed CDK package ships them pre-built instead.
+   */
+  afterBundling?: (outputDir: string) => string[];
 }
 
 /**
@@ -93,6 +98,11 @@ export class NimbusFunction extends Construct {
             mainFields: [...FUNCTION_BUNDLING.mainFields],
             externalModules: [...FUNCTION_BUNDLING.external],
             banner: FUNCTION_BUNDLING.banner,
+            commandHooks: props.afterBundling && {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (_inputDir, outputDir) => props.afterBundling?.(outputDir) ?? [],
+            },
           },
         });
   }

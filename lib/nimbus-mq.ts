@@ -10,6 +10,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TableId } from '../src/adapters/dynamodb/table-definitions.ts';
 import { RECEIVE_ROUTE } from './api-routes.ts';
+import { CONSOLE_FUNCTION } from './console-function.ts';
 import { grantDataAccess, tableOperations } from './data-access.ts';
 import { DelayedDelivery } from './delayed-delivery.ts';
 import type { FunctionName } from './function-bundling.ts';
@@ -183,6 +184,7 @@ export class NimbusMq extends Construct {
       rateLimit: props.apiThrottle?.rateLimit,
       burstLimit: props.apiThrottle?.burstLimit,
     });
+    this.httpApi.serveConsole(this.addFunction('console', CONSOLE_FUNCTION).function);
     this.apiUrl = this.httpApi.url;
     this.monitoring.watchApi(this.httpApi.api, this.httpApi.accessLogs, {
       longPollRoute: `${RECEIVE_ROUTE.method} ${RECEIVE_ROUTE.path}`,

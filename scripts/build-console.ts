@@ -1,18 +1,15 @@
 /**
- * Writes the web console's static files (index.html, app.js, app.css) for hosting apart
- * from the embedded broker, e.g. in an S3 bucket behind CloudFront in front of an AWS
- * deployment. The embedded broker does not need it: it bundles the console itself on the
- * first request for /console.
+ * Writes the web console's static files (index.html, app.js, app.css) into a folder. The
+ * package build and the CDK bundling of the console function call it too, so the
+ * installed broker and the deployed stack serve files built ahead of time; run from the
+ * repository, the embedded broker bundles the console itself on the first request.
  *
  *   node scripts/build-console.ts [OUT_DIR]     (default dist/console)
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { bundleConsole } from '../src/console/server/bundle-console.ts';
+import { writeConsoleFiles } from '../src/console/server/console-files.ts';
 
 const outDir = resolve(process.argv[2] ?? 'dist/console');
-await mkdir(outDir, { recursive: true });
-for (const [name, asset] of await bundleConsole()) {
-  await writeFile(join(outDir, name), asset.body);
-  console.log(`${join(outDir, name)}  ${(asset.body.byteLength / 1024).toFixed(1)} KiB`);
-}
+const assets = await bundleConsole();
+for (const file of await writeConsoleFiles(outDir, assets)) console.log(file);

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type BuildOptions, build } from 'esbuild';
 import { FUNCTION_BUNDLING, PREBUNDLED_HANDLERS_DIR } from '../lib/function-bundling.ts';
+import { bundleConsole } from '../src/console/server/bundle-console.ts';
+import type { ConsoleAssets } from '../src/console/server/console-files.ts';
+import { writeConsoleFiles } from '../src/console/server/console-files.ts';
 
 /**
  * Builds the three installable packages under packages/ from the source tree as it is
@@ -13,10 +16,13 @@ import { FUNCTION_BUNDLING, PREBUNDLED_HANDLERS_DIR } from '../lib/function-bund
  * - `@nimbus-mq/sdk`: the SDK as one ESM file for Node 20+ and browsers (imports nothing),
  *   plus the SigV4 signer as its own entry (its AWS packages stay external: optional peers).
  * - `@nimbus-mq/broker`: the CLI and embedded broker as one ESM file with every dependency
- *   inside, so `npx nimbus start` needs nothing but Node 24.
+ *   inside, so `npx nimbus start` needs nothing but Node 24, and the web console built
+ *   ahead of time beside it (`dist/console/`), since the package carries neither esbuild
+ *   nor the console's sources.
  * - `@nimbus-mq/cdk`: the construct library (aws-cdk-lib, constructs and cdk-nag are peers)
  *   and every Lambda handler pre-bundled, so a CDK app synthesizes without type stripping
- *   inside node_modules and without esbuild.
+ *   inside node_modules and without esbuild; the console function's folder also holds the
+ *   built console it serves.
  */
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -64,7 +70,7 @@ async function buildSdk(dir: string): Promise<void> {
   });
 }
 
-async function buildBroker(dir: string): Promise<void> {
+async function buildBroker(dir: string, consoleFiles: ConsoleAssets): Promise<void> {
   await build({
     ...COMMON,
     entryPoints: { cli: 'src/cli/main.ts' },
@@ -72,10 +78,14 @@ async function buildBroker(dir: string): Promise<void> {
     platform: 'node',
     target: 'node24',
     banner: { js: NODE_REQUIRE_BANNER },
+    // Only the repository's fallback (bundling the console from its sources) loads esbuild;
+    // the installed broker serves the console written below and never reaches that import.
+    external: ['esbuild'],
   });
+  await writeConsoleFiles(path.join(dir, 'dist', 'console'), consoleFiles);
 }
 
-async function buildCdk(dir: string): Promise<void> {
+async function buildCdk(dir: string, consoleFiles: ConsoleAssets): Promise<void> {
   await build({
     ...COMMON,
     entryPoints: { index: 'packages/cdk/index.ts' },
@@ -104,6 +114,8 @@ async function buildCdk(dir: string): Promise<void> {
       }),
     ),
   );
+  // The console function serves the files beside its bundle (functions/console.ts).
+  await writeConsoleFiles(path.join(dir, PREBUNDLED_HANDLERS_DIR, 'console', 'console'), consoleFiles);
 }
 
 /**
@@ -139,8 +151,13 @@ export async function buildPackages(): Promise<BuiltPackage[]> {
   const sdk = path.join(PACKAGES, 'sdk');
   const broker = path.join(PACKAGES, 'broker');
   const cdk = path.join(PACKAGES, 'cdk');
-  await Promise.all([clean(sdk), clean(broker), clean(cdk)]);
-  const [types] = await Promise.all([emitDeclarations(), buildSdk(sdk), buildBroker(broker), buildCdk(cdk)]);
+  const [consoleFiles] = await Promise.all([bundleConsole(), clean(sdk), clean(broker), clean(cdk)]);
+  const [types] = await Promise.all([
+    emitDeclarations(),
+    buildSdk(sdk),
+    buildBroker(broker, consoleFiles),
+    buildCdk(cdk, consoleFiles),
+  ]);
   // The tree keeps its shape: the SDK's declarations reach src/api (types inferred from its zod schemas).
   const copyTypes = (into: string, folders: string[]) =>
     Promise.all(

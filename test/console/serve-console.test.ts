@@ -1,5 +1,12 @@
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store.ts';
+import { readConsoleFiles, writeConsoleFiles } from '../../src/console/server/console-files.ts';
+import { withConsole } from '../../src/console/server/serve-console.ts';
 import { type EmbeddedServer, startEmbeddedServer } from '../../src/local/embedded-server.ts';
 
 /** The embedded broker serves the console's files beside the API, with their types and a strict CSP. */
@@ -54,5 +61,66 @@ describe('the console on the embedded broker', () => {
     const topics = await fetch(`${server.url}/v1/topics`);
     expect(topics.status).toBe(200);
     expect(await topics.json()).toEqual({ topics: [] });
+  });
+});
+
+describe('a console built ahead of time', () => {
+  it('is served from its folder as written, and a folder missing a file is no console', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'nimbus-console-'));
+    try {
+      const file = (body: string) => ({ contentType: 'ignored', body: new TextEncoder().encode(body) });
+      await writeConsoleFiles(
+        dir,
+        new Map([
+          ['index.html', file('<!doctype html><title>prebuilt</title>')],
+          ['app.js', file('x')],
+          ['app.css', file('')],
+        ]),
+      );
+      const assets = await readConsoleFiles(dir);
+      expect(assets?.get('app.js')?.contentType).toBe('text/javascript; charset=utf-8');
+      const listener = withConsole(
+        (_req, res) => res.end('api'),
+        async () => assets!,
+      );
+      const http = createServer(listener);
+      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+      const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+      try {
+        expect(await (await fetch(`${base}/console/`)).text()).toContain('<title>prebuilt</title>');
+        expect(await (await fetch(`${base}/v1/topics`)).text()).toBe('api');
+      } finally {
+        await new Promise((resolve) => http.close(resolve));
+      }
+      await unlink(path.join(dir, 'app.css'));
+      expect(await readConsoleFiles(dir)).toBeUndefined();
+      expect(await readConsoleFiles(path.join(dir, 'absent'))).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 500 with the cause when the console cannot be loaded, and loads again on the next request', async () => {
+    let calls = 0;
+    const listener = withConsole(
+      (_req, res) => res.end('api'),
+      async () => {
+        calls += 1;
+        throw new Error('no console here');
+      },
+    );
+    const http = createServer(listener);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const response = await fetch(`${base}/console/`);
+        expect(response.status).toBe(500);
+        expect(await response.text()).toContain('no console here');
+      }
+      expect(calls).toBe(2);
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
+    }
   });
 });

@@ -175,8 +175,11 @@ describe('store calls of each function vs. its IAM policy', () => {
     await client.deleteTopic('holes');
 
     const seen = new Set(recordedCalls().map((call) => call.fn));
-    // The transaction functions' paths run in transaction-data-access.test.ts.
-    const covered = FUNCTION_NAMES.filter((name) => !name.startsWith('transaction-'));
+    // The transaction functions' paths run in transaction-data-access.test.ts; the console
+    // function serves static files only and has no data access.
+    const covered = FUNCTION_NAMES.filter(
+      (name) => !name.startsWith('transaction-') && Object.keys(DATA_ACCESS[name].tables).length > 0,
+    );
     expect([...seen].sort()).toEqual([...covered].sort());
     expect(uncoveredCalls()).toEqual([]);
   }, 120_000);

@@ -48,6 +48,30 @@ describe('installed packages', () => {
     expect(listings.flat()).toEqual(
       expect.arrayContaining(['package/dist/index.js', 'package/dist/cli.js', 'package/dist/handlers/send/index.mjs']),
     );
+    // The console is built ahead of time: beside the broker's CLI, and beside the console function's bundle.
+    const built = ['index.html', 'app.js', 'app.css'];
+    expect(listings.flat()).toEqual(
+      expect.arrayContaining([
+        ...built.map((name) => `package/dist/console/${name}`),
+        ...built.map((name) => `package/dist/handlers/console/console/${name}`),
+      ]),
+    );
+  });
+
+  it('serves the web console from the installed broker, which has no bundler and no console sources', async () => {
+    expect(existsSync(installed('esbuild'))).toBe(false);
+    const page = await fetch(`${endpoint}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("connect-src 'self'");
+    expect(await page.text()).toContain('<script type="module" src="app.js">');
+    const script = await fetch(`${endpoint}/console/app.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toContain('/v1/topics');
+    const style = await fetch(`${endpoint}/console/app.css`);
+    expect(style.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect((await fetch(`${endpoint}/console/main.ts`)).status).toBe(404);
   });
 
   it('runs every CLI command from the installed broker package', async () => {
@@ -139,6 +163,19 @@ describe('installed packages', () => {
         .filter(existsSync);
       expect(staged.length).toBe(functions.length - 1); // all but the app's inline function
       for (const file of staged) expect(readFileSync(file, 'utf8')).toMatch(/export\s*\{[^}]*\bhandler\s*\}/);
+      // The console function's asset carries the built console it serves.
+      const consoleFiles = staged.map((file) => path.join(path.dirname(file), 'console', 'app.js')).filter(existsSync);
+      expect(consoleFiles).toHaveLength(1);
+      // Its open routes are the only ones without IAM besides the health check.
+      const routes = Object.values(template.Resources as Record<string, { Type: string; Properties: never }>)
+        .filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route')
+        .map((resource) => resource.Properties as { RouteKey: string; AuthorizationType: string });
+      expect(
+        routes
+          .filter((route) => route.AuthorizationType === 'NONE')
+          .map((route) => route.RouteKey)
+          .sort(),
+      ).toEqual(['GET /console', 'GET /console/{proxy+}', 'GET /healthz']);
     },
     SLOW,
   );

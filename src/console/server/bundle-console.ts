@@ -1,21 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** One file of the built console, as it is served and deployed. */
-export interface ConsoleAsset {
-  contentType: string;
-  body: Uint8Array;
-}
-
-/** The console's static files by name (`index.html`, `app.js`, `app.css`). */
-export type ConsoleAssets = ReadonlyMap<string, ConsoleAsset>;
+import { type ConsoleAsset, type ConsoleAssets, contentTypeOf } from './console-files.ts';
 
 const APP_DIR = join(import.meta.dirname, '..');
 
 /**
- * Bundles the console with esbuild into its three static files, in memory. The embedded
- * broker calls it on the first request for `/console` (about a second on a busy two-core machine, once per
- * process); `scripts/build-console.ts` calls it to write the files for static hosting.
+ * Bundles the console with esbuild into its three static files, in memory. Run from the
+ * repository, the embedded broker calls it on the first request for `/console` (about a
+ * second on a busy two-core machine, once per process); `scripts/build-console.ts` and the
+ * package build call it to write the files that the installed broker and the Lambda serve.
  * esbuild is loaded only here, so a broker nobody opens the console of never loads it.
  * @example
  * const assets = await bundleConsole();
@@ -45,10 +38,4 @@ export async function bundleConsole(): Promise<ConsoleAssets> {
   const html = await readFile(join(APP_DIR, 'index.html'));
   assets.set('index.html', { contentType: contentTypeOf('index.html'), body: html });
   return assets;
-}
-
-function contentTypeOf(name: string): string {
-  if (name.endsWith('.js')) return 'text/javascript; charset=utf-8';
-  if (name.endsWith('.css')) return 'text/css; charset=utf-8';
-  return 'text/html; charset=utf-8';
 }
