@@ -8,6 +8,7 @@ import type { QueueRead } from './ports/message-log.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore, Lease } from './ports/store.ts';
 import { type Prefetch, QueueHints, readsAhead, type TopicView } from './queue-hints.ts';
+import { receiveOrderedQueue } from './ordered-receive.ts';
 import { fits, hand, type Pass, toReceived } from './receive-pass.ts';
 import { redeliver } from './redelivery.ts';
 import { parseTagExpression, type TagFilter } from './tag-expression.ts';
@@ -154,7 +155,12 @@ export class Consumer {
       if (!sub) continue;
       const view = await (i === 0 && firstView ? firstView : this.viewTopic(group, lane, sub.topic));
       if (!view) continue;
-      await this.receiveNew(lane, view, parseTagExpression(sub.tagExpression), max, invisibleMs, pass);
+      const filter = parseTagExpression(sub.tagExpression);
+      if (group.orderly && view.topic.messageType === 'FIFO') {
+        await this.receiveOrdered(group, lane, view, filter, max, invisibleMs, pass);
+      } else {
+        await this.receiveNew(lane, view, filter, max, invisibleMs, pass);
+      }
     }
     return pass;
   }
@@ -221,6 +227,30 @@ export class Consumer {
       this.hints.moved(lane, topic.name, queueId, left);
       // The next receive starts after the last queue that served one: turns go round the
       // queues that have messages, whatever the empty ones in between.
+      if (pass.messages.length > before) setTurn(this.queueTurn, turnKey(lane, topic.name), queueId + 1);
+    }
+  }
+
+  /**
+   * An orderly lane on a FIFO topic: every queue in turn, since a queue with nothing new may
+   * still hold a message group's next message (parked, or due again after a nack).
+   */
+  private async receiveOrdered(
+    group: Group,
+    lane: string,
+    view: TopicView,
+    filter: TagFilter,
+    max: number,
+    invisibleMs: number,
+    pass: Pass,
+  ): Promise<void> {
+    const { topic, cursors, start } = view;
+    for (let i = 0; i < topic.queueCount && pass.messages.length < max && pass.budget > 0 && !pass.full; i++) {
+      const queueId = (start + i) % topic.queueCount;
+      const before = pass.messages.length;
+      const queue = { store: this.store, group, lane, topic: topic.name, queueId, filter, max, invisibleMs };
+      const ordered = { ...queue, now: this.clock.now(), newToken: () => this.ids.token() };
+      await receiveOrderedQueue(ordered, cursors.get(queueId) ?? 0, pass);
       if (pass.messages.length > before) setTurn(this.queueTurn, turnKey(lane, topic.name), queueId + 1);
     }
   }

@@ -12,6 +12,7 @@ import {
   queryCursors,
   queryDueLeaseItems,
   queryEarliestLeaseItem,
+  queryQueueLeaseItems,
   removeLeaseEntries,
   repairEarliest,
   updateLeaseEntry,
@@ -198,6 +199,20 @@ export class Consumption {
     });
     if (!item) return undefined;
     return leasesOf(item).find((lease) => lease.queueOffset === key.queueOffset);
+  }
+
+  async queueLeases(lane: string, topic: string, queueId: number): Promise<Lease[]> {
+    const leases: Lease[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.gateway.query('receive', 'queueLeases', {
+        ...queryQueueLeaseItems(this.tables, lane, topic, queueId),
+        ExclusiveStartKey: startKey,
+      });
+      for (const item of page.items) leases.push(...leasesOf(item));
+      startKey = page.lastKey;
+    } while (startKey);
+    return leases.sort((a, b) => a.queueOffset - b.queueOffset);
   }
 
   async updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {
