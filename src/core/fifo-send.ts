@@ -52,7 +52,10 @@ export function fifoQueueOf(topic: Topic, message: { messageGroup?: string }): n
  * A failed part fails the send; parts that landed stay, and a retry with the same
  * messageIds stores nothing twice.
  */
-export async function appendFifo(log: Pick<MessageLog, 'append'>, records: readonly MessageToAppend[]): Promise<AppendResult[]> {
+export async function appendFifo(
+  log: Pick<MessageLog, 'append'>,
+  records: readonly MessageToAppend[],
+): Promise<AppendResult[]> {
   const parts = new Map<number, number[]>();
   records.forEach((record, index) => {
     parts.set(record.queueId, [...(parts.get(record.queueId) ?? []), index]);

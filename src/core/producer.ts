@@ -1,6 +1,7 @@
 import type { Catalog } from './catalog.ts';
 import { dueTime } from './delay.ts';
 import { NimbusError } from './errors.ts';
+import { appendFifo, assertMessageGroup, fifoQueueOf } from './fifo-send.ts';
 import { assertBody, assertGroupName, assertMessageMeta, assertTopicName, LIMITS } from './limits.ts';
 import type { MessageToAppend, SendResult, Topic } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
@@ -8,7 +9,6 @@ import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore } from './ports/store.ts';
 import type { ScheduledMessages } from './scheduled-messages.ts';
 import type { Transactions } from './transactions.ts';
-import { appendFifo, assertMessageGroup, fifoQueueOf } from './fifo-send.ts';
 
 /** One message as a producer hands it over (the body already decoded to bytes). */
 export interface OutgoingMessage {
@@ -98,7 +98,8 @@ export class Producer {
     );
     if (topic.messageType === 'DELAY') return this.scheduled.hold(records);
     if (producerGroup !== undefined) return this.transactions.hold(records, producerGroup);
-    const appended = topic.messageType === 'FIFO' ? await appendFifo(this.store, records) : await this.store.append(records);
+    const appended =
+      topic.messageType === 'FIFO' ? await appendFifo(this.store, records) : await this.store.append(records);
     this.notifier.publish(topic.name);
     return appended.map(({ message, duplicate }) => ({
       msgId: message.msgId,

@@ -1,8 +1,8 @@
 import { retryDelayMs } from './backoff.ts';
 import type { Catalog } from './catalog.ts';
 import { checkedInt } from './consumer.ts';
-import { disposeOfLease } from './lease-disposal.ts';
 import { type ErrorCode, isNimbusError, NimbusError } from './errors.ts';
+import { disposeOfLease } from './lease-disposal.ts';
 import { LIMITS } from './limits.ts';
 import type { Group } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';

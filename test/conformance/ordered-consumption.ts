@@ -52,23 +52,19 @@ const stepArbitrary = fc.record({
  * and a poisoned group (every delivery nacked) only dead-letters its own messages.
  */
 export function orderedConsumptionProperty(open: () => Promise<BrokerStore>, scale: OrderedScale): void {
-  it(
-    'keeps every message group in send order under nacks, expiries and crashes; a poisoned group blocks no other',
-    async () => {
-      const store = await open();
-      let run = 0;
-      await fc.assert(
-        fc.asyncProperty(fc.array(stepArbitrary, { minLength: scale.steps, maxLength: scale.steps }), async (steps) => {
-          const clock = new ManualClock(Date.now());
-          const broker = createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: idle });
-          await checkOneRun(broker, clock, `r${++run}x${Date.now().toString(36)}`, steps, scale);
-        }),
-        // No shrinking: one run drives hundreds of store calls, a shrink would take many minutes.
-        { numRuns: scale.runs, endOnFailure: true },
-      );
-    },
-    600_000,
-  );
+  it('keeps every message group in send order under nacks, expiries and crashes; a poisoned group blocks no other', async () => {
+    const store = await open();
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArbitrary, { minLength: scale.steps, maxLength: scale.steps }), async (steps) => {
+        const clock = new ManualClock(Date.now());
+        const broker = createBroker({ timers: systemTimers, store, clock, ids: randomIds(), notifier: idle });
+        await checkOneRun(broker, clock, `r${++run}x${Date.now().toString(36)}`, steps, scale);
+      }),
+      // No shrinking: one run drives hundreds of store calls, a shrink would take many minutes.
+      { numRuns: scale.runs, endOnFailure: true },
+    );
+  }, 600_000);
 }
 
 async function checkOneRun(broker: Broker, clock: ManualClock, id: string, steps: Step[], scale: OrderedScale) {
@@ -177,7 +173,10 @@ async function checkOneRun(broker: Broker, clock: ManualClock, id: string, steps
     // Random nacks may dead-letter a message now and then: the rest is acked in send order.
     expect(acked.get(name)?.length, `${name} starved`).toBe(scale.messagesPerGroup - deadOnes);
     const sequence = acked.get(name) ?? [];
-    expect([...sequence].sort((a, b) => a - b), `${name} acked out of order`).toEqual(sequence);
+    expect(
+      [...sequence].sort((a, b) => a - b),
+      `${name} acked out of order`,
+    ).toEqual(sequence);
     if (deadOnes === 0) expect(sequence).toEqual(order);
   }
   expect(acked.get(POISON)).toEqual([]);

@@ -89,7 +89,7 @@ export const PutGroupRequestSchema = named(
       .boolean()
       .optional()
       .describe(
-        'Orderly consumption of FIFO topics: a message group\'s next message is handed out only after the one before it was acked or dead-lettered; other message groups keep flowing. Default false for a new group. Fixed once the group exists: omitted keeps it, another value is GROUP_CONFLICT (409).',
+        "Orderly consumption of FIFO topics: a message group's next message is handed out only after the one before it was acked or dead-lettered; other message groups keep flowing. Default false for a new group. Fixed once the group exists: omitted keeps it, another value is GROUP_CONFLICT (409).",
       ),
   }),
 );

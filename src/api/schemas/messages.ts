@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { hasReservedProperty, LIMITS, reservedProperty } from '../../core/limits.ts';
 import { MAX_MESSAGE_GROUP_LENGTH } from '../../core/fifo-send.ts';
+import { hasReservedProperty, LIMITS, reservedProperty } from '../../core/limits.ts';
 import { validate } from '../request-parsing.ts';
 import { BodyEncodingSchema, GroupNameSchema, MessageIdSchema, MessageKeySchema, TagSchema } from './common.ts';
 import { named, refusedAs } from './registry.ts';

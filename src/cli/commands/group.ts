@@ -26,7 +26,11 @@ export async function groupCommand(argv: string[], client: (endpoint: string) =>
         maxDeliveryAttempts: intFlag(values['max-attempts'], 'max-attempts'),
         orderly: values.orderly ? true : undefined,
       });
-      return printResult(flags.json, group, () => `group ${group.name} ready (${group.consumeMode}${group.orderly ? ', orderly' : ''})`);
+      return printResult(
+        flags.json,
+        group,
+        () => `group ${group.name} ready (${group.consumeMode}${group.orderly ? ', orderly' : ''})`,
+      );
     }
     case 'list': {
       const groups = await api.listGroups();
