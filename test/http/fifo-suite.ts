@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Producer, SimpleConsumer } from '../../src/sdk/index.ts';
+import { Producer, PushConsumer, SimpleConsumer } from '../../src/sdk/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import type { StartServer } from '../support/server.ts';
 import { expectApiError, unique, useServer } from './helpers.ts';
@@ -82,6 +82,46 @@ export function describeFifoSuite(label: string, start: StartServer): void {
         code: 'GROUP_CONFLICT',
         status: 409,
       });
+    });
+
+    it('runs a PushConsumer in orderly mode: serial within a message group, parallel across groups', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('orderly');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 2 });
+      await client.createGroup(group, { subscriptions: [{ topic }], orderly: true });
+      const names = ['p', 'q', 'r', 's'];
+      await new Producer(client).sendBatch(
+        topic,
+        [0, 1, 2, 3, 4].flatMap((i) => names.map((name) => ({ body: `${name}${i}`, messageGroup: name }))),
+      );
+      const seen = new Map<string, string[]>(names.map((name) => [name, []]));
+      const running = new Set<string>();
+      let peak = 0;
+      let overlapped = false;
+      const consumer = new PushConsumer(client, {
+        group,
+        concurrency: 4,
+        orderly: true,
+        handler: async (message) => {
+          const name = message.messageGroup ?? '';
+          if (running.has(name)) overlapped = true;
+          running.add(name);
+          peak = Math.max(peak, running.size);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          seen.get(name)?.push(message.text());
+          running.delete(name);
+        },
+      });
+      consumer.start();
+      const deadline = Date.now() + 10_000;
+      while ([...seen.values()].some((list) => list.length < 5) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await consumer.stop();
+      for (const name of names) expect(seen.get(name)).toEqual([0, 1, 2, 3, 4].map((i) => `${name}${i}`));
+      expect(overlapped).toBe(false);
+      expect(peak).toBeGreaterThan(1);
     });
   });
 }
