@@ -197,6 +197,8 @@ async function claimNew(
   pass.progressed = true;
   pass.budget -= toOffset - from;
   for (const { message, lease } of handed) hand(pass, toReceived(message, lease));
-  // Fewer than asked for: the read reached the queue's end.
-  return { to: toOffset, more: !stopped && read.messages.length >= limit, claimed };
+  // Read on only while pages hand something out: a page that only parked (every group in it
+  // busy) ends this receive's look at the queue, so the cursor does not race to the lease cap.
+  const more = !stopped && read.messages.length >= limit && handed.length > 0;
+  return { to: toOffset, more, claimed };
 }
