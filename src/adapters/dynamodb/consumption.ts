@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NimbusError } from '../../core/errors.ts';
+import { parseLane } from '../../core/lane.ts';
 import type { Claim, Lease, LeaseKey, LeaseUpdate } from '../../core/ports/store.ts';
 import { num, S, str } from './attributes.ts';
 import {
@@ -91,7 +92,7 @@ export class Consumption {
   async registerLane(lane: string, topic: string): Promise<void> {
     const marker = `${lane}\u0000${topic}`;
     if (this.registeredLanes.has(marker)) return;
-    const group = lane.split('@')[0] ?? lane;
+    const { group } = parseLane(lane);
     await this.gateway.batchWrite('other', 'registerLane', this.tables.state, [
       { PutRequest: { Item: { p: S(groupLanesPartition(group)), s: S(`${lane}#${topic}`), l: S(lane), t: S(topic) } } },
       { PutRequest: { Item: { p: S(topicLanesPartition(topic)), s: S(lane), l: S(lane) } } },
