@@ -82,14 +82,15 @@ export async function receiveOrderedQueue(queue: OrderedQueue, cursor: number, p
   }
 }
 
-/** Each group's leases, lowest offset first; leases without a group are not ordered. */
-function leasesByGroup(leases: readonly Lease[]): Map<string, Lease[]> {
-  const groups = new Map<string, Lease[]>();
-  for (const lease of [...leases].sort((a, b) => a.queueOffset - b.queueOffset)) {
+/** The lease with the lowest offset of each message group; leases without a group are not ordered. */
+function headsOf(leases: readonly Lease[]): Lease[] {
+  const heads = new Map<string, Lease>();
+  for (const lease of leases) {
     if (lease.messageGroup === undefined) continue;
-    groups.set(lease.messageGroup, [...(groups.get(lease.messageGroup) ?? []), lease]);
+    const head = heads.get(lease.messageGroup);
+    if (!head || lease.queueOffset < head.queueOffset) heads.set(lease.messageGroup, lease);
   }
-  return groups;
+  return [...heads.values()];
 }
 
 /**
@@ -99,11 +100,7 @@ function leasesByGroup(leases: readonly Lease[]): Map<string, Lease[]> {
  */
 async function deliverHeads(queue: OrderedQueue, leases: readonly Lease[], pass: Pass): Promise<void> {
   const { store, group, now } = queue;
-  const heads: Lease[] = [];
-  for (const groupLeases of leasesByGroup(leases).values()) {
-    const head = groupLeases[0];
-    if (head && (isParked(head) || head.visibleAt <= now)) heads.push(head);
-  }
+  const heads = headsOf(leases).filter((head) => isParked(head) || head.visibleAt <= now);
   // Earliest message first: a long-waiting group is not starved by newer ones.
   heads.sort((a, b) => a.queueOffset - b.queueOffset);
   for (let start = 0; start < heads.length && pass.messages.length < queue.max && !pass.full; ) {
