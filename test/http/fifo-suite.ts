@@ -64,6 +64,27 @@ export function describeFifoSuite(label: string, start: StartServer): void {
       expect(received.map((m) => m.text())).toEqual(bodies);
     });
 
+    it('keeps the order per clientId for a broadcasting orderly group', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('fanout');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 2 });
+      await client.createGroup(group, { subscriptions: [{ topic }], consumeMode: 'BROADCASTING', orderly: true });
+      await new Producer(client).sendBatch(topic, [
+        { body: 'k1', messageGroup: 'k' },
+        { body: 'k2', messageGroup: 'k' },
+      ]);
+      const one = new SimpleConsumer(client, { group, clientId: 'one' });
+      const two = new SimpleConsumer(client, { group, clientId: 'two' });
+      const [firstOne, firstTwo] = [await one.receive({ maxMessages: 32 }), await two.receive({ maxMessages: 32 })];
+      expect(firstOne.map((m) => m.text())).toEqual(['k1']);
+      expect(firstTwo.map((m) => m.text())).toEqual(['k1']);
+      // Each client waits for its own ack, not the other's.
+      await one.ack(firstOne);
+      expect((await one.receive({ maxMessages: 32 })).map((m) => m.text())).toEqual(['k2']);
+      expect(await two.receive({ maxMessages: 32 })).toEqual([]);
+    });
+
     it('refuses to change orderly on an existing group (409)', async () => {
       const { client } = server();
       const topic = unique('fifo');
