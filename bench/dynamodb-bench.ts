@@ -3,6 +3,7 @@ import { startEmbeddedServer } from '../src/local/embedded-server.ts';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.ts';
 import { BenchClient } from './http-client.ts';
 import { measureIdleLongPoll, printIdleLongPoll } from './idle-long-poll.ts';
+import { measureOrderedCapacity } from './ordered.ts';
 import { printScenarios, printTable } from './report.ts';
 import { BODY_1KIB, type ScenarioResult } from './scenarios.ts';
 import { nowMs, percentiles, round } from './stats.ts';
@@ -33,6 +34,7 @@ export async function runDynamoDbBench(options: Options): Promise<Record<string,
     const capacity = [
       ...(await measurePath(client, store.capacity, 32, options.quick ? 640 : 3_200)),
       ...(await measurePath(client, store.capacity, 1, options.quick ? 100 : 500)),
+      ...(await measureOrderedCapacity(client, store.capacity, options.quick ? 4 : 16)),
     ];
     printTable(
       'DynamoDB capacity units per 1 KiB message (ReturnConsumedCapacity)',

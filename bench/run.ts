@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { delayLateness } from './delay-lateness.ts';
 import { startEmbeddedProcess, startFloorProcess } from './embedded-process.ts';
 import { BenchClient } from './http-client.ts';
+import { orderedReceiveAndAck } from './ordered.ts';
 import { printScenarios, writeJson } from './report.ts';
 import {
   batchedSends,
@@ -40,6 +41,7 @@ async function runScenarios(endpoint: string, scale: number, e2eRate = 1_000): P
     results.push(await delayLateness(client, n(2_000), Math.max(6_000, Math.round(60_000 * scale))));
     results.push(await halfAndCommit(client, n(20_000), 64));
     results.push(await checkBackLateness(client, n(1_000), Math.max(5_000, Math.round(30_000 * scale))));
+    results.push(await orderedReceiveAndAck(client, n(200)));
   } finally {
     client.close();
   }

@@ -33,6 +33,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   INVALID_RECEIPT_HANDLE: 400,
   PRODUCER_GROUP_NOT_FOUND: 404,
   PRODUCER_GROUP_REQUIRED: 400,
+  MESSAGE_GROUP_REQUIRED: 400,
   INVALID_TRANSACTION_ID: 400,
   TRANSACTION_NOT_FOUND: 404,
   // The contrary decision was taken already: a conflict with the transaction's state.

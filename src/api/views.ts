@@ -20,6 +20,7 @@ export function groupView(group: Group): GroupInfo {
     subscriptions: group.subscriptions.map((sub) => ({ topic: sub.topic, tagExpression: sub.tagExpression })),
     consumeMode: group.consumeMode,
     maxDeliveryAttempts: group.maxDeliveryAttempts,
+    orderly: group.orderly ?? false,
     createdAt: group.createdAt,
   };
 }
@@ -45,6 +46,7 @@ function contentView(message: StoredMessage) {
     bornTimestamp: message.bornTimestamp,
     storeTimestamp: message.storeTimestamp,
     ...(message.deliverAt === undefined ? {} : { deliverAt: message.deliverAt }),
+    ...(message.messageGroup === undefined ? {} : { messageGroup: message.messageGroup }),
   };
 }
 

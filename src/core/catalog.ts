@@ -15,6 +15,8 @@ export interface GroupInput {
   subscriptions: Subscription[];
   consumeMode?: ConsumeMode;
   maxDeliveryAttempts?: number;
+  /** Orderly consumption of FIFO topics; fixed once the group exists. */
+  orderly?: boolean;
 }
 
 const HOUR_MS = 3_600_000;
@@ -149,6 +151,13 @@ export class Catalog {
         `Group "${name}" is ${existing.consumeMode}; delete it to change the consume mode.`,
       );
     }
+    const orderly = input.orderly ?? existing?.orderly ?? false;
+    if (existing && (existing.orderly ?? false) !== orderly) {
+      throw new NimbusError(
+        'GROUP_CONFLICT',
+        `Group "${name}" is ${orderly ? 'not ' : ''}orderly; delete it to change that.`,
+      );
+    }
     const subscribedBefore = new Set(existing?.subscriptions.map((sub) => sub.topic));
     for (const topic of topics) {
       if (!subscribedBefore.has(topic.name)) await this.startAtEnd(name, topic);
@@ -158,6 +167,7 @@ export class Catalog {
       subscriptions: [...byTopic.values()],
       consumeMode,
       maxDeliveryAttempts: maxDeliveryAttempts ?? existing?.maxDeliveryAttempts ?? LIMITS.defaultMaxDeliveryAttempts,
+      ...(orderly ? { orderly } : {}),
       createdAt: existing?.createdAt ?? this.clock.now(),
     };
     await this.store.saveGroup(group);

@@ -1,8 +1,10 @@
 import type { Catalog } from './catalog.ts';
 import { NimbusError } from './errors.ts';
+import { laneOf } from './lane.ts';
 import { laneCursors } from './lane-cursors.ts';
-import { assertClientId, LIMITS } from './limits.ts';
+import { LIMITS } from './limits.ts';
 import type { Group, ReceivedMessage, StoredMessage } from './model.ts';
+import { receiveOrderedQueue } from './ordered-receive.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { QueueRead } from './ports/message-log.ts';
 import type { Notifier } from './ports/notifier.ts';
@@ -11,6 +13,7 @@ import { type Prefetch, QueueHints, readsAhead, type TopicView } from './queue-h
 import { fits, hand, type Pass, toReceived } from './receive-pass.ts';
 import { redeliver } from './redelivery.ts';
 import { parseTagExpression, type TagFilter } from './tag-expression.ts';
+import { nextTurn, setTurn, turnKey } from './turns.ts';
 
 export interface ReceiveOptions {
   maxMessages?: number;
@@ -50,8 +53,8 @@ const SCAN_BUDGET = 2_048;
 export { LARGE_BODY_PAGE } from './redelivery.ts';
 
 /**
- * Hands messages to consumers. A lane (the group, or `group@clientId` when
- * broadcasting) first gets its due redeliveries, then new messages from its cursors.
+ * Hands messages to consumers. A lane (see lane.ts) first gets its due redeliveries, then
+ * new messages from its cursors.
  */
 export class Consumer {
   /** Which subscription a lane's next receive looks at first. */
@@ -103,7 +106,7 @@ export class Consumer {
       'invisibleDurationMs',
     );
     const waitMs = checkedInt(options.waitMs, 0, 0, LIMITS.maxWaitMs, 'waitMs');
-    const lane = laneOf(group, options.clientId);
+    const lane = laneOf(group, options.clientId).key;
     const deadline = this.clock.now() + waitMs;
     let pollMs = this.pollIntervalMs;
     for (;;) {
@@ -154,7 +157,12 @@ export class Consumer {
       if (!sub) continue;
       const view = await (i === 0 && firstView ? firstView : this.viewTopic(group, lane, sub.topic));
       if (!view) continue;
-      await this.receiveNew(lane, view, parseTagExpression(sub.tagExpression), max, invisibleMs, pass);
+      const filter = parseTagExpression(sub.tagExpression);
+      if (group.orderly && view.topic.messageType === 'FIFO') {
+        await this.receiveOrdered(group, lane, view, filter, max, invisibleMs, pass);
+      } else {
+        await this.receiveNew(lane, view, filter, max, invisibleMs, pass);
+      }
     }
     return pass;
   }
@@ -221,6 +229,30 @@ export class Consumer {
       this.hints.moved(lane, topic.name, queueId, left);
       // The next receive starts after the last queue that served one: turns go round the
       // queues that have messages, whatever the empty ones in between.
+      if (pass.messages.length > before) setTurn(this.queueTurn, turnKey(lane, topic.name), queueId + 1);
+    }
+  }
+
+  /**
+   * An orderly lane on a FIFO topic: every queue in turn, since a queue with nothing new may
+   * still hold a message group's next message (parked, or due again after a nack).
+   */
+  private async receiveOrdered(
+    group: Group,
+    lane: string,
+    view: TopicView,
+    filter: TagFilter,
+    max: number,
+    invisibleMs: number,
+    pass: Pass,
+  ): Promise<void> {
+    const { topic, cursors, start } = view;
+    for (let i = 0; i < topic.queueCount && pass.messages.length < max && pass.budget > 0 && !pass.full; i++) {
+      const queueId = (start + i) % topic.queueCount;
+      const before = pass.messages.length;
+      const { store, clock, ids } = this;
+      const queue = { store, group, lane, topic: topic.name, queueId, filter, max, invisibleMs, now: clock.now() };
+      await receiveOrderedQueue({ ...queue, newToken: () => ids.token() }, cursors.get(queueId) ?? 0, pass);
       if (pass.messages.length > before) setTurn(this.queueTurn, turnKey(lane, topic.name), queueId + 1);
     }
   }
@@ -343,34 +375,6 @@ export class Consumer {
     }
     return from;
   }
-}
-
-/** The current turn of `key` (0 at first), moving it one step on. Bounded: a map of many lanes starts over. */
-function turnKey(lane: string, topic: string): string {
-  return `${lane}\u0000${topic}`;
-}
-
-/** Sets a turn; bounded like `nextTurn`. */
-function setTurn(turns: Map<string, number>, key: string, turn: number): void {
-  if (turns.size > 10_000 && !turns.has(key)) turns.clear();
-  turns.set(key, turn);
-}
-
-function nextTurn(turns: Map<string, number>, key: string): number {
-  const turn = turns.get(key) ?? 0;
-  if (turns.size > 10_000) turns.clear();
-  turns.set(key, turn + 1);
-  return turn;
-}
-
-/** The lane of a receive: the group itself, or one broadcasting client's own lane. */
-export function laneOf(group: Group, clientId: string | undefined): string {
-  if (group.consumeMode === 'CLUSTERING') return group.name;
-  if (clientId === undefined) {
-    throw new NimbusError('INVALID_CLIENT_ID', `Group "${group.name}" is BROADCASTING: receive needs a clientId.`);
-  }
-  assertClientId(clientId);
-  return `${group.name}@${clientId}`;
 }
 
 export function checkedInt(

@@ -1,3 +1,4 @@
+import { parseLane } from './lane.ts';
 import type { Group } from './model.ts';
 import type { ConsumptionStore } from './ports/consumption-store.ts';
 import type { MessageLog } from './ports/message-log.ts';
@@ -14,7 +15,7 @@ export async function laneCursors(
   queueCount: number,
 ): Promise<Map<number, number>> {
   let cursors = await store.getCursors(lane, topic);
-  const ownLane = lane === group.name;
+  const ownLane = parseLane(lane).clientId === undefined;
   if (ownLane && cursors.size >= queueCount) return cursors;
   // A broadcasting client's lane starts where the group's subscription starts, and never lags
   // it: when the group subscribed to the topic again, its clients skip what was sent meanwhile.

@@ -1,5 +1,6 @@
 import { LARGE_BODY_PAGE } from './consumer.ts';
-import { deadLetterFor, unacknowledged } from './dead-letter-entry.ts';
+import { unacknowledged } from './dead-letter-entry.ts';
+import { disposeOfLease } from './lease-disposal.ts';
 import type { Group } from './model.ts';
 import type { Clock } from './ports/clock.ts';
 import type { BrokerStore, Lease } from './ports/store.ts';
@@ -64,17 +65,8 @@ export class Maintenance {
     let deadLettered = 0;
     const messages = await this.store.getMessages(leases, now);
     for (const [i, lease] of leases.entries()) {
-      const message = messages[i];
-      if (!message) {
-        await this.store.deleteLeases([{ key: lease, token: lease.token }]);
-        continue;
-      }
-      const moved = await this.store.deadLetter(
-        lease,
-        lease.token,
-        deadLetterFor(group.name, lease, now, unacknowledged(lease.attempt)),
-      );
-      if (moved) deadLettered++;
+      const disposal = await disposeOfLease(this.store, group, lease, messages[i], now, unacknowledged(lease.attempt));
+      if (disposal === 'dead-lettered') deadLettered++;
     }
     return deadLettered;
   }

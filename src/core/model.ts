@@ -25,6 +25,11 @@ export interface Group {
   subscriptions: Subscription[];
   consumeMode: ConsumeMode;
   maxDeliveryAttempts: number;
+  /**
+   * Orderly consumption of FIFO topics: a message group's next message is handed out only
+   * after the one before it was acked or dead-lettered. Absent means false.
+   */
+  orderly?: boolean;
   createdAt: number;
 }
 

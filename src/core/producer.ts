@@ -1,6 +1,7 @@
 import type { Catalog } from './catalog.ts';
 import { dueTime } from './delay.ts';
 import { NimbusError } from './errors.ts';
+import { appendFifo, assertMessageGroup, fifoQueueOf } from './fifo-send.ts';
 import { assertBody, assertGroupName, assertMessageMeta, assertTopicName, LIMITS } from './limits.ts';
 import type { MessageToAppend, SendResult, Topic } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
@@ -90,11 +91,15 @@ export class Producer {
       throw new NimbusError('BATCH_TOO_LARGE', `A batch's bodies total at most ${LIMITS.maxBatchBytes} bytes.`);
     }
     // A batch goes to one queue, as in RocketMQ: it lands as one write with one offset reservation.
+    // On FIFO topics each message group has its queue: a batch is split per queue (see appendFifo).
     const queueId = this.pickQueue(topic);
-    const records = messages.map((message, i) => this.toRecord(topic, message, now, queueId, dueTimes[i]));
+    const records = messages.map((message, i) =>
+      this.toRecord(topic, message, now, fifoQueueOf(topic, message) ?? queueId, dueTimes[i]),
+    );
     if (topic.messageType === 'DELAY') return this.scheduled.hold(records);
     if (producerGroup !== undefined) return this.transactions.hold(records, producerGroup);
-    const appended = await this.store.append(records);
+    const appended =
+      topic.messageType === 'FIFO' ? await appendFifo(this.store, records) : await this.store.append(records);
     this.notifier.publish(topic.name);
     return appended.map(({ message, duplicate }) => ({
       msgId: message.msgId,
@@ -158,10 +163,8 @@ export class Producer {
       }
       return undefined;
     }
-    throw new NimbusError(
-      'MESSAGE_TYPE_NOT_SUPPORTED',
-      `Topic "${topic.name}" is ${topic.messageType}; sending ${topic.messageType} messages is not supported yet.`,
-    );
+    assertMessageGroup(topic.name, message.messageGroup);
+    return undefined;
   }
 
   private toRecord(
@@ -185,6 +188,7 @@ export class Producer {
       expireAt: (deliverAt ?? now) + topic.retentionMs,
       ...(deliverAt === undefined ? {} : { deliverAt }),
       messageId: message.messageId,
+      ...(message.messageGroup === undefined ? {} : { messageGroup: message.messageGroup }),
       producerGroup: message.producerGroup,
       bornHost: message.bornHost,
     };

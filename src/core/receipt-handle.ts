@@ -1,4 +1,5 @@
 import { NimbusError } from './errors.ts';
+import { parseLane } from './lane.ts';
 import { decodeToken, encodeToken, INTEGER_FIELD } from './opaque-token.ts';
 import type { LeaseKey } from './ports/store.ts';
 
@@ -53,6 +54,5 @@ export function decodeReceiptHandle(text: string): ReceiptHandle {
 
 /** The consumer group that owns a lane (`group` or `group@clientId`). */
 export function groupOfLane(consumer: string): string {
-  const at = consumer.indexOf('@');
-  return at === -1 ? consumer : consumer.slice(0, at);
+  return parseLane(consumer).group;
 }

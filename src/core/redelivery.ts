@@ -1,4 +1,5 @@
-import { deadLetterFor, unacknowledged } from './dead-letter-entry.ts';
+import { unacknowledged } from './dead-letter-entry.ts';
+import { disposeOfLease } from './lease-disposal.ts';
 import type { Group } from './model.ts';
 import type { BrokerStore } from './ports/store.ts';
 import { fits, hand, type Pass, toReceived } from './receive-pass.ts';
@@ -28,20 +29,16 @@ export async function redeliver(
     const due = await store.dueLeases(lane, now, wanted);
     if (due.length === 0) return;
     pass.budget -= due.length;
-    const messages = await store.getMessages(due, now);
-    for (const [i, lease] of due.entries()) {
+    // Leases of an orderly lane's message groups go out in offset order: the ordered receive
+    // of their queue hands them out (see ordered-receive.ts), never this one.
+    const unordered = group.orderly ? due.filter((lease) => lease.messageGroup === undefined) : due;
+    if (unordered.length === 0) return;
+    const messages = await store.getMessages(unordered, now);
+    for (const [i, lease] of unordered.entries()) {
       const message = messages[i];
-      if (!message) {
-        // Expired by retention while waiting for redelivery: never deliver it.
-        await store.deleteLeases([{ key: lease, token: lease.token }]);
-        continue;
-      }
-      if (lease.attempt >= group.maxDeliveryAttempts) {
-        await store.deadLetter(
-          lease,
-          lease.token,
-          deadLetterFor(group.name, lease, now, unacknowledged(lease.attempt)),
-        );
+      // Expired by retention while waiting for redelivery (never deliver it), or out of attempts.
+      if (!message || lease.attempt >= group.maxDeliveryAttempts) {
+        await disposeOfLease(store, group, lease, message, now, unacknowledged(lease.attempt));
         continue;
       }
       if (!fits(pass, 0, 0, message.body)) {

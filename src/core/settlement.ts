@@ -1,8 +1,8 @@
 import { retryDelayMs } from './backoff.ts';
 import type { Catalog } from './catalog.ts';
 import { checkedInt } from './consumer.ts';
-import { deadLetterFor } from './dead-letter-entry.ts';
 import { type ErrorCode, isNimbusError, NimbusError } from './errors.ts';
+import { disposeOfLease } from './lease-disposal.ts';
 import { LIMITS } from './limits.ts';
 import type { Group } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
@@ -39,7 +39,7 @@ export class Settlement {
    * const results = await settlement.ack('billing', messages.map((m) => m.receiptHandle));
    */
   async ack(groupName: string, receiptHandles: readonly string[]): Promise<SettleResult[]> {
-    await this.catalog.getGroup(groupName);
+    const group = await this.catalog.getGroup(groupName);
     checkCount(receiptHandles);
     const results: SettleResult[] = new Array(receiptHandles.length);
     const valid: { index: number; handle: ReceiptHandle }[] = [];
@@ -49,6 +49,13 @@ export class Settlement {
       else results[index] = { receiptHandle: text, ok: false, ...decoded.error };
     });
     const deleted = await this.store.deleteLeases(valid.map(({ handle }) => ({ key: handle, token: handle.token })));
+    // An ack unblocks the message group of an orderly lane: long-polls waiting on the topic take
+    // the group's next message now rather than at their next check.
+    if (group.orderly) {
+      for (const topic of new Set(valid.filter((_, i) => deleted[i]).map(({ handle }) => handle.topic))) {
+        this.notifier.publish(topic);
+      }
+    }
     valid.forEach(({ index }, i) => {
       const text = receiptHandles[index] as string;
       results[index] = deleted[i]
@@ -100,11 +107,10 @@ export class Settlement {
     const lease = await this.store.getLease(handle);
     if (!lease || lease.token !== handle.token) return false;
     if (lease.attempt >= group.maxDeliveryAttempts) {
+      // Expired while held: it is never delivered again, so it is done (dropped), not dead.
       const [message] = await this.store.getMessages([lease], now);
-      // Expired while held: it is never delivered again, so it is done, not dead.
-      if (!message) return (await this.store.deleteLeases([{ key: lease, token: lease.token }]))[0] === true;
       const reason = `negatively acknowledged at delivery attempt ${lease.attempt} of ${group.maxDeliveryAttempts}`;
-      return this.store.deadLetter(lease, lease.token, deadLetterFor(group.name, lease, now, reason));
+      return (await disposeOfLease(this.store, group, lease, message, now, reason)) !== 'stale';
     }
     const visibleAt = now + (delay ?? retryDelayMs(lease.attempt));
     return this.store.updateLease(lease, lease.token, { visibleAt, token: lease.token });

@@ -87,6 +87,8 @@ export interface GroupOptions {
   subscriptions: { topic: string; tagExpression?: string }[];
   consumeMode?: ConsumeMode;
   maxDeliveryAttempts?: number;
+  /** Orderly consumption of FIFO topics (a message group's messages one after another); fixed once the group exists. */
+  orderly?: boolean;
 }
 
 /**

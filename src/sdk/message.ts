@@ -27,6 +27,8 @@ export class ReceivedMessage {
   readonly storeTimestamp: number;
   /** Delayed messages: epoch ms when it was due to become visible. */
   readonly deliverAt: number | undefined;
+  /** FIFO topics: the message group it was sent with. */
+  readonly messageGroup: string | undefined;
   /** 1 on first delivery. */
   readonly deliveryAttempt: number;
   receiptHandle: string;
@@ -45,6 +47,7 @@ export class ReceivedMessage {
     this.bornTimestamp = wire.bornTimestamp;
     this.storeTimestamp = wire.storeTimestamp;
     this.deliverAt = wire.deliverAt;
+    this.messageGroup = wire.messageGroup;
     this.deliveryAttempt = wire.deliveryAttempt;
     this.receiptHandle = wire.receiptHandle;
     this.invisibleUntil = wire.invisibleUntil;

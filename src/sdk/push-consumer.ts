@@ -20,6 +20,13 @@ export interface PushConsumerOptions {
   waitMs?: number;
   /** Pause after a failed receive before trying again; default 1 000 ms. */
   errorBackoffMs?: number;
+  /**
+   * For orderly groups on FIFO topics: one message group handled at a time, serially;
+   * different groups in parallel (up to `concurrency`). After a handler throws, the later
+   * messages of its group that this consumer already holds are nacked without running, so
+   * the failed one is retried first. Default false.
+   */
+  orderly?: boolean;
   /** Failed receives, handlers that threw, and acks/nacks that failed end up here. */
   onError?: (error: unknown, message?: ReceivedMessage) => void;
 }
@@ -28,7 +35,8 @@ const MAX_RECEIVE = 32;
 
 /**
  * Receives in the background and calls a handler per message with bounded concurrency,
- * like RocketMQ's PushConsumer: ack on success, nack on throw.
+ * like RocketMQ's PushConsumer: ack on success, nack on throw. With `orderly`, messages of
+ * one message group run one after another (see PushConsumerOptions.orderly).
  * @example
  * const consumer = new PushConsumer(client, {
  *   group: 'billing',
@@ -48,6 +56,8 @@ export class PushConsumer {
   private loop: Promise<void> | undefined;
   private abort: AbortController | undefined;
   private slotFreed: (() => void) | undefined;
+  /** Orderly mode: the last task of each message group in this consumer, and whether it failed. */
+  private readonly groupTails = new Map<string, Promise<boolean>>();
 
   constructor(client: Client, options: PushConsumerOptions) {
     this.options = options;
@@ -109,7 +119,7 @@ export class PushConsumer {
   }
 
   private dispatch(message: ReceivedMessage): void {
-    const task = this.handle(message).finally(() => {
+    const task = this.handleInTurn(message).finally(() => {
       this.inFlight.delete(task);
       const wake = this.slotFreed;
       this.slotFreed = undefined;
@@ -118,14 +128,33 @@ export class PushConsumer {
     this.inFlight.add(task);
   }
 
-  private async handle(message: ReceivedMessage): Promise<void> {
-    let succeeded: boolean;
-    try {
-      await this.options.handler(message);
-      succeeded = true;
-    } catch (error) {
-      this.report(error, message);
-      succeeded = false;
+  /** Orderly mode: after the group's earlier message here is settled; a failure before it nacks it unrun. */
+  private async handleInTurn(message: ReceivedMessage): Promise<void> {
+    const key = message.messageGroup;
+    if (!this.options.orderly || key === undefined) {
+      await this.handle(message, true);
+      return;
+    }
+    const before = this.groupTails.get(key);
+    const tail = (async () => {
+      const earlierOk = before ? await before : true;
+      return this.handle(message, earlierOk);
+    })();
+    this.groupTails.set(key, tail);
+    await tail;
+    if (this.groupTails.get(key) === tail) this.groupTails.delete(key);
+  }
+
+  /** Runs the handler (unless `run` is false) and acks or nacks; true when acked. */
+  private async handle(message: ReceivedMessage, run: boolean): Promise<boolean> {
+    let succeeded = false;
+    if (run) {
+      try {
+        await this.options.handler(message);
+        succeeded = true;
+      } catch (error) {
+        this.report(error, message);
+      }
     }
     try {
       const [result] = succeeded ? await this.consumer.ack(message) : await this.consumer.nack(message);
@@ -133,6 +162,7 @@ export class PushConsumer {
     } catch (error) {
       this.report(error, message);
     }
+    return succeeded;
   }
 
   private report(error: unknown, message?: ReceivedMessage): void {

@@ -177,4 +177,46 @@ export function leaseConformance(ctx: ContextRef): void {
     expect(await store.deleteLeases([{ key: acked, token: acked.token }])).toEqual([false]);
     expect(await store.deleteLeases([])).toEqual([]);
   });
+
+  it('lists every lease of one queue with its message group, whatever its visible time', async () => {
+    const { store, clock } = ctx();
+    const lane = ctx().name('lane');
+    const topic = ctx().name('ordered');
+    await store.initCursors(
+      lane,
+      topic,
+      new Map([
+        [1, 0],
+        [10, 0],
+      ]),
+    );
+    const now = clock.now();
+    const batch = 'c0';
+    const inFlight = lease(ctx(), lane, topic, 1, 0, { batchId: batch, messageGroup: 'a', visibleAt: now + 30_000 });
+    const parked = lease(ctx(), lane, topic, 1, 2, {
+      batchId: batch,
+      messageGroup: 'a',
+      attempt: 0,
+      visibleAt: now + 9 * DAY,
+    });
+    const other = lease(ctx(), lane, topic, 1, 1, { batchId: batch, messageGroup: 'b', visibleAt: now - 1 });
+    const held = [inFlight, parked, other];
+    expect(await store.claim({ consumer: lane, topic, queueId: 1, fromOffset: 0, toOffset: 3, leases: held })).toBe(
+      true,
+    );
+    // Queue 10 must not show up in queue 1's listing (nor the other way round).
+    const tenth = lease(ctx(), lane, topic, 10, 0, { batchId: batch, messageGroup: 'a' });
+    expect(await store.claim({ consumer: lane, topic, queueId: 10, fromOffset: 0, toOffset: 1, leases: [tenth] })).toBe(
+      true,
+    );
+    expect(await store.queueLeases(lane, topic, 1)).toEqual([inFlight, other, parked]);
+    expect(await store.queueLeases(lane, topic, 10)).toEqual([tenth]);
+    expect(await store.queueLeases(lane, topic, 2)).toEqual([]);
+    // The message group survives an update (a redelivery) and goes with an ack.
+    const update = { attempt: 1, visibleAt: now + 60_000, token: ctx().name('t') };
+    expect(await store.updateLease(parked, parked.token, update)).toBe(true);
+    expect(await store.getLease(parked)).toEqual({ ...parked, ...update });
+    expect(await store.deleteLeases([{ key: inFlight, token: inFlight.token }])).toEqual([true]);
+    expect(await store.queueLeases(lane, topic, 1)).toEqual([other, { ...parked, ...update }]);
+  });
 }

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type MessageType,
   type OutgoingMessage,
   PayloadTooLargeError,
   Producer,
   SimpleConsumer,
-  UnsupportedError,
   ValidationError,
 } from '../../src/sdk/index.ts';
 import type { StartServer } from '../support/server.ts';
@@ -158,23 +156,28 @@ export function describeLimitsSuite(label: string, start: StartServer): void {
       }
     });
 
-    it('answers 422 for message types that are not supported yet, and 404 for a missing topic', async () => {
+    it('refuses a FIFO send without a messageGroup (or with one too long), and 404 for a missing topic', async () => {
       const { client, broker } = server();
-      const sends: [MessageType, OutgoingMessage][] = [['FIFO', { body: 'x', messageGroup: 'g' }]];
-      for (const [messageType, message] of sends) {
-        const topic = unique(messageType.toLowerCase());
-        await client.createTopic(topic, { messageType, queueCount: 1 });
-        await expectApiError(new Producer(client).send(topic, message), {
-          code: 'MESSAGE_TYPE_NOT_SUPPORTED',
-          status: 422,
-          type: UnsupportedError,
-        });
-        await expectApiError(new Producer(client).send(topic, 'plain'), {
-          code: 'MESSAGE_TYPE_NOT_SUPPORTED',
-          status: 422,
-        });
-        expect(await storedCount(broker, topic)).toBe(0);
-      }
+      const topic = unique('fifo');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 2 });
+      const producer = new Producer(client);
+      await expectApiError(producer.send(topic, 'plain'), { code: 'MESSAGE_GROUP_REQUIRED', status: 400 });
+      await expectApiError(producer.send(topic, { body: 'x', messageGroup: '' }), {
+        code: 'MESSAGE_GROUP_REQUIRED',
+        status: 400,
+      });
+      await expectApiError(producer.send(topic, { body: 'x', messageGroup: 'g'.repeat(129) }), {
+        code: 'INVALID_ARGUMENT',
+        status: 400,
+      });
+      // One bad message refuses the whole batch: nothing is half-written.
+      await expectApiError(producer.sendBatch(topic, [{ body: 'a', messageGroup: 'g1' }, { body: 'b' }]), {
+        code: 'MESSAGE_GROUP_REQUIRED',
+        status: 400,
+      });
+      expect(await storedCount(broker, topic)).toBe(0);
+      const sent = await producer.send(topic, { body: 'x', messageGroup: 'g'.repeat(128) });
+      expect(sent.queueOffset).toBe(0);
       await expectApiError(new Producer(client).send(unique('missing'), 'x'), { code: 'TOPIC_NOT_FOUND', status: 404 });
     });
 

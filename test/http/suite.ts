@@ -4,6 +4,7 @@ import { describeClusteringSuite } from './clustering-suite.ts';
 import { describeDeadLetterSuite } from './dead-letter-suite.ts';
 import { describeDelaySuite } from './delay-suite.ts';
 import { describeDeliverySuite } from './delivery-suite.ts';
+import { describeFifoSuite } from './fifo-suite.ts';
 import { describeIntegritySuite } from './integrity-suite.ts';
 import { describeLimitsSuite } from './limits-suite.ts';
 import { describeLongPollSuite } from './long-poll-suite.ts';
@@ -22,6 +23,7 @@ export function describeHttpSuite(label: string, start: StartServer): void {
   describeClusteringSuite(label, start);
   describeIntegritySuite(label, start);
   describeDelaySuite(label, start);
+  describeFifoSuite(label, start);
   describeDeadLetterSuite(label, start);
   describeLimitsSuite(label, start);
   describeMalformedSuite(label, start);

@@ -8,7 +8,7 @@ import type {
 import type { LeaseUpdate } from '../../core/ports/store.ts';
 import { N, S } from './attributes.ts';
 import type { Item } from './gateway.ts';
-import { cursorPartition } from './keys.ts';
+import { cursorPartition, leasePartition } from './keys.ts';
 import { compactText } from './lease-items.ts';
 import { INDEXES, type TableNames } from './table-definitions.ts';
 
@@ -25,6 +25,25 @@ export function queryCursors(tables: TableNames, lane: string, topic: string): Q
     ExpressionAttributeValues: { ':p': S(cursorPartition(lane, topic)) },
     // Cursors are compared-and-set by claims: a stale read only makes a claim fail, it never
     // hands a message out twice. Callers choose (Consumption.getCursors reads eventually first).
+    ConsistentRead: true,
+  };
+}
+
+/**
+ * Every lease item of a lane on one queue. Read strongly: an orderly receive that missed a
+ * lease just claimed elsewhere would take its message group for idle and hand out a later
+ * message of it.
+ */
+export function queryQueueLeaseItems(
+  tables: TableNames,
+  lane: string,
+  topic: string,
+  queueId: number,
+): QueryCommandInput {
+  return {
+    TableName: tables.state,
+    KeyConditionExpression: 'p = :p AND begins_with(s, :q)',
+    ExpressionAttributeValues: { ':p': S(leasePartition(lane, topic)), ':q': S(`${queueId}#`) },
     ConsistentRead: true,
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NimbusError } from '../../core/errors.ts';
+import { parseLane } from '../../core/lane.ts';
 import type { Claim, Lease, LeaseKey, LeaseUpdate } from '../../core/ports/store.ts';
 import { num, S, str } from './attributes.ts';
 import {
@@ -12,6 +13,7 @@ import {
   queryCursors,
   queryDueLeaseItems,
   queryEarliestLeaseItem,
+  queryQueueLeaseItems,
   removeLeaseEntries,
   repairEarliest,
   updateLeaseEntry,
@@ -90,7 +92,7 @@ export class Consumption {
   async registerLane(lane: string, topic: string): Promise<void> {
     const marker = `${lane}\u0000${topic}`;
     if (this.registeredLanes.has(marker)) return;
-    const group = lane.split('@')[0] ?? lane;
+    const { group } = parseLane(lane);
     await this.gateway.batchWrite('other', 'registerLane', this.tables.state, [
       { PutRequest: { Item: { p: S(groupLanesPartition(group)), s: S(`${lane}#${topic}`), l: S(lane), t: S(topic) } } },
       { PutRequest: { Item: { p: S(topicLanesPartition(topic)), s: S(lane), l: S(lane) } } },
@@ -198,6 +200,20 @@ export class Consumption {
     });
     if (!item) return undefined;
     return leasesOf(item).find((lease) => lease.queueOffset === key.queueOffset);
+  }
+
+  async queueLeases(lane: string, topic: string, queueId: number): Promise<Lease[]> {
+    const leases: Lease[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.gateway.query('receive', 'queueLeases', {
+        ...queryQueueLeaseItems(this.tables, lane, topic, queueId),
+        ExclusiveStartKey: startKey,
+      });
+      for (const item of page.items) leases.push(...leasesOf(item));
+      startKey = page.lastKey;
+    } while (startKey);
+    return leases.sort((a, b) => a.queueOffset - b.queueOffset);
   }
 
   async updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {

@@ -202,6 +202,10 @@ export class DynamoDbStore implements BrokerStore {
   nextLeaseVisibleAt(consumer: string): Promise<number | undefined> {
     return this.consumption.nextLeaseVisibleAt(consumer);
   }
+  queueLeases(consumer: string, topic: string, queueId: number): Promise<Lease[]> {
+    return this.consumption.queueLeases(consumer, topic, queueId);
+  }
+
   getLease(key: LeaseKey): Promise<Lease | undefined> {
     return this.consumption.getLease(key);
   }

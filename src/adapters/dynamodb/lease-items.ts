@@ -7,8 +7,8 @@ import { LEASE_LIFETIME_MS } from './options.ts';
 
 /**
  * One lease item per received batch: all leases of a claim share a batchId and live in one
- * item as a map `l` of offset -> {a: attempt, v: visibleAt, t: token, i: msgId} (token and
- * msgId compacted, see compactText). The
+ * item as a map `l` of offset -> {a: attempt, v: visibleAt, t: token, i: msgId, g: message
+ * group of orderly lanes, when there is one} (token and msgId compacted, see compactText). The
  * top-level `mv` is never above the earliest `v` (it may lag below it after an ack or an
  * extension; readers repair it) and keys the due-leases index; `ver` counts changes so
  * repairs can be conditional on nothing having moved.
@@ -19,6 +19,7 @@ export interface LeaseEntry {
   visibleAt: number;
   token: string;
   msgId: string;
+  messageGroup?: string;
 }
 
 export function leaseItemKey(key: Pick<LeaseKey, 'consumer' | 'topic' | 'queueId' | 'batchId'>): Item {
@@ -26,9 +27,14 @@ export function leaseItemKey(key: Pick<LeaseKey, 'consumer' | 'topic' | 'queueId
 }
 
 export function entryValue(entry: LeaseEntry): AttributeValue {
-  return {
-    M: { a: N(entry.attempt), v: N(entry.visibleAt), t: compactText(entry.token), i: compactText(entry.msgId) },
+  const value: Record<string, AttributeValue> = {
+    a: N(entry.attempt),
+    v: N(entry.visibleAt),
+    t: compactText(entry.token),
+    i: compactText(entry.msgId),
   };
+  if (entry.messageGroup !== undefined) value['g'] = S(entry.messageGroup);
+  return { M: value };
 }
 
 const HEX_ID = /^[0-9A-F]{32}$/;
@@ -90,6 +96,7 @@ export function leaseEntries(item: Item): Map<number, LeaseEntry> {
       visibleAt: Number(entry['v']?.N ?? 0),
       token: expandText(entry['t']),
       msgId: expandText(entry['i']),
+      ...(entry['g']?.S === undefined ? {} : { messageGroup: entry['g'].S }),
     });
   }
   return out;

@@ -61,6 +61,7 @@ export function leaseInsertValues(lease: Lease): SQLInputValue[] {
     lease.attempt,
     lease.visibleAt,
     lease.token,
+    lease.messageGroup ?? null,
   ];
 }
 
@@ -75,6 +76,7 @@ export function toLease(row: Row): Lease {
     attempt: row['attempt'] as number,
     visibleAt: row['visible_at'] as number,
     token: row['token'] as string,
+    ...(typeof row['message_group'] === 'string' ? { messageGroup: row['message_group'] } : {}),
   };
 }
 

@@ -27,7 +27,8 @@ export function applyPragmas(db: DatabaseSync, busyTimeoutMs: number, syncedExte
  * - The partial unique index on (topic, message_id) backs idempotent sends.
  * - msg_id, message_keys and (topic, queue_id, store_ts) serve query by id, by key and by
  *   time; expire_at serves the retention sweep.
- * - Leases are keyed per message; (consumer, visible_at) finds due redeliveries.
+ * - Leases are keyed per message; (consumer, visible_at) finds due redeliveries. Version 5
+ *   adds `message_group` (orderly lanes on FIFO topics).
  * - `locks` (version 2) holds named locks with an owner and an expiry; a released lock's
  *   row is deleted, an expired one is overwritten by the next holder.
  * - `held_messages` (version 3) holds delayed and half messages until released or cancelled,
@@ -142,6 +143,9 @@ export const MIGRATIONS: readonly string[] = [
   `,
   `
   CREATE TABLE producer_groups (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  `,
+  `
+  ALTER TABLE leases ADD COLUMN message_group TEXT;
   `,
 ];
 

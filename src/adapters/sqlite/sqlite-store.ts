@@ -214,6 +214,10 @@ export class SqliteStore implements BrokerStore {
     return row ? toLease(row) : undefined;
   }
 
+  async queueLeases(consumer: string, topic: string, queueId: number): Promise<Lease[]> {
+    return (this.sql.queueLeases.all(consumer, topic, queueId) as Row[]).map(toLease);
+  }
+
   updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean> {
     return this.writer.submit(() => leases.updateLease(this.sql, key, expectedToken, update), CONSUMPTION_STATE);
   }

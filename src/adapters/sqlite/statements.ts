@@ -80,11 +80,12 @@ const SQL = {
 
   putLease:
     'INSERT OR REPLACE INTO leases ' +
-    '(consumer, topic, queue_id, queue_offset, batch_id, msg_id, attempt, visible_at, token) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    '(consumer, topic, queue_id, queue_offset, batch_id, msg_id, attempt, visible_at, token, message_group) ' +
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   dueLeases: 'SELECT * FROM leases WHERE consumer = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?',
   nextLeaseVisibleAt: 'SELECT MIN(visible_at) AS next_visible_at FROM leases WHERE consumer = ?',
   getLease: `SELECT * FROM leases WHERE ${LEASE_KEY}`,
+  queueLeases: 'SELECT * FROM leases WHERE consumer = ? AND topic = ? AND queue_id = ? ORDER BY queue_offset',
   // A NULL attempt keeps the stored one: nack and extensions never take it from a client's handle.
   updateLease: `UPDATE leases SET attempt = COALESCE(?, attempt), visible_at = ?, token = ? WHERE ${LEASE_KEY} AND token = ?`,
   deleteLease: `DELETE FROM leases WHERE ${LEASE_KEY} AND token = ?`,

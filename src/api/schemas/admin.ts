@@ -85,6 +85,12 @@ export const PutGroupRequestSchema = named(
       .describe(
         `Deliveries before a message goes to the dead-letter queue, 1-${LIMITS.maxMaxDeliveryAttempts}, default ${LIMITS.defaultMaxDeliveryAttempts} for a new group. May change; omitted keeps the current value.`,
       ),
+    orderly: z
+      .boolean()
+      .optional()
+      .describe(
+        "Orderly consumption of FIFO topics: a message group's next message is handed out only after the one before it was acked or dead-lettered; other message groups keep flowing. Default false for a new group. Fixed once the group exists: omitted keeps it, another value is GROUP_CONFLICT (409).",
+      ),
   }),
 );
 
@@ -95,6 +101,7 @@ export const GroupSchema = named(
     subscriptions: z.array(SubscriptionSchema),
     consumeMode: z.enum(CONSUME_MODES),
     maxDeliveryAttempts: z.int(),
+    orderly: z.boolean().describe('Orderly consumption of FIFO topics.'),
     createdAt: z.int().describe('Epoch milliseconds.'),
   }),
 );

@@ -48,6 +48,7 @@ export const ReceivedMessageSchema = named(
     bornTimestamp: z.int(),
     storeTimestamp: z.int(),
     deliverAt: z.int().optional().describe('Delayed messages: when it was due to become visible (epoch ms).'),
+    messageGroup: z.string().optional().describe('FIFO topics: the message group the message was sent with.'),
     deliveryAttempt: z.int().describe('1 on first delivery.'),
     receiptHandle: z.string().describe('Settles this delivery (ack, nack, change-invisible-duration).'),
     invisibleUntil: z.int().describe('Epoch milliseconds until which no other consumer gets this message.'),

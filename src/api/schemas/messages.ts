@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_MESSAGE_GROUP_LENGTH } from '../../core/fifo-send.ts';
 import { hasReservedProperty, LIMITS, reservedProperty } from '../../core/limits.ts';
 import { validate } from '../request-parsing.ts';
 import { BodyEncodingSchema, GroupNameSchema, MessageIdSchema, MessageKeySchema, TagSchema } from './common.ts';
@@ -49,10 +50,14 @@ export const SendMessageRequestSchema = named(
       keys: z.array(MessageKeySchema).optional().describe('Business keys to look the message up by.'),
       properties: PropertiesSchema.optional(),
       messageId: MessageIdSchema.optional(),
-      messageGroup: z
-        .string()
+      messageGroup: refusedAs(
+        { too_small: 'MESSAGE_GROUP_REQUIRED', too_big: 'INVALID_ARGUMENT' },
+        z.string().min(1).max(MAX_MESSAGE_GROUP_LENGTH),
+      )
         .optional()
-        .describe('Sharding key of FIFO topics; on other topics MESSAGE_TYPE_MISMATCH.'),
+        .describe(
+          `Sharding key of FIFO topics, 1-${MAX_MESSAGE_GROUP_LENGTH} characters: required there (MESSAGE_GROUP_REQUIRED); a message group's messages always go to the same queue, in send order. On other topics MESSAGE_TYPE_MISMATCH.`,
+        ),
       deliverAt: z
         .int()
         .min(0)

@@ -2,7 +2,7 @@ import type { Client } from '../../sdk/index.ts';
 import { intFlag, parseCommand, requirePositional, stringList, UsageError } from '../args.ts';
 import { printResult, table } from '../output.ts';
 
-export const GROUP_HELP = `nimbus group create <name> --subscribe <topic>[=<tagExpression>] [--subscribe ...] [--broadcasting] [--max-attempts 16]
+export const GROUP_HELP = `nimbus group create <name> --subscribe <topic>[=<tagExpression>] [--subscribe ...] [--broadcasting] [--orderly] [--max-attempts 16]
 nimbus group list
 nimbus group delete <name>`;
 
@@ -11,6 +11,7 @@ export async function groupCommand(argv: string[], client: (endpoint: string) =>
   const { values, positionals, flags } = parseCommand(rest, {
     subscribe: { type: 'string', multiple: true },
     broadcasting: { type: 'boolean' },
+    orderly: { type: 'boolean' },
     'max-attempts': { type: 'string' },
   });
   const api = client(flags.endpoint);
@@ -23,8 +24,13 @@ export async function groupCommand(argv: string[], client: (endpoint: string) =>
         subscriptions,
         consumeMode: values.broadcasting ? 'BROADCASTING' : undefined,
         maxDeliveryAttempts: intFlag(values['max-attempts'], 'max-attempts'),
+        orderly: values.orderly ? true : undefined,
       });
-      return printResult(flags.json, group, () => `group ${group.name} ready (${group.consumeMode})`);
+      return printResult(
+        flags.json,
+        group,
+        () => `group ${group.name} ready (${group.consumeMode}${group.orderly ? ', orderly' : ''})`,
+      );
     }
     case 'list': {
       const groups = await api.listGroups();
@@ -33,7 +39,7 @@ export async function groupCommand(argv: string[], client: (endpoint: string) =>
         subscriptions: group.subscriptions.map((sub) => `${sub.topic}=${sub.tagExpression}`).join(', '),
       }));
       return printResult(flags.json, groups, () =>
-        table(rows, ['name', 'consumeMode', 'maxDeliveryAttempts', 'subscriptions']),
+        table(rows, ['name', 'consumeMode', 'orderly', 'maxDeliveryAttempts', 'subscriptions']),
       );
     }
     case 'delete': {

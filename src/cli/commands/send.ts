@@ -2,10 +2,11 @@ import { type Client, type OutgoingMessage, Producer } from '../../sdk/index.ts'
 import { intFlag, parseCommand, requirePositional, stringList, UsageError } from '../args.ts';
 import { printResult, progress } from '../output.ts';
 
-export const SEND_HELP = `nimbus send <topic> <body> [--tag T] [--key K]... [--property name=value]... [--message-id ID] [--count N]
+export const SEND_HELP = `nimbus send <topic> <body> [--tag T] [--key K]... [--property name=value]... [--message-id ID] [--message-group G] [--count N]
             [--delay 10m | --deliver-at 2026-12-24T18:00:00Z]
   Sends one message, or N copies (in batches of 32, with progress) when --count is given.
-  --delay (ms, or a number with s, m, h or d) and --deliver-at (ISO time) send to a DELAY topic.`;
+  --delay (ms, or a number with s, m, h or d) and --deliver-at (ISO time) send to a DELAY topic.
+  --message-group is required on FIFO topics: a group's messages go to one queue, in order.`;
 
 export async function sendCommand(argv: string[], client: (endpoint: string) => Client): Promise<void> {
   const { values, positionals, flags } = parseCommand(argv, {
@@ -13,6 +14,7 @@ export async function sendCommand(argv: string[], client: (endpoint: string) => 
     key: { type: 'string', multiple: true },
     property: { type: 'string', multiple: true },
     'message-id': { type: 'string' },
+    'message-group': { type: 'string' },
     count: { type: 'string' },
     delay: { type: 'string' },
     'deliver-at': { type: 'string' },
@@ -31,6 +33,7 @@ export async function sendCommand(argv: string[], client: (endpoint: string) => 
     keys: stringList(values.key),
     properties,
     messageId: values['message-id'] as string | undefined,
+    messageGroup: values['message-group'] as string | undefined,
     ...deliveryTime(values.delay as string | undefined, values['deliver-at'] as string | undefined),
   };
   const producer = new Producer(client(flags.endpoint));

@@ -19,6 +19,11 @@ export interface Lease extends LeaseKey {
   visibleAt: number;
   /** Changes on every delivery; fences stale receipt handles. */
   token: string;
+  /**
+   * The message's group, on leases of orderly lanes on FIFO topics: the lease with the
+   * lowest offset of a message group is the only one of that group that may be delivered.
+   */
+  messageGroup?: string;
 }
 
 /** Advance a lane's cursor over [fromOffset, toOffset) and lease what was handed out. */
@@ -64,6 +69,11 @@ export interface ConsumptionStore {
    * strongly; `undefined` when there is none. Settlement trusts this, never a client's copy.
    */
   getLease(key: LeaseKey): Promise<Lease | undefined>;
+  /**
+   * Every lease of the lane on one queue, whatever its visible time, read strongly: an
+   * orderly receive learns from it which message groups are in flight or waiting.
+   */
+  queueLeases(consumer: string, topic: string, queueId: number): Promise<Lease[]>;
   /** Updates a lease if its token is still `expectedToken`; false when stale or gone. */
   updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean>;
   /** Deletes leases whose tokens still match (ack); one result per item. */

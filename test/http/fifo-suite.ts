@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { Producer, PushConsumer, SimpleConsumer } from '../../src/sdk/index.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import type { StartServer } from '../support/server.ts';
+import { expectApiError, unique, useServer } from './helpers.ts';
+
+/** Ordered (FIFO) messages over HTTP: message groups, orderly groups, blocking per message group. */
+export function describeFifoSuite(label: string, start: StartServer): void {
+  describe(`${label}: ordered (FIFO) messages`, () => {
+    const clock = new ManualClock();
+    const server = useServer(start, () => ({ clock }));
+
+    it('sends a message group to one queue and hands it to an orderly group one message at a time', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('orderly');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 4 });
+      const created = await client.createGroup(group, { subscriptions: [{ topic }], orderly: true });
+      expect(created.orderly).toBe(true);
+      const producer = new Producer(client);
+      // One batch spanning message groups (and queues): split per queue, each part in order.
+      const sent = await producer.sendBatch(topic, [
+        { body: 'a1', messageGroup: 'a' },
+        { body: 'b1', messageGroup: 'b' },
+        { body: 'a2', messageGroup: 'a' },
+        { body: 'b2', messageGroup: 'b' },
+      ]);
+      expect(sent[0]?.queueId).toBe(sent[2]?.queueId);
+      expect(sent[1]?.queueId).toBe(sent[3]?.queueId);
+      expect((sent[2]?.queueOffset ?? 0) - (sent[0]?.queueOffset ?? 0)).toBe(1);
+      const consumer = new SimpleConsumer(client, { group });
+      const first = await consumer.receive({ maxMessages: 32 });
+      expect(first.map((m) => m.text()).sort()).toEqual(['a1', 'b1']);
+      expect(first.map((m) => m.messageGroup).sort()).toEqual(['a', 'b']);
+      // Nothing more while a1 and b1 are in flight.
+      expect(await consumer.receive({ maxMessages: 32 })).toEqual([]);
+      const a1 = first.find((m) => m.text() === 'a1');
+      const b1 = first.find((m) => m.text() === 'b1');
+      if (!a1 || !b1) throw new Error('a1 and b1 were received');
+      // b is poisoned for now (nacked, back after its backoff); a goes on.
+      await consumer.nack(b1);
+      await consumer.ack(a1);
+      const second = await consumer.receive({ maxMessages: 32 });
+      expect(second.map((m) => m.text())).toEqual(['a2']);
+      clock.advance(10_000);
+      const third = await consumer.receive({ maxMessages: 32 });
+      expect(third.map((m) => [m.text(), m.deliveryAttempt])).toEqual([['b1', 2]]);
+      await consumer.ack(third);
+      expect((await consumer.receive({ maxMessages: 32 })).map((m) => m.text())).toEqual(['b2']);
+    });
+
+    it('lets a non-orderly group consume a FIFO topic concurrently', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('plain');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 2 });
+      await client.createGroup(group, { subscriptions: [{ topic }] });
+      const bodies = ['x1', 'x2', 'x3'];
+      await new Producer(client).sendBatch(
+        topic,
+        bodies.map((body) => ({ body, messageGroup: 'x' })),
+      );
+      const received = await new SimpleConsumer(client, { group }).receive({ maxMessages: 32 });
+      expect(received.map((m) => m.text())).toEqual(bodies);
+    });
+
+    it('keeps the order per clientId for a broadcasting orderly group', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('fanout');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 2 });
+      await client.createGroup(group, { subscriptions: [{ topic }], consumeMode: 'BROADCASTING', orderly: true });
+      await new Producer(client).sendBatch(topic, [
+        { body: 'k1', messageGroup: 'k' },
+        { body: 'k2', messageGroup: 'k' },
+      ]);
+      const one = new SimpleConsumer(client, { group, clientId: 'one' });
+      const two = new SimpleConsumer(client, { group, clientId: 'two' });
+      const [firstOne, firstTwo] = [await one.receive({ maxMessages: 32 }), await two.receive({ maxMessages: 32 })];
+      expect(firstOne.map((m) => m.text())).toEqual(['k1']);
+      expect(firstTwo.map((m) => m.text())).toEqual(['k1']);
+      // Each client waits for its own ack, not the other's.
+      await one.ack(firstOne);
+      expect((await one.receive({ maxMessages: 32 })).map((m) => m.text())).toEqual(['k2']);
+      expect(await two.receive({ maxMessages: 32 })).toEqual([]);
+    });
+
+    it('refuses to change orderly on an existing group (409)', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('orderly');
+      await client.createTopic(topic, { messageType: 'FIFO' });
+      await client.createGroup(group, { subscriptions: [{ topic }], orderly: true });
+      await expectApiError(client.createGroup(group, { subscriptions: [{ topic }], orderly: false }), {
+        code: 'GROUP_CONFLICT',
+        status: 409,
+      });
+      // Left out, it stays as it is.
+      expect((await client.createGroup(group, { subscriptions: [{ topic }] })).orderly).toBe(true);
+      const plain = unique('plain');
+      await client.createGroup(plain, { subscriptions: [{ topic }] });
+      await expectApiError(client.createGroup(plain, { subscriptions: [{ topic }], orderly: true }), {
+        code: 'GROUP_CONFLICT',
+        status: 409,
+      });
+    });
+
+    it('runs a PushConsumer in orderly mode: serial within a message group, parallel across groups', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('orderly');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 2 });
+      await client.createGroup(group, { subscriptions: [{ topic }], orderly: true });
+      const names = ['p', 'q', 'r', 's'];
+      await new Producer(client).sendBatch(
+        topic,
+        [0, 1, 2, 3, 4].flatMap((i) => names.map((name) => ({ body: `${name}${i}`, messageGroup: name }))),
+      );
+      const seen = new Map<string, string[]>(names.map((name) => [name, []]));
+      const running = new Set<string>();
+      let peak = 0;
+      let overlapped = false;
+      const consumer = new PushConsumer(client, {
+        group,
+        concurrency: 4,
+        orderly: true,
+        handler: async (message) => {
+          const name = message.messageGroup ?? '';
+          if (running.has(name)) overlapped = true;
+          running.add(name);
+          peak = Math.max(peak, running.size);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          seen.get(name)?.push(message.text());
+          running.delete(name);
+        },
+      });
+      consumer.start();
+      const deadline = Date.now() + 10_000;
+      while ([...seen.values()].some((list) => list.length < 5) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await consumer.stop();
+      for (const name of names) expect(seen.get(name)).toEqual([0, 1, 2, 3, 4].map((i) => `${name}${i}`));
+      expect(overlapped).toBe(false);
+      expect(peak).toBeGreaterThan(1);
+    });
+  });
+}
