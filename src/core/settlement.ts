@@ -7,8 +7,10 @@ import { LIMITS } from './limits.ts';
 import type { Group } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
-import type { BrokerStore } from './ports/store.ts';
+import type { BrokerStore, TraceSubject } from './ports/store.ts';
 import { decodeReceiptHandle, encodeReceiptHandle, groupOfLane, type ReceiptHandle } from './receipt-handle.ts';
+import { leaseEvent } from './trace-emissions.ts';
+import type { Tracer } from './tracer.ts';
 
 /** Outcome for one receipt handle: a stale or foreign handle is reported, not thrown. */
 export type SettleResult =
@@ -24,13 +26,22 @@ export class Settlement {
   private readonly clock: Clock;
   private readonly ids: IdGenerator;
   private readonly notifier: Notifier;
+  private readonly tracer: Tracer | undefined;
 
-  constructor(store: BrokerStore, catalog: Catalog, clock: Clock, ids: IdGenerator, notifier: Notifier) {
+  constructor(
+    store: BrokerStore,
+    catalog: Catalog,
+    clock: Clock,
+    ids: IdGenerator,
+    notifier: Notifier,
+    tracer?: Tracer,
+  ) {
     this.store = store;
     this.catalog = catalog;
     this.clock = clock;
     this.ids = ids;
     this.notifier = notifier;
+    this.tracer = tracer;
   }
 
   /**
@@ -49,6 +60,9 @@ export class Settlement {
       else results[index] = { receiptHandle: text, ok: false, ...decoded.error };
     });
     const deleted = await this.store.deleteLeases(valid.map(({ handle }) => ({ key: handle, token: handle.token })));
+    const now = this.clock.now();
+    const acked = valid.filter((_, i) => deleted[i]).map(({ handle }) => leaseEvent('ACKED', handle, now));
+    for (const event of acked) this.tracer?.emit(handleTopic(event.subject), [event]);
     valid.forEach(({ index }, i) => {
       const text = receiptHandles[index] as string;
       results[index] = deleted[i]
@@ -104,10 +118,15 @@ export class Settlement {
       // Expired while held: it is never delivered again, so it is done, not dead.
       if (!message) return (await this.store.deleteLeases([{ key: lease, token: lease.token }]))[0] === true;
       const reason = `negatively acknowledged at delivery attempt ${lease.attempt} of ${group.maxDeliveryAttempts}`;
-      return this.store.deadLetter(lease, lease.token, deadLetterFor(group.name, lease, now, reason));
+      const dead = await this.store.deadLetter(lease, lease.token, deadLetterFor(group.name, lease, now, reason));
+      if (dead)
+        this.tracer?.emit(lease.topic, [leaseEvent('DEAD_LETTERED', lease, now, { attempt: lease.attempt, reason })]);
+      return dead;
     }
     const visibleAt = now + (delay ?? retryDelayMs(lease.attempt));
-    return this.store.updateLease(lease, lease.token, { visibleAt, token: lease.token });
+    const nacked = await this.store.updateLease(lease, lease.token, { visibleAt, token: lease.token });
+    if (nacked) this.tracer?.emit(lease.topic, [leaseEvent('NACKED', lease, now, { attempt: lease.attempt })]);
+    return nacked;
   }
 
   /**
@@ -169,4 +188,8 @@ function decodeFor(
     if (isNimbusError(error)) return { error: { code: error.code, message: error.message } };
     throw error;
   }
+}
+
+function handleTopic(subject: TraceSubject): string {
+  return 'topic' in subject ? subject.topic : '';
 }
