@@ -65,6 +65,13 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Rule>> = {
   // Answering check-backs is what a transactional producer does: PUB on its producer group.
   receiveTransactionChecks: onProducerGroup('PUB'),
   commitTransaction: onTransactionTopic,
+  // A msgId names no topic before it is looked up: reading any message needs ADMIN on every topic.
+  getMessage: onAll('topic'),
+  traceMessage: onAll('topic'),
+  queryMessages: onTopic('ADMIN'),
+  getTopicStats: onTopic('ADMIN'),
+  getGroupStats: onGroup('ADMIN'),
+  resetOffset: onGroup('ADMIN'),
   rollbackTransaction: onTransactionTopic,
 };
 
