@@ -60,7 +60,8 @@ export class MessageQueries {
     after?: KeyPosition,
   ): Promise<StoredMessage[]> {
     const out: StoredMessage[] = [];
-    const from = after ? keyIndexSortKey(after.storeTimestamp, after.msgId) : '';
+    // Sort keys start with a digit: a space sorts before every one of them.
+    const from = after ? keyIndexSortKey(after.storeTimestamp, after.msgId) : ' ';
     let startKey: Item | undefined;
     do {
       const page = await this.gateway.query('other', 'query.byKey', {

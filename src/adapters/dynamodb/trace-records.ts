@@ -13,7 +13,7 @@ import type { TableNames } from './table-definitions.ts';
  * to the partition of their queue's bucket of 64 offsets, `T#p#topic#queueId#bucket`, so
  * the DELIVERED (or ACKED) events of one received batch share an item. Each call writes one
  * item per partition it touches (sort key `time#random`, never overwritten), with `v` the
- * JSON list of `[offset, event]` pairs, `e` the latest expiry and `ttl`.
+ * JSON list of `[offset, event, expireAt]`, `e` the latest expiry and `ttl`.
  */
 const BUCKET_OFFSETS = 64;
 /** Events per item: ~120 bytes each keeps an item near 4 KB at most. */
@@ -21,7 +21,8 @@ const EVENTS_PER_ITEM = 32;
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_LIMIT = 25;
 
-type PackedEvent = [offset: number, event: TraceEvent];
+/** One event in an item: the message's offset (-1 for a msgId subject), the event, its own expiry. */
+type PackedEvent = [offset: number, event: TraceEvent, expireAt: number];
 
 export function tracePartition(subject: TraceSubject): string {
   if ('msgId' in subject) return `T#m#${subject.msgId}`;
@@ -73,10 +74,12 @@ export class TraceRecords {
           ExclusiveStartKey: startKey,
         });
         for (const item of page.items) {
-          const expireAt = num(item, 'e') ?? 0;
-          if (expireAt <= now) continue;
+          // TTL deletes lazily (days late): expired events are filtered here.
+          if ((num(item, 'e') ?? 0) <= now) continue;
           const packed = JSON.parse(str(item, 'v') ?? '[]') as PackedEvent[];
-          for (const [at, event] of packed) if (at === offset) out.push({ subject, event, expireAt });
+          for (const [at, event, expireAt] of packed) {
+            if (at === offset && expireAt > now) out.push({ subject, event, expireAt });
+          }
         }
         startKey = page.lastKey;
       } while (startKey);
@@ -86,9 +89,10 @@ export class TraceRecords {
 }
 
 function traceItem(partition: string, records: readonly TraceRecord[]): WriteRequest {
-  const packed: PackedEvent[] = records.map(({ subject, event }) => [
+  const packed: PackedEvent[] = records.map(({ subject, event, expireAt }) => [
     'msgId' in subject ? -1 : subject.queueOffset,
     event,
+    expireAt,
   ]);
   const expireAt = Math.max(...records.map((record) => record.expireAt));
   const time = Math.min(...records.map((record) => record.event.time));
