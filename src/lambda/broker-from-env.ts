@@ -72,3 +72,9 @@ export function sharedBroker(): Promise<Broker> {
   }
   return shared;
 }
+
+/** Resolves once the shared broker's background trace writes are done (none when no broker was opened). */
+export async function settleSharedTrace(): Promise<void> {
+  const broker = await shared?.catch(() => undefined);
+  await broker?.tracer.settled();
+}
