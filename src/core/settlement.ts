@@ -62,7 +62,13 @@ export class Settlement {
     const deleted = await this.store.deleteLeases(valid.map(({ handle }) => ({ key: handle, token: handle.token })));
     const now = this.clock.now();
     const acked = valid.filter((_, i) => deleted[i]).map(({ handle }) => leaseEvent('ACKED', handle, now));
-    for (const event of acked) this.tracer?.emit(handleTopic(event.subject), [event]);
+    // One emission per topic, so an ack call's events are written together.
+    for (const topic of new Set(acked.map((event) => handleTopic(event.subject)))) {
+      this.tracer?.emit(
+        topic,
+        acked.filter((event) => handleTopic(event.subject) === topic),
+      );
+    }
     valid.forEach(({ index }, i) => {
       const text = receiptHandles[index] as string;
       results[index] = deleted[i]
