@@ -87,6 +87,7 @@ export function createBroker(deps: BrokerDeps): Broker {
     producerGroups,
     checker: deps.transactionChecker,
     scheduler: deps.checkScheduler,
+    tracer,
   });
   return {
     catalog,

@@ -1,4 +1,4 @@
-import type { DeadLetter } from './model.ts';
+import type { DeadLetter, MessageToAppend } from './model.ts';
 import type { LeaseKey } from './ports/store.ts';
 import type { Pass } from './receive-pass.ts';
 import { laneFields, positionSubject, type TraceEventType } from './trace-event.ts';
@@ -43,4 +43,15 @@ export function leaseEvent(
 /** The trace event of a dead letter put back into delivery. */
 export function redriveEvent(letter: DeadLetter, time: number): TraceEmission {
   return leaseEvent('REDRIVEN', letter, time);
+}
+
+/** A held message's event (PREPARED, COMMITTED, ROLLED_BACK, CHECKED), by msgId. */
+export function heldEvent(
+  type: TraceEventType,
+  message: Pick<MessageToAppend, 'msgId' | 'queueId' | 'expireAt' | 'producerGroup' | 'bornHost'>,
+  time: number,
+  details: { queueOffset?: number; reason?: string } = {},
+): TraceEmission {
+  const { msgId, queueId, producerGroup: group, bornHost: host } = message;
+  return { subject: { msgId }, event: { type, time, group, host, queueId, ...details }, expireAt: message.expireAt };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, Producer, SimpleConsumer } from '../../src/sdk/index.ts';
+import { NotFoundError, Producer, SimpleConsumer, TransactionProducer } from '../../src/sdk/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import type { StartServer } from '../support/server.ts';
 import { expectApiError, topicWithGroups, unique, useServer } from './helpers.ts';
@@ -154,6 +154,34 @@ export function describeQuerySuite(label: string, start: StartServer): void {
       });
       expect((await client.topicStats(topic)).scheduled).toBe(1);
       expect((await client.traceMessage(sent.msgId)).events.map((event) => event.type)).toEqual(['SCHEDULED']);
+    });
+
+    it('answers and traces transactional messages: prepared, then committed or rolled back', async () => {
+      const { client } = server();
+      const topic = unique('tx');
+      const producerGroup = unique('payments');
+      await client.createTopic(topic, { messageType: 'TRANSACTION', queueCount: 1 });
+      await client.putProducerGroup(producerGroup, { checker: { type: 'poll' } });
+      const producer = new TransactionProducer(client, { producerGroup });
+      const kept = await producer.sendHalf(topic, { body: 'kept' });
+      const dropped = await producer.sendHalf(topic, { body: 'dropped' });
+      expect(await client.getMessage(kept.msgId)).toMatchObject({ transactionState: 'PREPARED', producerGroup });
+      clock.advance(1);
+      const committed = await producer.commit(kept.transactionId);
+      await producer.rollback(dropped.transactionId);
+      expect(await client.getMessage(kept.msgId)).toMatchObject({
+        transactionState: 'COMMITTED',
+        queueOffset: committed.queueOffset,
+      });
+      expect(await client.getMessage(dropped.msgId)).toMatchObject({ transactionState: 'ROLLED_BACK' });
+      const trace = (await client.traceMessage(kept.msgId)).events;
+      expect(trace.map((event) => event.type)).toEqual(['PREPARED', 'COMMITTED']);
+      expect(trace[1]).toMatchObject({ group: producerGroup, queueOffset: committed.queueOffset });
+      const rolledBack = (await client.traceMessage(dropped.msgId)).events;
+      expect(rolledBack.map((event) => [event.type, event.reason])).toEqual([
+        ['PREPARED', undefined],
+        ['ROLLED_BACK', 'rolled back by the producer'],
+      ]);
     });
   });
 }
