@@ -57,7 +57,11 @@ export interface MessageLog {
    */
   queueHeads(topic: string, queueCount: number): Promise<number[]>;
 
-  /** The live message with this msgId, wherever it is stored; `undefined` when unknown or expired. */
+  /**
+   * The live message with this msgId, wherever it is stored; `undefined` when unknown or
+   * expired. A msgId begins with its store time in 12 hex digits (the IdGenerator's ids), and
+   * stores may rely on that; a held message released later is found through its held record.
+   */
   findMessage(msgId: string, now: number): Promise<StoredMessage | undefined>;
   /**
    * Live messages of a topic carrying `key`, ordered by (storeTimestamp, msgId), after the
