@@ -4,6 +4,7 @@ import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
 import { systemTimers } from '../adapters/system/system-timers.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
 import { awsReleaseScheduler, delaySettings } from './delayed-delivery-env.ts';
+import { beforeInvocationEnds } from './invocation-end.ts';
 import { sealedOffsets } from './sealed-offsets.ts';
 
 /** What the stack tells every function through its environment. */
@@ -43,7 +44,7 @@ export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker
   });
   // Functions that hold delayed messages arrange their wake-up (SQS delay or a bucket schedule).
   const delays = delaySettings();
-  return createBroker({
+  const broker = createBroker({
     ...(delays ? { releaseScheduler: awsReleaseScheduler(delays, () => systemClock.now()) } : {}),
     timers: systemTimers,
     store,
@@ -52,6 +53,8 @@ export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker
     notifier: new InProcessNotifier(),
     pollIntervalMs: 500,
   });
+  beforeInvocationEnds(() => broker.tracer.settled());
+  return broker;
 }
 
 let shared: Promise<Broker> | undefined;
@@ -71,10 +74,4 @@ export function sharedBroker(): Promise<Broker> {
       });
   }
   return shared;
-}
-
-/** Resolves once the shared broker's background trace writes are done (none when no broker was opened). */
-export async function settleSharedTrace(): Promise<void> {
-  const broker = await shared?.catch(() => undefined);
-  await broker?.tracer.settled();
 }

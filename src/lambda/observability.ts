@@ -5,7 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ApiLogger } from '../api/http.ts';
-import { settleSharedTrace } from './broker-from-env.ts';
+import { finishInvocation } from './invocation-end.ts';
 import { SEALED_OFFSETS_METRIC, sealedOffsets } from './sealed-offsets.ts';
 
 /**
@@ -52,7 +52,7 @@ export function lambdaHandler<TEvent, TResult>(
     } finally {
       publishSealedOffsets();
       // Trace writes run in the background; a frozen sandbox would hold them until its next request.
-      await settleSharedTrace();
+      await finishInvocation();
     }
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
