@@ -42,6 +42,8 @@ const CONSUMER_MESSAGES: TableAccess = {
   actions: [...READ, 'dynamodb:PutItem'],
 };
 
+/** Trace events: one BatchWriteItem per received batch or settle call (src/adapters/dynamodb/trace-records.ts). */
+const TRACE_WRITES: TableAccess = { actions: ['dynamodb:BatchWriteItem'] };
 const HELD_RELEASE: TableAccess = { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] };
 
 /**
@@ -64,8 +66,14 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
     },
     bodies: ['s3:PutObject'],
   },
-  'consume-pull': { tables: { state: CONSUMER_STATE, messages: CONSUMER_MESSAGES }, bodies: ['s3:GetObject'] },
-  'push-deliver': { tables: { state: CONSUMER_STATE, messages: CONSUMER_MESSAGES }, bodies: ['s3:GetObject'] },
+  'consume-pull': {
+    tables: { state: CONSUMER_STATE, messages: CONSUMER_MESSAGES, index: TRACE_WRITES },
+    bodies: ['s3:GetObject'],
+  },
+  'push-deliver': {
+    tables: { state: CONSUMER_STATE, messages: CONSUMER_MESSAGES, index: TRACE_WRITES },
+    bodies: ['s3:GetObject'],
+  },
   // Groups, to nudge only subscriptions on the topics that got messages (its stream read is the event source's).
   'push-stream': { tables: { state: { actions: ['dynamodb:GetItem'] } }, bodies: [] },
   admin: {
@@ -74,15 +82,20 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
       state: { actions: CONSUMER_STATE.actions },
       // Queue heads and dead letters' messages; deleting a topic deletes its queues in batches and
       // fences each head (UpdateItem) under a floor (PutItem) against late writers.
-      messages: { actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'] },
+      // Message query: a msgId's segment (by-store-ms), the offset for a time (by-queue-time).
+      messages: {
+        actions: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+        indexes: [INDEXES.byStoreMs, INDEXES.byQueueTime],
+      },
       // Scheduled listings and cancels (the by-topic index, then the records); deleting a topic deletes its held records.
       held: {
         actions: [...READ, 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
         // Poll-mode producers receive their checks from the held-due index (a lease is an UpdateItem).
         indexes: [INDEXES.heldByTopic, INDEXES.heldDue],
       },
-      // A cancel finding a release that died mid-way reads the release's idempotency record.
-      index: { actions: ['dynamodb:GetItem'] },
+      // A cancel finding a release that died mid-way reads the release's idempotency record;
+      // key queries and trace reads (Query), trace writes of cancels and redrives (BatchWriteItem).
+      index: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'] },
     },
     bodies: ['s3:GetObject', 's3:DeleteObject'],
     listBodies: true,

@@ -2,6 +2,7 @@ import type { Broker } from '../core/broker.ts';
 import { adminRoutes, metaRoutes } from './handlers/admin.ts';
 import { consumeRoutes } from './handlers/consume.ts';
 import { messageRoutes } from './handlers/messages.ts';
+import { queryRoutes } from './handlers/query.ts';
 import { scheduledRoutes } from './handlers/scheduled.ts';
 import { producerGroupRoutes, transactionDecisionRoutes } from './handlers/transactions.ts';
 import { consoleLogger } from './http.ts';
@@ -23,6 +24,7 @@ export function createApi(broker: Broker, options?: ApiOptions): Api {
       ...consumeRoutes(broker, options),
       ...adminRoutes(broker, options),
       ...scheduledRoutes(broker),
+      ...queryRoutes(broker),
       ...producerGroupRoutes(broker),
       ...transactionDecisionRoutes(broker),
       ...metaRoutes(),

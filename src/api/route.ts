@@ -12,6 +12,7 @@ export const API_TAGS = {
   consume: 'Receive messages and settle them: ack, nack, change the invisible duration.',
   'dead-letters': "List a group's dead letters and redrive them.",
   scheduled: "List a DELAY topic's pending delayed messages and cancel them.",
+  query: 'Find messages by msgId, key or store time, and trace their lifecycle.',
   transactions:
     'Producer groups of transactional messages, their check-backs, and commit or rollback of half messages.',
   meta: 'The health check and this document.',

@@ -1,3 +1,4 @@
+import { QUERY_ROUTES } from './query-routes.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
 import {
   DeadLetterListSchema,
@@ -359,6 +360,7 @@ export const ROUTES = {
     tag: 'messages',
     errors: ['INVALID_TRANSACTION_ID', 'TRANSACTION_NOT_FOUND', 'TRANSACTION_COMMITTED'],
   }),
+  ...QUERY_ROUTES,
 } satisfies Record<string, RouteSpec>;
 
 export const ALL_ROUTE_SPECS: readonly RouteSpec[] = Object.values(ROUTES);

@@ -35,6 +35,16 @@ import type {
   SendResultSchema,
 } from './schemas/messages.ts';
 
+import type {
+  GroupStatsSchema,
+  MessageInfoSchema,
+  MessagePageSchema,
+  MessageTraceSchema,
+  ResetOffsetRequestSchema,
+  ResetOffsetResultSchema,
+  TopicStatsSchema,
+  TraceEventSchema,
+} from './schemas/query.ts';
 import type { ScheduledListSchema, ScheduledMessageSchema } from './schemas/scheduled.ts';
 import type {
   CommitResultSchema,
@@ -89,3 +99,12 @@ export type CommitResultBody = z.output<typeof CommitResultSchema>;
 export type ReceiveChecksRequest = z.input<typeof ReceiveChecksRequestSchema>;
 export type TransactionCheckBody = z.output<typeof TransactionCheckSchema>;
 export type ReceiveChecksResponse = z.output<typeof ReceiveChecksResponseSchema>;
+
+export type MessageInfoBody = z.output<typeof MessageInfoSchema>;
+export type MessagePage = z.output<typeof MessagePageSchema>;
+export type TraceEventBody = z.output<typeof TraceEventSchema>;
+export type MessageTrace = z.output<typeof MessageTraceSchema>;
+export type ResetOffsetRequest = z.input<typeof ResetOffsetRequestSchema>;
+export type ResetOffsetResult = z.output<typeof ResetOffsetResultSchema>;
+export type GroupStats = z.output<typeof GroupStatsSchema>;
+export type TopicStats = z.output<typeof TopicStatsSchema>;

@@ -10,6 +10,7 @@ export function topicView(topic: Topic): TopicInfo {
     messageType: topic.messageType,
     queueCount: topic.queueCount,
     retentionHours: topic.retentionMs / 3_600_000,
+    trace: topic.trace !== false,
     createdAt: topic.createdAt,
   };
 }

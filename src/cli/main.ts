@@ -3,6 +3,7 @@ import { takeToken, UsageError } from './args.ts';
 import { AUTH_HELP, authCommand } from './commands/auth.ts';
 import { DLQ_HELP, dlqCommand } from './commands/dlq.ts';
 import { GROUP_HELP, groupCommand } from './commands/group.ts';
+import { MESSAGE_HELP, messageCommand } from './commands/message.ts';
 import { PRODUCER_GROUP_HELP, producerGroupCommand } from './commands/producer-group.ts';
 import { RECEIVE_HELP, receiveCommand } from './commands/receive.ts';
 import { SCHEDULED_HELP, scheduledCommand } from './commands/scheduled.ts';
@@ -70,6 +71,7 @@ const COMMAND_HELP: Record<string, string> = {
   start: START_HELP,
   topic: TOPIC_HELP,
   group: GROUP_HELP,
+  message: MESSAGE_HELP,
   send: SEND_HELP,
   receive: RECEIVE_HELP,
   dlq: DLQ_HELP,
@@ -112,6 +114,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'send':
         await sendCommand(rest, clientFor);
+        return 0;
+      case 'message':
+        await messageCommand(rest, clientFor);
         return 0;
       case 'receive':
         await receiveCommand(rest, clientFor);

@@ -1,8 +1,11 @@
 import { Backlog } from './backlog.ts';
 import { Catalog } from './catalog.ts';
 import { Consumer } from './consumer.ts';
+import { ConsumptionStats } from './consumption-stats.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { Maintenance } from './maintenance.ts';
+import { MessageQueries } from './message-query.ts';
+import { OffsetReset } from './offset-reset.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore } from './ports/store.ts';
@@ -12,6 +15,7 @@ import { Producer } from './producer.ts';
 import { ProducerGroups } from './producer-groups.ts';
 import { ScheduledMessages } from './scheduled-messages.ts';
 import { Settlement } from './settlement.ts';
+import { Tracer } from './tracer.ts';
 import { Transactions } from './transactions.ts';
 
 export interface BrokerDeps {
@@ -45,6 +49,11 @@ export interface Broker {
   transactions: Transactions;
   maintenance: Maintenance;
   backlog: Backlog;
+  /** The event seam: lifecycle events of every service go through it into the trace. */
+  tracer: Tracer;
+  queries: MessageQueries;
+  offsets: OffsetReset;
+  stats: ConsumptionStats;
   store: BrokerStore;
   clock: Clock;
   ids: IdGenerator;
@@ -60,7 +69,15 @@ export interface Broker {
 export function createBroker(deps: BrokerDeps): Broker {
   const { store, clock, ids, notifier, timers } = deps;
   const catalog = new Catalog(store, clock);
-  const scheduled = new ScheduledMessages({ store, catalog, clock, notifier, scheduler: deps.releaseScheduler });
+  const tracer = new Tracer(store, catalog, clock);
+  const scheduled = new ScheduledMessages({
+    store,
+    catalog,
+    clock,
+    notifier,
+    scheduler: deps.releaseScheduler,
+    tracer,
+  });
   const producerGroups = new ProducerGroups(store, clock);
   const transactions = new Transactions({
     store,
@@ -70,17 +87,22 @@ export function createBroker(deps: BrokerDeps): Broker {
     producerGroups,
     checker: deps.transactionChecker,
     scheduler: deps.checkScheduler,
+    tracer,
   });
   return {
     catalog,
     producer: new Producer({ store, catalog, clock, ids, notifier, scheduled, transactions }),
-    consumer: new Consumer(store, catalog, clock, ids, notifier, deps.pollIntervalMs),
-    settlement: new Settlement(store, catalog, clock, ids, notifier),
-    deadLetters: new DeadLetters(store, catalog, clock, ids, notifier),
+    consumer: new Consumer(store, catalog, clock, ids, notifier, deps.pollIntervalMs, tracer),
+    settlement: new Settlement(store, catalog, clock, ids, notifier, tracer),
+    deadLetters: new DeadLetters(store, catalog, clock, ids, notifier, tracer),
     scheduled,
     producerGroups,
     transactions,
     backlog: new Backlog(store, catalog),
+    tracer,
+    queries: new MessageQueries(store, catalog, clock, tracer),
+    offsets: new OffsetReset(store, catalog),
+    stats: new ConsumptionStats(store, catalog, clock),
     maintenance: new Maintenance(store, clock),
     store,
     clock,

@@ -9,6 +9,8 @@ export interface TopicInput {
   messageType?: MessageType;
   queueCount?: number;
   retentionHours?: number;
+  /** Record each message's lifecycle trace (default true). */
+  trace?: boolean;
 }
 
 export interface GroupInput {
@@ -78,9 +80,12 @@ export class Catalog {
       queueCount: queues,
       retentionMs:
         retentionHours === undefined ? (existing?.retentionMs ?? LIMITS.maxRetentionMs) : retentionHours * HOUR_MS,
+      ...((input.trace ?? existing?.trace ?? true) ? {} : { trace: false }),
       createdAt: existing?.createdAt ?? this.clock.now(),
     };
-    if (!existing || existing.retentionMs !== topic.retentionMs) await this.store.saveTopic(topic);
+    if (!existing || existing.retentionMs !== topic.retentionMs || existing.trace !== topic.trace) {
+      await this.store.saveTopic(topic);
+    }
     this.topics.set(name, { at: this.clock.now(), value: topic });
     return topic;
   }

@@ -13,6 +13,8 @@ import { type Prefetch, QueueHints, readsAhead, type TopicView } from './queue-h
 import { fits, hand, type Pass, toReceived } from './receive-pass.ts';
 import { redeliver } from './redelivery.ts';
 import { parseTagExpression, type TagFilter } from './tag-expression.ts';
+import { deliveryEvents } from './trace-emissions.ts';
+import type { Tracer } from './tracer.ts';
 import { nextTurn, setTurn, turnKey } from './turns.ts';
 
 export interface ReceiveOptions {
@@ -73,6 +75,7 @@ export class Consumer {
   private readonly ids: IdGenerator;
   private readonly notifier: Notifier;
   private readonly pollIntervalMs: number;
+  private readonly tracer: Tracer | undefined;
 
   constructor(
     store: BrokerStore,
@@ -81,6 +84,7 @@ export class Consumer {
     ids: IdGenerator,
     notifier: Notifier,
     pollIntervalMs: number = POLL_INTERVAL_MS,
+    tracer?: Tracer,
   ) {
     this.store = store;
     this.catalog = catalog;
@@ -88,6 +92,7 @@ export class Consumer {
     this.ids = ids;
     this.notifier = notifier;
     this.pollIntervalMs = pollIntervalMs;
+    this.tracer = tracer;
   }
 
   /**
@@ -113,6 +118,7 @@ export class Consumer {
       // The caller went away: what we claimed now would stay hidden from everyone for nothing.
       if (options.signal?.aborted) return [];
       const pass = await this.receiveOnce(group, lane, max, invisibleMs, options.maxBodyBytes ?? Infinity);
+      if (this.tracer) deliveryEvents(this.tracer, lane, pass, this.clock.now());
       const remaining = deadline - this.clock.now();
       if (pass.messages.length > 0 || remaining <= 0) return pass.messages;
       // Only filtered-out messages so far: there may be matching ones further on, look at once.
@@ -142,6 +148,7 @@ export class Consumer {
       bodyBytes: 0,
       maxBodyBytes,
       full: false,
+      events: [],
     };
     const subs = group.subscriptions;
     const start = nextTurn(this.subscriptionTurn, lane);

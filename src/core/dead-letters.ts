@@ -5,6 +5,8 @@ import type { DeadLetter, StoredMessage } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore } from './ports/store.ts';
+import { redriveEvent } from './trace-emissions.ts';
+import type { Tracer } from './tracer.ts';
 
 /** The queue name RocketMQ gives a group's dead letters. */
 export function deadLetterQueueName(group: string): string {
@@ -35,13 +37,22 @@ export class DeadLetters {
   private readonly clock: Clock;
   private readonly ids: IdGenerator;
   private readonly notifier: Notifier;
+  private readonly tracer: Tracer | undefined;
 
-  constructor(store: BrokerStore, catalog: Catalog, clock: Clock, ids: IdGenerator, notifier: Notifier) {
+  constructor(
+    store: BrokerStore,
+    catalog: Catalog,
+    clock: Clock,
+    ids: IdGenerator,
+    notifier: Notifier,
+    tracer?: Tracer,
+  ) {
     this.store = store;
     this.catalog = catalog;
     this.clock = clock;
     this.ids = ids;
     this.notifier = notifier;
+    this.tracer = tracer;
   }
 
   /**
@@ -130,6 +141,7 @@ export class DeadLetters {
         token: this.ids.token(),
       };
       if (await this.store.redrive(letter, lease)) {
+        if (alive) this.tracer?.emit(letter.topic, [redriveEvent(letter, now)]);
         if (alive) redriven++;
         else expired++;
         topics.add(letter.topic);

@@ -11,6 +11,8 @@ export interface Topic {
   messageType: MessageType;
   queueCount: number;
   retentionMs: number;
+  /** Lifecycle trace of the topic's messages; absent means on. */
+  trace?: boolean;
   createdAt: number;
 }
 

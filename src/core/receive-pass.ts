@@ -1,6 +1,7 @@
 import type { ReceivedMessage, StoredMessage } from './model.ts';
 import type { Lease } from './ports/store.ts';
 import { encodeReceiptHandle } from './receipt-handle.ts';
+import type { TraceEmission } from './tracer.ts';
 
 /* One receive's pass over a lane's subscriptions: what it handed out and what it may still take. */
 
@@ -15,6 +16,8 @@ export interface Pass {
   maxBodyBytes: number;
   /** A message did not fit into maxBodyBytes: the pass hands out what it has. */
   full: boolean;
+  /** Trace events of leases the pass disposed of or redelivered (the receive emits them). */
+  events?: TraceEmission[];
 }
 
 /** Whether one more message with this body still fits into the pass (the first one always does). */

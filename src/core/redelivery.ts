@@ -1,8 +1,9 @@
 import { unacknowledged } from './dead-letter-entry.ts';
 import { disposeOfLease } from './lease-disposal.ts';
 import type { Group } from './model.ts';
-import type { BrokerStore } from './ports/store.ts';
+import type { BrokerStore, Lease } from './ports/store.ts';
 import { fits, hand, type Pass, toReceived } from './receive-pass.ts';
+import { laneFields, positionSubject, type TraceEventType } from './trace-event.ts';
 
 /** Messages loaded at once where bodies may be large (up to 4 MiB each). */
 export const LARGE_BODY_PAGE = 8;
@@ -38,7 +39,9 @@ export async function redeliver(
       const message = messages[i];
       // Expired by retention while waiting for redelivery (never deliver it), or out of attempts.
       if (!message || lease.attempt >= group.maxDeliveryAttempts) {
-        await disposeOfLease(store, group, lease, message, now, unacknowledged(lease.attempt));
+        const reason = unacknowledged(lease.attempt);
+        const disposal = await disposeOfLease(store, group, lease, message, now, reason);
+        if (disposal === 'dead-lettered') traceLease(pass, 'DEAD_LETTERED', lease, now, reason);
         continue;
       }
       if (!fits(pass, 0, 0, message.body)) {
@@ -48,10 +51,20 @@ export async function redeliver(
       }
       const update = { attempt: lease.attempt + 1, visibleAt: now + invisibleMs, token: newToken() };
       if (await store.updateLease(lease, lease.token, update)) {
+        traceLease(pass, 'INVISIBLE_EXPIRED', lease, now);
         hand(pass, toReceived(message, { ...lease, ...update }));
       }
     }
     // Fewer due than asked for: none is left.
     if (due.length < wanted) return;
   }
+}
+
+/** Notes a lease's trace event for the receive to emit. */
+function traceLease(pass: Pass, type: TraceEventType, lease: Lease, time: number, reason?: string): void {
+  const { queueId, queueOffset, attempt } = lease;
+  pass.events?.push({
+    subject: positionSubject(lease.topic, queueId, queueOffset),
+    event: { type, time, ...laneFields(lease.consumer), attempt, queueId, queueOffset, reason },
+  });
 }

@@ -8,6 +8,8 @@ import type { Clock } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore, HeldMessage } from './ports/store.ts';
 import type { ReleaseScheduler } from './ports/timers.ts';
+import { msgIdSubject } from './trace-event.ts';
+import type { Tracer } from './tracer.ts';
 
 /** A pending delayed message as listings show it: no body, only its size. */
 export interface ScheduledView {
@@ -51,6 +53,7 @@ export class ScheduledMessages {
   private readonly clock: Clock;
   private readonly notifier: Notifier;
   private readonly scheduler: ReleaseScheduler | undefined;
+  private readonly tracer: Tracer | undefined;
 
   constructor(deps: {
     store: BrokerStore;
@@ -58,12 +61,14 @@ export class ScheduledMessages {
     clock: Clock;
     notifier: Notifier;
     scheduler?: ReleaseScheduler;
+    tracer?: Tracer;
   }) {
     this.store = deps.store;
     this.catalog = deps.catalog;
     this.clock = deps.clock;
     this.notifier = deps.notifier;
     this.scheduler = deps.scheduler;
+    this.tracer = deps.tracer;
   }
 
   /**
@@ -79,6 +84,8 @@ export class ScheduledMessages {
     );
     // Duplicates still HELD count too: a retry after a send whose release failed must not
     // leave its message waiting for the driver's safety-net run.
+    const fresh = results.filter((result) => !result.duplicate).map((result) => result.held);
+    this.traceHeld(fresh, 'SCHEDULED', now);
     const pending = results.filter((result) => result.held.state === 'HELD');
     const due = pending.filter((result) => result.held.dueAt <= now).map((result) => result.held);
     const later = pending.filter((result) => result.held.dueAt > now).map((result) => result.held);
@@ -176,6 +183,8 @@ export class ScheduledMessages {
     if (held?.kind !== 'DELAY') throw notFound(topic.name, msgId);
     const outcome = await this.store.cancelHeld(topic.name, msgId, 'cancelled by request', this.clock.now());
     if (outcome.state === 'NOT_FOUND') throw notFound(topic.name, msgId);
+    if (outcome.state === 'CANCELLED')
+      this.traceHeld([outcome.held], 'CANCELLED', this.clock.now(), 'cancelled by request');
     if (outcome.state === 'RELEASED') {
       throw new NimbusError('ALREADY_DELIVERED', `Message ${msgId} was already delivered to topic "${topic.name}".`);
     }
@@ -221,7 +230,31 @@ export class ScheduledMessages {
         return false;
       }
     }
-    return (await this.store.release(name, msgId, now)).state === 'RELEASED';
+    const outcome = await this.store.release(name, msgId, now);
+    if (outcome.state !== 'RELEASED') return false;
+    const { queueId, queueOffset } = outcome.message;
+    this.tracer?.emit(name, [
+      { subject: msgIdSubject(msgId), event: { type: 'RELEASED', time: now, queueId, queueOffset } },
+    ]);
+    return true;
+  }
+
+  private traceHeld(
+    held: readonly HeldMessage[],
+    type: 'SCHEDULED' | 'CANCELLED',
+    time: number,
+    reason?: string,
+  ): void {
+    const topic = held[0]?.message.topic;
+    if (topic === undefined) return;
+    this.tracer?.emit(
+      topic,
+      held.map(({ message }) => ({
+        subject: msgIdSubject(message.msgId),
+        event: { type, time, queueId: message.queueId, host: message.bornHost, reason },
+        expireAt: message.expireAt,
+      })),
+    );
   }
 
   /**

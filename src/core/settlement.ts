@@ -7,8 +7,10 @@ import { LIMITS } from './limits.ts';
 import type { Group } from './model.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { Notifier } from './ports/notifier.ts';
-import type { BrokerStore } from './ports/store.ts';
+import type { BrokerStore, TraceSubject } from './ports/store.ts';
 import { decodeReceiptHandle, encodeReceiptHandle, groupOfLane, type ReceiptHandle } from './receipt-handle.ts';
+import { leaseEvent } from './trace-emissions.ts';
+import type { Tracer } from './tracer.ts';
 
 /** Outcome for one receipt handle: a stale or foreign handle is reported, not thrown. */
 export type SettleResult =
@@ -24,13 +26,22 @@ export class Settlement {
   private readonly clock: Clock;
   private readonly ids: IdGenerator;
   private readonly notifier: Notifier;
+  private readonly tracer: Tracer | undefined;
 
-  constructor(store: BrokerStore, catalog: Catalog, clock: Clock, ids: IdGenerator, notifier: Notifier) {
+  constructor(
+    store: BrokerStore,
+    catalog: Catalog,
+    clock: Clock,
+    ids: IdGenerator,
+    notifier: Notifier,
+    tracer?: Tracer,
+  ) {
     this.store = store;
     this.catalog = catalog;
     this.clock = clock;
     this.ids = ids;
     this.notifier = notifier;
+    this.tracer = tracer;
   }
 
   /**
@@ -55,6 +66,15 @@ export class Settlement {
       for (const topic of new Set(valid.filter((_, i) => deleted[i]).map(({ handle }) => handle.topic))) {
         this.notifier.publish(topic);
       }
+    }
+    const now = this.clock.now();
+    const acked = valid.filter((_, i) => deleted[i]).map(({ handle }) => leaseEvent('ACKED', handle, now));
+    // One emission per topic, so an ack call's events are written together.
+    for (const topic of new Set(acked.map((event) => handleTopic(event.subject)))) {
+      this.tracer?.emit(
+        topic,
+        acked.filter((event) => handleTopic(event.subject) === topic),
+      );
     }
     valid.forEach(({ index }, i) => {
       const text = receiptHandles[index] as string;
@@ -110,10 +130,15 @@ export class Settlement {
       // Expired while held: it is never delivered again, so it is done (dropped), not dead.
       const [message] = await this.store.getMessages([lease], now);
       const reason = `negatively acknowledged at delivery attempt ${lease.attempt} of ${group.maxDeliveryAttempts}`;
-      return (await disposeOfLease(this.store, group, lease, message, now, reason)) !== 'stale';
+      const disposal = await disposeOfLease(this.store, group, lease, message, now, reason);
+      if (disposal === 'dead-lettered')
+        this.tracer?.emit(lease.topic, [leaseEvent('DEAD_LETTERED', lease, now, { attempt: lease.attempt, reason })]);
+      return disposal !== 'stale';
     }
     const visibleAt = now + (delay ?? retryDelayMs(lease.attempt));
-    return this.store.updateLease(lease, lease.token, { visibleAt, token: lease.token });
+    const nacked = await this.store.updateLease(lease, lease.token, { visibleAt, token: lease.token });
+    if (nacked) this.tracer?.emit(lease.topic, [leaseEvent('NACKED', lease, now, { attempt: lease.attempt })]);
+    return nacked;
   }
 
   /**
@@ -175,4 +200,8 @@ function decodeFor(
     if (isNimbusError(error)) return { error: { code: error.code, message: error.message } };
     throw error;
   }
+}
+
+function handleTopic(subject: TraceSubject): string {
+  return 'topic' in subject ? subject.topic : '';
 }

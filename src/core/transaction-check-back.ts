@@ -7,6 +7,8 @@ import type { Timers } from './ports/timers.ts';
 import type { TransactionCheck, TransactionChecker, TransactionDecision } from './ports/transaction-checker.ts';
 import type { ProducerGroup } from './producer-group.ts';
 import type { ProducerGroups } from './producer-groups.ts';
+import { heldEvent } from './trace-emissions.ts';
+import type { Tracer } from './tracer.ts';
 import { encodeTransactionId } from './transaction-id.ts';
 
 export interface CheckBackReport {
@@ -65,6 +67,7 @@ export class TransactionCheckBack {
   private readonly timers: Timers;
   private readonly producerGroups: ProducerGroups;
   private readonly checker: TransactionChecker | undefined;
+  private readonly tracer: Tracer | undefined;
 
   constructor(deps: {
     store: BrokerStore;
@@ -73,6 +76,7 @@ export class TransactionCheckBack {
     timers: Timers;
     producerGroups: ProducerGroups;
     checker?: TransactionChecker;
+    tracer?: Tracer;
   }) {
     this.store = deps.store;
     this.clock = deps.clock;
@@ -80,6 +84,7 @@ export class TransactionCheckBack {
     this.timers = deps.timers;
     this.producerGroups = deps.producerGroups;
     this.checker = deps.checker;
+    this.tracer = deps.tracer;
   }
 
   /** Checks due transactions, at most `maxCalls` checker calls per run. */
@@ -203,9 +208,12 @@ export class TransactionCheckBack {
       return { checked: false };
     }
     const decision = await this.ask(group, checkOf(held, group));
+    this.tracer?.emit(topic, [heldEvent('CHECKED', held.message, this.clock.now(), { reason: decision })]);
     if (decision === 'COMMIT') {
       const outcome = await this.store.release(topic, msgId, this.clock.now());
       if (outcome.state !== 'RELEASED') return { checked: true };
+      const queueOffset = outcome.message.queueOffset;
+      this.tracer?.emit(topic, [heldEvent('COMMITTED', held.message, this.clock.now(), { queueOffset })]);
       this.notifier.publish(topic);
       return { checked: true, decided: 'COMMIT' };
     }
@@ -241,7 +249,9 @@ export class TransactionCheckBack {
   private async rollBack(held: HeldMessage, reason: string): Promise<{ decided?: 'ROLLBACK' }> {
     const { topic, msgId } = held.message;
     const outcome = await this.store.cancelHeld(topic, msgId, reason, this.clock.now());
-    return outcome.state === 'CANCELLED' ? { decided: 'ROLLBACK' } : {};
+    if (outcome.state !== 'CANCELLED') return {};
+    this.tracer?.emit(topic, [heldEvent('ROLLED_BACK', held.message, this.clock.now(), { reason })]);
+    return { decided: 'ROLLBACK' };
   }
 }
 

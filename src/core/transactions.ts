@@ -6,6 +6,8 @@ import type { BrokerStore } from './ports/store.ts';
 import type { ReleaseScheduler, Timers } from './ports/timers.ts';
 import type { TransactionCheck, TransactionChecker } from './ports/transaction-checker.ts';
 import type { ProducerGroups } from './producer-groups.ts';
+import { heldEvent } from './trace-emissions.ts';
+import type { Tracer } from './tracer.ts';
 import {
   type CheckBackReport,
   type ReceiveChecksOptions,
@@ -39,6 +41,7 @@ export class Transactions {
   private readonly producerGroups: ProducerGroups;
   private readonly scheduler: ReleaseScheduler | undefined;
   private readonly checkBack: TransactionCheckBack;
+  private readonly tracer: Tracer | undefined;
 
   constructor(deps: {
     store: BrokerStore;
@@ -49,6 +52,7 @@ export class Transactions {
     checker?: TransactionChecker;
     /** Wakes the check-back driver at a half message's first check time. */
     scheduler?: ReleaseScheduler;
+    tracer?: Tracer;
   }) {
     this.store = deps.store;
     this.clock = deps.clock;
@@ -56,6 +60,7 @@ export class Transactions {
     this.producerGroups = deps.producerGroups;
     this.scheduler = deps.scheduler;
     this.checkBack = new TransactionCheckBack(deps);
+    this.tracer = deps.tracer;
   }
 
   /**
@@ -71,6 +76,10 @@ export class Transactions {
       records.map((message) => ({ kind: 'TRANSACTION', message: { ...message, producerGroup }, dueAt })),
     );
     const fresh = results.filter((result) => !result.duplicate);
+    this.tracer?.emit(
+      fresh[0]?.held.message.topic ?? '',
+      fresh.map(({ held }) => heldEvent('PREPARED', held.message, held.message.storeTimestamp)),
+    );
     if (fresh.length > 0 && this.scheduler) {
       const wake = fresh.map(({ held }) => ({ topic: held.message.topic, msgId: held.message.msgId, dueAt }));
       // Held durably already: a missed wake-up only makes the driver's next sweep find them.
@@ -112,6 +121,11 @@ export class Transactions {
   async rollback(transactionId: string): Promise<void> {
     const ref = await this.find(transactionId);
     const outcome = await this.store.cancelHeld(ref.topic, ref.msgId, ROLLED_BACK_BY_PRODUCER, this.clock.now());
+    if (outcome.state === 'CANCELLED') {
+      this.tracer?.emit(ref.topic, [
+        heldEvent('ROLLED_BACK', outcome.held.message, this.clock.now(), { reason: ROLLED_BACK_BY_PRODUCER }),
+      ]);
+    }
     if (outcome.state === 'RELEASED') {
       throw new NimbusError(
         'TRANSACTION_COMMITTED',
@@ -171,6 +185,9 @@ export class Transactions {
     if (outcome.state === 'CANCELLED') return { state: 'CANCELLED', reason: outcome.held.reason ?? 'rolled back' };
     this.notifier.publish(ref.topic);
     const { message } = outcome;
+    this.tracer?.emit(ref.topic, [
+      heldEvent('COMMITTED', outcome.held.message, this.clock.now(), { queueOffset: message.queueOffset }),
+    ]);
     return {
       state: 'RELEASED',
       result: {

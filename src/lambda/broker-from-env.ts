@@ -4,6 +4,7 @@ import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
 import { systemTimers } from '../adapters/system/system-timers.ts';
 import { type Broker, createBroker } from '../core/broker.ts';
 import { awsReleaseScheduler, delaySettings } from './delayed-delivery-env.ts';
+import { beforeInvocationEnds } from './invocation-end.ts';
 import { sealedOffsets } from './sealed-offsets.ts';
 import { checkBackSettings, transactionDeps } from './transaction-check-back-env.ts';
 
@@ -44,7 +45,7 @@ export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker
   });
   // Functions that hold delayed messages arrange their wake-up (SQS delay or a bucket schedule).
   const delays = delaySettings();
-  return createBroker({
+  const broker = createBroker({
     ...(delays ? { releaseScheduler: awsReleaseScheduler(delays, () => systemClock.now()) } : {}),
     ...transactionDeps(checkBackSettings(), () => systemClock.now()),
     timers: systemTimers,
@@ -54,6 +55,8 @@ export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker
     notifier: new InProcessNotifier(),
     pollIntervalMs: 500,
   });
+  beforeInvocationEnds(() => broker.tracer.settled());
+  return broker;
 }
 
 let shared: Promise<Broker> | undefined;

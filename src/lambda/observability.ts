@@ -5,6 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ApiLogger } from '../api/http.ts';
+import { finishInvocation } from './invocation-end.ts';
 import { SEALED_OFFSETS_METRIC, sealedOffsets } from './sealed-offsets.ts';
 
 /**
@@ -50,6 +51,8 @@ export function lambdaHandler<TEvent, TResult>(
       return await handle(event, context, signal);
     } finally {
       publishSealedOffsets();
+      // Trace writes run in the background; a frozen sandbox would hold them until its next request.
+      await finishInvocation();
     }
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))

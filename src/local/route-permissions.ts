@@ -64,6 +64,13 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Rule>> = {
   listProducerGroups: onAll('producer-group'),
   receiveTransactionChecks: receiveChecksOf,
   commitTransaction: onTransactionTopic,
+  // A msgId names no topic before it is looked up: reading any message needs ADMIN on every topic.
+  getMessage: onAll('topic'),
+  traceMessage: onAll('topic'),
+  queryMessages: onTopic('ADMIN'),
+  getTopicStats: onTopic('ADMIN'),
+  getGroupStats: onGroup('ADMIN'),
+  resetOffset: onGroup('ADMIN'),
   rollbackTransaction: onTransactionTopic,
 };
 

@@ -4,14 +4,21 @@ import type {
   DeadLetterList,
   GroupInfo,
   GroupList,
+  GroupStats,
+  MessageInfoBody,
+  MessagePage,
+  MessageTrace,
   MessageType,
   ProducerGroupInfo,
   ProducerGroupList,
   PutProducerGroupRequest,
   RedriveResult,
+  ResetOffsetRequest,
+  ResetOffsetResult,
   ScheduledList,
   TopicInfo,
   TopicList,
+  TopicStats,
 } from '../api/types.ts';
 import { errorFromResponse, NetworkError, NimbusApiError } from './errors.ts';
 
@@ -75,6 +82,8 @@ export interface TopicOptions {
   messageType?: MessageType;
   queueCount?: number;
   retentionHours?: number;
+  /** Record each message's lifecycle trace (default true). */
+  trace?: boolean;
 }
 
 /**
@@ -226,6 +235,71 @@ export class Client {
   async cancelScheduled(topic: string, msgId: string, call?: CallOptions): Promise<void> {
     const path = `/v1/topics/${encodeURIComponent(topic)}/scheduled/${encodeURIComponent(msgId)}`;
     await this.request('DELETE', path, undefined, call);
+  }
+
+  /**
+   * The message with this msgId (NotFoundError when unknown or expired).
+   * @example
+   * const message = await client.getMessage(msgId); // message.body, message.queueOffset, ...
+   */
+  getMessage(msgId: string, call?: CallOptions): Promise<MessageInfoBody> {
+    return this.request('GET', `/v1/messages/${encodeURIComponent(msgId)}`, undefined, call);
+  }
+
+  /**
+   * One page of a topic's messages with a key, or stored between `startTime` and `endTime`
+   * (epoch ms). Pass the answer's `nextToken` back for the next page; the last has none.
+   * @example
+   * const { messages, nextToken } = await client.queryMessages('orders', { key: 'order-42' });
+   */
+  queryMessages(
+    topic: string,
+    options: { key?: string; startTime?: number; endTime?: number; limit?: number; nextToken?: string },
+    call?: CallOptions,
+  ): Promise<MessagePage> {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(options)) {
+      if (value !== undefined) query.set(name === 'nextToken' ? 'after' : name, String(value));
+    }
+    const search = query.toString() === '' ? '' : `?${query}`;
+    return this.request('GET', `/v1/topics/${encodeURIComponent(topic)}/messages${search}`, undefined, call);
+  }
+
+  /**
+   * A message's lifecycle events, oldest first.
+   * @example
+   * const { events } = await client.traceMessage(msgId); // [{ type: 'SENT', ... }, { type: 'DELIVERED', ... }]
+   */
+  traceMessage(msgId: string, call?: CallOptions): Promise<MessageTrace> {
+    return this.request('GET', `/v1/messages/${encodeURIComponent(msgId)}/trace`, undefined, call);
+  }
+
+  /**
+   * Moves a group's progress on a topic to a time or to explicit offsets (every broadcasting
+   * instance, or the one `clientId` names). Deliveries from before it no longer settle.
+   * @example
+   * await client.resetOffset('billing', { topic: 'orders', timestamp: Date.now() - 3_600_000 });
+   */
+  resetOffset(group: string, request: ResetOffsetRequest, call?: CallOptions): Promise<ResetOffsetResult> {
+    return this.request('POST', `/v1/groups/${encodeURIComponent(group)}/reset-offset`, request, call);
+  }
+
+  /**
+   * A group's backlog per topic and queue: ready, in flight, oldest ready age, dead letters.
+   * @example
+   * const { topics } = await client.groupStats('billing');
+   */
+  groupStats(group: string, call?: CallOptions): Promise<GroupStats> {
+    return this.request('GET', `/v1/groups/${encodeURIComponent(group)}/stats`, undefined, call);
+  }
+
+  /**
+   * What a topic stores per queue (min and max offset, count) and its held messages.
+   * @example
+   * const { queues, scheduled } = await client.topicStats('orders');
+   */
+  topicStats(topic: string, call?: CallOptions): Promise<TopicStats> {
+    return this.request('GET', `/v1/topics/${encodeURIComponent(topic)}/stats`, undefined, call);
   }
 
   /**

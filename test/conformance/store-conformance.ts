@@ -8,6 +8,7 @@ import type { ConformanceContext, OpenedStore } from './fixtures.ts';
 import { heldConformance } from './held-conformance.ts';
 import { leaseConformance } from './lease-conformance.ts';
 import { lockConformance } from './lock-conformance.ts';
+import { queryConformance } from './query-conformance.ts';
 import { readConformance } from './read-conformance.ts';
 
 export type { OpenedStore } from './fixtures.ts';
@@ -52,5 +53,6 @@ export function describeStoreConformance(label: string, open: () => Promise<Open
     describe('topics, groups and deletion', () => catalogConformance(ctx));
     describe('locks', () => lockConformance(ctx));
     describe('held messages', () => heldConformance(ctx));
+    describe('query, trace and offset reset', () => queryConformance(ctx));
   });
 }

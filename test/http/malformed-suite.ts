@@ -128,7 +128,7 @@ export function describeMalformedSuite(label: string, start: StartServer): void 
       const patch = await call('PATCH', '/v1/topics/x', '{}');
       expect(patch).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
       expect(patch.headers.get('allow')?.split(', ').sort()).toEqual(['DELETE', 'GET', 'PUT']);
-      expect(await call('GET', '/v1/topics/x/messages')).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
+      expect(await call('DELETE', '/v1/topics/x/messages')).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
       expect(await call('DELETE', '/v1/topics')).toMatchObject({ status: 405 });
       expect(await call('GET', '/v1/topics/%E0%A4%A')).toMatchObject({ status: 400, code: 'INVALID_REQUEST' });
     });

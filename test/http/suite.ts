@@ -9,7 +9,9 @@ import { describeIntegritySuite } from './integrity-suite.ts';
 import { describeLimitsSuite } from './limits-suite.ts';
 import { describeLongPollSuite } from './long-poll-suite.ts';
 import { describeMalformedSuite } from './malformed-suite.ts';
+import { describeOffsetSuite } from './offset-suite.ts';
 import { describePushConsumerSuite } from './push-consumer-suite.ts';
+import { describeQuerySuite } from './query-suite.ts';
 import { describeRetentionSuite } from './retention-suite.ts';
 import { describeTransactionSuite } from './transaction-suite.ts';
 
@@ -31,4 +33,6 @@ export function describeHttpSuite(label: string, start: StartServer): void {
   describePushConsumerSuite(label, start);
   describeRetentionSuite(label, start);
   describeTransactionSuite(label, start);
+  describeQuerySuite(label, start);
+  describeOffsetSuite(label, start);
 }

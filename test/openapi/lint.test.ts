@@ -93,6 +93,7 @@ describe('the OpenAPI document', () => {
       'POST /v1/groups/{group}/dlq/redrive': false,
       'PUT /v1/producer-groups/{group}': true,
       'POST /v1/producer-groups/{group}/checks/receive': false,
+      'POST /v1/groups/{group}/reset-offset': true,
     });
   });
 

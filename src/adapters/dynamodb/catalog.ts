@@ -1,5 +1,6 @@
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { NimbusError } from '../../core/errors.ts';
+import { parseLane } from '../../core/lane.ts';
 import type { Group, Topic } from '../../core/model.ts';
 import type { ProducerGroup } from '../../core/producer-group.ts';
 import { N, num, S, str } from './attributes.ts';
@@ -145,7 +146,7 @@ export class CatalogRecords {
     for (const laneItem of lanes) {
       const lane = str(laneItem, 'l') ?? '';
       await this.deleteLaneState(lane, name);
-      const group = lane.split('@')[0] ?? lane;
+      const { group } = parseLane(lane);
       await this.deleteDeadLetters(group, (letter) => str(letter, 't') === name);
       await this.deleteKeys(this.tables.state, [{ p: S(groupLanesPartition(group)), s: S(`${lane}#${name}`) }]);
     }

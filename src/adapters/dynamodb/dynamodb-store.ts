@@ -11,6 +11,7 @@ import type {
   HeldPosition,
   HoldKind,
   HoldResult,
+  KeyPosition,
   Lease,
   LeaseKey,
   LeaseUpdate,
@@ -18,6 +19,8 @@ import type {
   QueueOffsets,
   QueueRead,
   ReleaseOutcome,
+  TraceRecord,
+  TraceSubject,
 } from '../../core/ports/store.ts';
 import type { ProducerGroup } from '../../core/producer-group.ts';
 import { Appender } from './appender.ts';
@@ -32,7 +35,9 @@ import { DEFAULT_RETRY, type RetryPolicy } from './errors.ts';
 import { DynamoGateway } from './gateway.ts';
 import { type DueCursor, type DuePage, type DueWindow, listDueHeldPage } from './held-due-pages.ts';
 import { HeldMessages } from './held-messages.ts';
+import { LaneResets } from './lane-resets.ts';
 import { LockRecords } from './locks.ts';
+import { MessageQueries } from './message-queries.ts';
 import {
   DEFAULT_HOLE_TIMEOUT_MS,
   DEFAULT_LARGE_BODY_BYTES,
@@ -43,6 +48,7 @@ import { readQueueHeads } from './queue-heads.ts';
 import { QueueReader } from './queue-reader.ts';
 import { Sweeper } from './sweeper.ts';
 import { DEFAULT_TABLE_PREFIX, type TableNames, tableDefinitions, tableNames } from './table-definitions.ts';
+import { TraceRecords } from './trace-records.ts';
 
 /**
  * Opens the DynamoDB store: the storage port on DynamoDB, with consumed capacity counted
@@ -103,6 +109,9 @@ export class DynamoDbStore implements BrokerStore {
   private readonly locks: LockRecords;
   private readonly gateway: DynamoGateway;
   private readonly held: HeldMessages;
+  private readonly queries: MessageQueries;
+  private readonly traces: TraceRecords;
+  private readonly resets: LaneResets;
 
   constructor(parts: DynamoDbStoreParts) {
     this.parts = parts;
@@ -129,6 +138,9 @@ export class DynamoDbStore implements BrokerStore {
     this.sweeper = new Sweeper(gateway, parts.tables, parts.claimCheck, hooks);
     this.locks = new LockRecords(gateway, parts.tables);
     this.held = new HeldMessages(gateway, parts.tables, this.appender, hooks);
+    this.queries = new MessageQueries(gateway, parts.tables, this.reader);
+    this.traces = new TraceRecords(gateway, parts.tables);
+    this.resets = new LaneResets(gateway, parts.tables, this.consumption);
   }
 
   getTopic(name: string): Promise<Topic | undefined> {
@@ -185,6 +197,32 @@ export class DynamoDbStore implements BrokerStore {
 
   queueHeads(topic: string, queueCount: number): Promise<number[]> {
     return readQueueHeads(this.gateway, this.tables, topic, queueCount);
+  }
+
+  // Query, trace, offset reset and lanes: message-queries.ts, trace-records.ts, lane-resets.ts.
+  findMessage(msgId: string, now: number): Promise<StoredMessage | undefined> {
+    return this.queries.findMessage(msgId, now);
+  }
+  findByKey(topic: string, key: string, limit: number, now: number, after?: KeyPosition): Promise<StoredMessage[]> {
+    return limit > 0 ? this.queries.findByKey(topic, key, limit, now, after) : Promise.resolve([]);
+  }
+  offsetForTime(topic: string, queueId: number, timestamp: number): Promise<number> {
+    return this.queries.offsetForTime(topic, queueId, timestamp);
+  }
+  appendTrace(records: readonly TraceRecord[]): Promise<void> {
+    return this.traces.appendTrace(records);
+  }
+  listTrace(subjects: readonly TraceSubject[], now: number): Promise<TraceRecord[]> {
+    return this.traces.listTrace(subjects, now);
+  }
+  resetCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void> {
+    return this.resets.resetCursors(consumer, topic, cursors);
+  }
+  countLeases(consumer: string, topic: string): Promise<Map<number, number>> {
+    return this.resets.countLeases(consumer, topic);
+  }
+  listLanes(group: string, topic: string): Promise<string[]> {
+    return this.resets.listLanes(group, topic);
   }
 
   getCursors(consumer: string, topic: string): Promise<Map<number, number>> {

@@ -36,6 +36,8 @@ export function applyPragmas(db: DatabaseSync, busyTimeoutMs: number, syncedExte
  *   (kind, state, due_at) finds due ones, (topic, kind, state, due_at, msg_id) pages a topic's.
  * - `producer_groups` (version 4) holds transactional producer groups (checker and check-back
  *   schedule) as JSON, like topics and consumer groups.
+ * - `trace_events` (version 5) holds lifecycle trace events as JSON by subject (a msgId or a
+ *   queue position, see core/ports/trace-store.ts); they expire with their message.
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -146,6 +148,16 @@ export const MIGRATIONS: readonly string[] = [
   `,
   `
   ALTER TABLE leases ADD COLUMN message_group TEXT;
+  `,
+  `
+  CREATE TABLE trace_events (
+    subject TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    expire_at INTEGER NOT NULL,
+    event TEXT NOT NULL
+  );
+  CREATE INDEX trace_by_subject ON trace_events (subject, time);
+  CREATE INDEX trace_expire_at ON trace_events (expire_at);
   `,
 ];
 

@@ -14,6 +14,7 @@ import type {
   HeldPosition,
   HoldKind,
   HoldResult,
+  KeyPosition,
   Lease,
   LeaseKey,
   LeaseUpdate,
@@ -21,6 +22,8 @@ import type {
   QueueOffsets,
   QueueRead,
   ReleaseOutcome,
+  TraceRecord,
+  TraceSubject,
 } from '../../core/ports/store.ts';
 import type { ProducerGroup } from '../../core/producer-group.ts';
 import { type GroupCommitLimits, GroupCommitWriter } from './group-commit.ts';
@@ -28,6 +31,7 @@ import * as held from './held-writes.ts';
 import * as leases from './lease-writes.ts';
 import * as reads from './message-reads.ts';
 import * as writes from './message-writes.ts';
+import * as query from './query-store.ts';
 import { type Row, toDeadLetter, toLease } from './row-mapping.ts';
 import { applyPragmas, migrate } from './schema.ts';
 import { prepareStatements, type Statements } from './statements.ts';
@@ -67,6 +71,7 @@ const BEFORE_EVERY_DEAD_LETTER: DeadLetterPosition = {
 export class SqliteStore implements BrokerStore {
   private readonly db: DatabaseSync;
   private readonly sql: Statements;
+  private readonly querySql: ReturnType<typeof query.prepareQueryStatements>;
   private readonly writer: GroupCommitWriter;
   private readonly syncer: WalSyncer | undefined;
   private readonly unsynced = new UnsyncedAppends();
@@ -79,6 +84,7 @@ export class SqliteStore implements BrokerStore {
       applyPragmas(this.db, options.busyTimeoutMs ?? 5_000, onDisk);
       migrate(this.db);
       this.sql = prepareStatements(this.db);
+      this.querySql = query.prepareQueryStatements(this.db);
     } catch (error) {
       this.db.close();
       throw error;
@@ -183,6 +189,47 @@ export class SqliteStore implements BrokerStore {
 
   async queueHeads(topic: string, queueCount: number): Promise<number[]> {
     return Array.from({ length: queueCount }, (_, queueId) => reads.queueHead(this.sql, topic, queueId));
+  }
+
+  async findMessage(msgId: string, now: number): Promise<StoredMessage | undefined> {
+    return query.findMessage(this.querySql, msgId, now);
+  }
+
+  async findByKey(
+    topic: string,
+    key: string,
+    limit: number,
+    now: number,
+    after?: KeyPosition,
+  ): Promise<StoredMessage[]> {
+    return limit > 0 ? query.findByKey(this.querySql, topic, key, limit, now, after) : [];
+  }
+
+  async offsetForTime(topic: string, queueId: number, timestamp: number): Promise<number> {
+    return query.offsetForTime(this.querySql, topic, queueId, timestamp);
+  }
+
+  /** Joins the next group commit without waiting for its fsync: a trace event lost in a crash loses no message. */
+  appendTrace(records: readonly TraceRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return this.writer.submit(() => query.appendTrace(this.querySql, records), CONSUMPTION_STATE);
+  }
+
+  async listTrace(subjects: readonly TraceSubject[], now: number): Promise<TraceRecord[]> {
+    return subjects.length === 0 ? [] : query.listTrace(this.querySql, subjects, now);
+  }
+
+  resetCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void> {
+    const copy = new Map(cursors);
+    return this.writer.submit(() => query.resetCursors(this.querySql, consumer, topic, copy));
+  }
+
+  async countLeases(consumer: string, topic: string): Promise<Map<number, number>> {
+    return query.countLeases(this.querySql, consumer, topic);
+  }
+
+  async listLanes(group: string, topic: string): Promise<string[]> {
+    return query.listLanes(this.querySql, group, topic);
   }
 
   async getCursors(consumer: string, topic: string): Promise<Map<number, number>> {
@@ -300,7 +347,10 @@ export class SqliteStore implements BrokerStore {
   }
 
   sweepExpired(now: number, limit: number): Promise<number> {
-    return this.writer.submit(() => writes.sweepExpired(this.sql, now, limit), CONSUMPTION_STATE);
+    return this.writer.submit(() => {
+      const swept = writes.sweepExpired(this.sql, now, limit);
+      return swept + query.sweepTrace(this.querySql, now, limit - swept);
+    }, CONSUMPTION_STATE);
   }
 
   /**

@@ -36,6 +36,12 @@ export const PutTopicRequestSchema = named(
       .describe(
         `How long messages are kept, ${MIN_RETENTION_HOURS}-${MAX_RETENTION_HOURS} hours, default ${MAX_RETENTION_HOURS} for a new topic. May change; omitted keeps the current retention.`,
       ),
+    trace: z
+      .boolean()
+      .optional()
+      .describe(
+        'Record the lifecycle trace of every message (default true for a new topic). May change; omitted keeps it.',
+      ),
   }),
 );
 
@@ -46,6 +52,7 @@ export const TopicSchema = named(
     messageType: z.enum(MESSAGE_TYPES),
     queueCount: z.int(),
     retentionHours: z.number(),
+    trace: z.boolean().describe('Whether the lifecycle trace of its messages is recorded.'),
     createdAt: z.int().describe('Epoch milliseconds.'),
   }),
 );

@@ -1,10 +1,13 @@
 import type { Client } from '../../sdk/index.ts';
 import { intFlag, parseCommand, requirePositional, stringList, UsageError } from '../args.ts';
 import { printResult, table } from '../output.ts';
+import { groupStats, resetOffset } from './group-offsets.ts';
 
 export const GROUP_HELP = `nimbus group create <name> --subscribe <topic>[=<tagExpression>] [--subscribe ...] [--broadcasting] [--orderly] [--max-attempts 16]
 nimbus group list
-nimbus group delete <name>`;
+nimbus group delete <name>
+nimbus group stats <name>
+nimbus group reset-offset <name> --topic T (--timestamp <time> | --offset <queueId>=<offset> ...) [--client-id C] [--yes]`;
 
 export async function groupCommand(argv: string[], client: (endpoint: string) => Client): Promise<void> {
   const [action, ...rest] = argv;
@@ -13,6 +16,11 @@ export async function groupCommand(argv: string[], client: (endpoint: string) =>
     broadcasting: { type: 'boolean' },
     orderly: { type: 'boolean' },
     'max-attempts': { type: 'string' },
+    topic: { type: 'string' },
+    timestamp: { type: 'string' },
+    offset: { type: 'string', multiple: true },
+    'client-id': { type: 'string' },
+    yes: { type: 'boolean' },
   });
   const api = client(flags.endpoint);
   switch (action) {
@@ -47,6 +55,10 @@ export async function groupCommand(argv: string[], client: (endpoint: string) =>
       await api.deleteGroup(name);
       return printResult(flags.json, { deleted: name }, () => `group ${name} deleted`);
     }
+    case 'stats':
+      return groupStats(api, requirePositional(positionals, 0, 'group name'), flags.json);
+    case 'reset-offset':
+      return resetOffset(api, requirePositional(positionals, 0, 'group name'), values, flags.json);
     default:
       throw new UsageError(`unknown group action "${action ?? ''}"\n${GROUP_HELP}`);
   }

@@ -78,4 +78,14 @@ export interface ConsumptionStore {
   updateLease(key: LeaseKey, expectedToken: string, update: LeaseUpdate): Promise<boolean>;
   /** Deletes leases whose tokens still match (ack); one result per item. */
   deleteLeases(items: readonly { key: LeaseKey; token: string }[]): Promise<boolean[]>;
+  /**
+   * Moves a lane's cursors to the given offsets whatever they were (offset reset) and drops
+   * the lane's leases on those queues, so no delivery from before the reset settles into the
+   * new position or is redelivered from the old one.
+   */
+  resetCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void>;
+  /** How many leases (messages in flight or waiting for redelivery) the lane holds per queueId of a topic. */
+  countLeases(consumer: string, topic: string): Promise<Map<number, number>>;
+  /** The lanes of a group that have consumed a topic: the group itself and its broadcasting instances (`group@clientId`). */
+  listLanes(group: string, topic: string): Promise<string[]>;
 }

@@ -21,6 +21,12 @@ export interface QueueOffsets {
   nextOffset: number;
 }
 
+/** Where a page of a key query ended. */
+export interface KeyPosition {
+  storeTimestamp: number;
+  msgId: string;
+}
+
 /**
  * The message log: per-queue append with dense, gap-free offsets, range reads, lookups by
  * position, and the retention sweep. Conformance: test/conformance/append-conformance.ts
@@ -50,6 +56,23 @@ export interface MessageLog {
    * skips it without reading. May count offsets reserved but not yet written.
    */
   queueHeads(topic: string, queueCount: number): Promise<number[]>;
+
+  /**
+   * The live message with this msgId, wherever it is stored; `undefined` when unknown or
+   * expired. A msgId begins with its store time in 12 hex digits (the IdGenerator's ids), and
+   * stores may rely on that; a held message released later is found through its held record.
+   */
+  findMessage(msgId: string, now: number): Promise<StoredMessage | undefined>;
+  /**
+   * Live messages of a topic carrying `key`, ordered by (storeTimestamp, msgId), after the
+   * given position (exclusive), at most `limit`.
+   */
+  findByKey(topic: string, key: string, limit: number, now: number, after?: KeyPosition): Promise<StoredMessage[]>;
+  /**
+   * The lowest offset of a queue whose message was stored at or after `timestamp` (epoch ms),
+   * or the queue's next offset when none was: where reset-by-time and time queries start.
+   */
+  offsetForTime(topic: string, queueId: number, timestamp: number): Promise<number>;
 
   /** Physically removes up to `limit` expired messages (and their index entries). */
   sweepExpired(now: number, limit: number): Promise<number>;
