@@ -19,7 +19,9 @@ export interface PushDriverReport extends PushRunReport {
  * messages stream. A nudged start marks the subscription's pending flag before it tries
  * the run lock; every start that gets the lock delivers, frees the lock and then takes the
  * flag, delivering again while nudges keep arriving (until the deadline). A nudge that
- * finds a run going thus costs one flag write and is never lost.
+ * finds a run going thus costs one flag write and is never lost. A run that takes the flag
+ * and then finds the lock taken by yet another run puts the flag back for that run: the
+ * flag is only ever cleared by a run that delivers after clearing it.
  * @example
  * const report = await runPushDriver(broker, { group: 'billing' }, target, { deadline: Date.now() + 50_000 }, { nudged: true });
  */
@@ -37,8 +39,15 @@ export async function runPushDriver(
   // Skipped: the run holding the lock takes the flag after it frees the lock.
   if (total.skipped) return total;
   while (broker.clock.now() < options.deadline && !options.signal?.aborted && (await pending.take())) {
-    const pass = await delivery.run(subscription, target, options);
-    if (pass.skipped) break;
+    let pass = await delivery.run(subscription, target, options);
+    if (pass.skipped) {
+      // Another run took the lock after this one freed it, and its last receive may have come
+      // before the messages the flag stands for: put the flag back for it to take after its
+      // release, then try once more as a nudged start does, in case it freed the lock already.
+      await pending.mark();
+      pass = await delivery.run(subscription, target, options);
+      if (pass.skipped) break;
+    }
     addUp(total, pass);
     total.passes++;
   }

@@ -79,6 +79,57 @@ describe('nudges of a push subscription', () => {
     expect(await flag.take()).toBe(false);
   });
 
+  it('a run whose extra pass meets another run puts the flag back, so the holder delivers what the flag stood for', async () => {
+    // A finishes a pass and frees the lock; C takes the lock, finds nothing and is about to
+    // free it; M is sent and its nudge B finds C holding the lock; then A takes the flag, and
+    // its extra pass meets C. C's last receive came before M: someone must still deliver M.
+    const paused = new Map<string, { reached: PromiseWithResolvers<void>; go: PromiseWithResolvers<void> }>();
+    const pause = (owner: string) => {
+      const gates = { reached: Promise.withResolvers<void>(), go: Promise.withResolvers<void>() };
+      paused.set(owner, gates);
+      return gates;
+    };
+    const store = broker.store;
+    const runLock = pushLockName(subscription);
+    const hooked = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property);
+        if (property !== 'releaseLock') return typeof value === 'function' ? value.bind(target) : value;
+        return async (name: string, owner: string) => {
+          const gates = name === runLock ? paused.get(owner) : undefined;
+          // A pauses after it freed the lock (before it looks at the flag); C before it frees it.
+          if (owner === 'A') await store.releaseLock(name, owner);
+          gates?.reached.resolve();
+          await gates?.go.promise;
+          if (owner !== 'A') await store.releaseLock(name, owner);
+        };
+      },
+    });
+    const paused_broker: Broker = { ...broker, store: hooked };
+    const seen: string[] = [];
+    const target: PushTarget = {
+      async invoke(batch) {
+        seen.push(...batch.messages.map((message) => new TextDecoder().decode(message.body)));
+        return { failedMsgIds: [] };
+      },
+    };
+    const options = (runId: string) => ({ deadline: clock.now() + 50_000, runId });
+    const a = pause('A');
+    const runA = runPushDriver(paused_broker, subscription, target, options('A'), { nudged: false });
+    await a.reached.promise;
+    const c = pause('C');
+    const runC = runPushDriver(paused_broker, subscription, target, options('C'), { nudged: false });
+    await c.reached.promise;
+    await send(['M']);
+    const nudgeB = await runPushDriver(paused_broker, subscription, target, options('B'), { nudged: true });
+    expect(nudgeB.skipped).toBe('another-run-in-progress');
+    a.go.resolve();
+    await runA;
+    c.go.resolve();
+    await runC;
+    expect(seen).toEqual(['M']);
+  });
+
   it('a nudged run on an idle subscription delivers at once and leaves no flag behind', async () => {
     await send(['only']);
     const seen: string[] = [];
