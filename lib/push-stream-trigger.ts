@@ -33,6 +33,21 @@ export const PUSH_STREAM_SOURCE = {
   maxRecordAge: Duration.minutes(1),
 } as const;
 
+/**
+ * The event source's filter: new segments that hold messages. Every segment carries its
+ * message block in `m`; only the appender's segments (single sends, batches, delayed
+ * releases, transaction commits) carry the reservation time `rt`, which the retention
+ * sweep's remainders (inserted at a new offset, holding messages already delivered) lack;
+ * and only segments with a live message carry a store time `st`, which void segments (a
+ * reserved range filled with nothing) lack. Tombstones, floors and queue heads have no `m`.
+ */
+export const NEW_SEGMENT_FILTER = {
+  eventName: FilterRule.isEqual('INSERT'),
+  dynamodb: {
+    NewImage: { m: { B: FilterRule.exists() }, st: { N: FilterRule.exists() }, rt: { N: FilterRule.exists() } },
+  },
+};
+
 /** What Lambda's event source needs to read a DynamoDB stream. */
 export const STREAM_READ_ACTIONS = [
   'dynamodb:DescribeStream',
@@ -43,8 +58,8 @@ export const STREAM_READ_ACTIONS = [
 
 /**
  * Starts push delivery from the messages table's stream: the push-stream function reads
- * new segments (a filter drops tombstones, floors, queue heads and rewritten items before
- * any invocation) and nudges the push driver of every subscription whose group subscribes
+ * new segments (a filter drops tombstones, floors, queue heads, void segments and the
+ * retention sweep's remainders before any invocation) and nudges the push driver of every subscription whose group subscribes
  * to their topics. The schedule of each subscription stays as the safety net (redeliveries,
  * expired invisible times, a nudge lost after the retries).
  */
@@ -83,13 +98,7 @@ export class PushStreamTrigger extends Construct {
       bisectBatchOnError: true,
       retryAttempts: PUSH_STREAM_SOURCE.retryAttempts,
       maxRecordAge: PUSH_STREAM_SOURCE.maxRecordAge,
-      filters: [
-        FilterCriteria.filter({
-          eventName: FilterRule.isEqual('INSERT'),
-          // New segments carry their message block in `m`; tombstones, floors and heads have none.
-          dynamodb: { NewImage: { m: { B: FilterRule.exists() } } },
-        }),
-      ],
+      filters: [FilterCriteria.filter(NEW_SEGMENT_FILTER)],
     });
   }
 

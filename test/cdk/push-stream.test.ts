@@ -46,7 +46,15 @@ describe('the push-stream trigger', () => {
       MaximumRecordAgeInSeconds: 60,
     });
     const patterns = mapping.Properties.FilterCriteria.Filters.map((filter: Json) => JSON.parse(filter.Pattern));
-    expect(patterns).toEqual([{ eventName: ['INSERT'], dynamodb: { NewImage: { m: { B: [{ exists: true }] } } } }]);
+    // The stream harness (test/functions/push-stream-harness.ts) applies the same pattern to real stream records.
+    expect(patterns).toEqual([
+      {
+        eventName: ['INSERT'],
+        dynamodb: {
+          NewImage: { m: { B: [{ exists: true }] }, st: { N: [{ exists: true }] }, rt: { N: [{ exists: true }] } },
+        },
+      },
+    ]);
   });
 
   it('may invoke the push driver and read the messages stream and the state table, nothing else', () => {

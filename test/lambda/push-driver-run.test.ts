@@ -105,7 +105,7 @@ describe('nudges of a push subscription', () => {
         };
       },
     });
-    const paused_broker: Broker = { ...broker, store: hooked };
+    const pausedBroker: Broker = { ...broker, store: hooked };
     const seen: string[] = [];
     const target: PushTarget = {
       async invoke(batch) {
@@ -115,13 +115,13 @@ describe('nudges of a push subscription', () => {
     };
     const options = (runId: string) => ({ deadline: clock.now() + 50_000, runId });
     const a = pause('A');
-    const runA = runPushDriver(paused_broker, subscription, target, options('A'), { nudged: false });
+    const runA = runPushDriver(pausedBroker, subscription, target, options('A'), { nudged: false });
     await a.reached.promise;
     const c = pause('C');
-    const runC = runPushDriver(paused_broker, subscription, target, options('C'), { nudged: false });
+    const runC = runPushDriver(pausedBroker, subscription, target, options('C'), { nudged: false });
     await c.reached.promise;
     await send(['M']);
-    const nudgeB = await runPushDriver(paused_broker, subscription, target, options('B'), { nudged: true });
+    const nudgeB = await runPushDriver(pausedBroker, subscription, target, options('B'), { nudged: true });
     expect(nudgeB.skipped).toBe('another-run-in-progress');
     a.go.resolve();
     await runA;
