@@ -130,6 +130,63 @@ describe('nudges of a push subscription', () => {
     expect(seen).toEqual(['M']);
   });
 
+  it('a nudge that meets a run as its window ends is delivered by that run while the function has time left', async () => {
+    await send(['first']);
+    const seen: string[] = [];
+    let nudged = false;
+    const target: PushTarget = {
+      async invoke(batch) {
+        seen.push(...batch.messages.map((message) => new TextDecoder().decode(message.body)));
+        if (!nudged) {
+          nudged = true;
+          // The run's receive window closes while it delivers; a message and its nudge come just then.
+          clock.advance(51_000);
+          await send(['late']);
+          const skipped = await runPushDriver(
+            broker,
+            subscription,
+            target,
+            { deadline: clock.now() + 50_000 },
+            { nudged: true },
+          );
+          expect(skipped.skipped).toBe('another-run-in-progress');
+        }
+        return { failedMsgIds: [] };
+      },
+    };
+    const report = await runPushDriver(
+      broker,
+      subscription,
+      target,
+      { deadline: clock.now() + 50_000 },
+      // The push-deliver function has most of its 15 minutes left after one 50 s window.
+      { nudged: false, nextDeadline: () => clock.now() + 50_000 },
+    );
+    expect(seen).toEqual(['first', 'late']);
+    expect(report).toMatchObject({ passes: 2, delivered: 2, acked: 2 });
+    expect(await flag.take()).toBe(false);
+  });
+
+  it('without time left, a run whose window ended leaves the flag for the next start', async () => {
+    await send(['first']);
+    const target: PushTarget = {
+      async invoke() {
+        clock.advance(51_000);
+        await flag.mark();
+        return { failedMsgIds: [] };
+      },
+    };
+    const report = await runPushDriver(
+      broker,
+      subscription,
+      target,
+      { deadline: clock.now() + 50_000 },
+      { nudged: false, nextDeadline: () => undefined },
+    );
+    expect(report.passes).toBe(1);
+    expect(await flag.take()).toBe(true);
+  });
+
   it('a nudged run on an idle subscription delivers at once and leaves no flag behind', async () => {
     await send(['only']);
     const seen: string[] = [];
