@@ -1,5 +1,5 @@
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { NEW_SEGMENT_FILTER } from '../../lib/push-stream-trigger.ts';
+import { NEW_SEGMENT_FILTER, PUSH_STREAM_SOURCE } from '../../lib/push-stream-trigger.ts';
 import type { PushSubscriptionSettings } from '../../src/lambda/push-driver-event.ts';
 import type { PushStreamReport } from '../../src/lambda/push-stream-handler.ts';
 import { type InProcessFunctionConfig, inProcessInvoker } from '../../src/push/in-process-invoker.ts';
@@ -14,8 +14,8 @@ export const STREAM_SOURCE = {
   /** Lambda reads each shard about four times a second. */
   pollIntervalMs: 250,
   /** MaximumBatchingWindow: records wait this long for company before the function is invoked. */
-  batchWindowMs: 1_000,
-  batchSize: 100,
+  batchWindowMs: PUSH_STREAM_SOURCE.maxBatchingWindow.toMilliseconds(),
+  batchSize: PUSH_STREAM_SOURCE.batchSize,
 };
 
 /** The event source's filter, the very pattern the stack deploys (NEW_SEGMENT_FILTER). */
