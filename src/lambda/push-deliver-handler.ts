@@ -50,8 +50,10 @@ export function createPushDeliverHandler(invoker: FunctionInvoker) {
       },
       {
         nudged: nudged ?? false,
-        // Another window for nudges that came as one closed, while a full one still fits.
-        nextDeadline: () => (window() < subscription.runWindowMs ? undefined : Date.now() + window()),
+        // Another window for nudges that came as one closed, while a full one still fits. A
+        // continuously polling run saw them in its long polls; the schedule starts its next one.
+        nextDeadline: () =>
+          subscription.continuousPolling || window() < subscription.runWindowMs ? undefined : Date.now() + window(),
       },
     );
     metrics.addDimension('group', subscription.group);

@@ -72,6 +72,10 @@ export async function runPushDriver(
     }
     addUp(total, pass);
     total.passes++;
+    // A pass stops receiving at its deadline, maybe before it saw what the flag stood for
+    // (or before its first receive): the flag goes back, for a new window or the next start.
+    // (A continuously polling pass always ends there; the schedule's next run follows it.)
+    if (!options.pollUntilDeadline && broker.clock.now() >= options.deadline) await pending.mark();
   }
   return total;
 }

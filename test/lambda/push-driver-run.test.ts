@@ -167,6 +167,48 @@ describe('nudges of a push subscription', () => {
     expect(await flag.take()).toBe(false);
   });
 
+  it('a pass whose window closes right after it took the flag puts the flag back for the next window', async () => {
+    await send(['first']);
+    const store = broker.store;
+    const flagName = pendingNudgeName(pushLockName(subscription));
+    let freed = 0;
+    let late = false;
+    const hooked = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property);
+        if (property !== 'releaseLock') return typeof value === 'function' ? value.bind(target) : value;
+        return async (name: string, owner: string) => {
+          await store.releaseLock(name, owner);
+          // After the first pass: a message and its nudge, which found the run lock held.
+          if (name === pushLockName(subscription) && freed++ === 0) {
+            await send(['late']);
+            await flag.mark();
+          }
+          // Time runs out between taking the flag and the next pass's first receive (once).
+          if (name === flagName && !late) {
+            late = true;
+            clock.advance(51_000);
+          }
+        };
+      },
+    });
+    const seen: string[] = [];
+    const target: PushTarget = {
+      async invoke(batch) {
+        seen.push(...batch.messages.map((message) => new TextDecoder().decode(message.body)));
+        return { failedMsgIds: [] };
+      },
+    };
+    await runPushDriver(
+      { ...broker, store: hooked },
+      subscription,
+      target,
+      { deadline: clock.now() + 50_000 },
+      { nudged: false, nextDeadline: () => clock.now() + 50_000 },
+    );
+    expect(seen).toEqual(['first', 'late']);
+  });
+
   it('without time left, a run whose window ended leaves the flag for the next start', async () => {
     await send(['first']);
     const target: PushTarget = {
