@@ -1,4 +1,4 @@
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
@@ -33,6 +33,47 @@ export const PUSH_STREAM_SOURCE = {
   maxRecordAge: Duration.minutes(1),
 } as const;
 
+/**
+ * The event source's filter: new segments that hold messages. Every segment carries its
+ * message block in `m`; only the appender's segments (single sends, batches, delayed
+ * releases, transaction commits) carry the reservation time `rt`, which the retention
+ * sweep's remainders (inserted at a new offset, holding messages already delivered) lack;
+ * and only segments with a live message carry a store time `st`, which void segments (a
+ * reserved range filled with nothing) lack. Tombstones, floors and queue heads have no `m`.
+ */
+export const NEW_SEGMENT_FILTER = {
+  eventName: FilterRule.isEqual('INSERT'),
+  dynamodb: {
+    NewImage: { m: { B: FilterRule.exists() }, st: { N: FilterRule.exists() }, rt: { N: FilterRule.exists() } },
+  },
+};
+
+/**
+ * Lambda allows 4 KB of environment variables per function in all; the push-stream
+ * function's other variables (table prefix, body bucket, driver name, log settings) take
+ * under 512 bytes, which leaves this much for the subscription list.
+ */
+export const SUBSCRIPTION_LIST_BUDGET = 3_584;
+/** The longest a function ARN gets (partition, region, account and a 64-character name). */
+const LONGEST_FUNCTION_ARN = 128;
+/** Group names and client ids are at most 64 characters. */
+const LONGEST_NAME = 64;
+
+/**
+ * The size the subscription list takes in the environment once deployed. Values the stack
+ * resolves only at deploy time (a function's ARN) count at their longest.
+ */
+export function subscriptionListSize(subscriptions: readonly PushSubscriptionSettings[]): number {
+  const longest = (value: string, max: number) => (Token.isUnresolved(value) ? 'x'.repeat(max) : value);
+  const deployed = subscriptions.map((subscription) => ({
+    ...subscription,
+    group: longest(subscription.group, LONGEST_NAME),
+    ...(subscription.clientId === undefined ? {} : { clientId: longest(subscription.clientId, LONGEST_NAME) }),
+    functionName: longest(subscription.functionName, LONGEST_FUNCTION_ARN),
+  }));
+  return JSON.stringify(deployed).length;
+}
+
 /** What Lambda's event source needs to read a DynamoDB stream. */
 export const STREAM_READ_ACTIONS = [
   'dynamodb:DescribeStream',
@@ -43,8 +84,8 @@ export const STREAM_READ_ACTIONS = [
 
 /**
  * Starts push delivery from the messages table's stream: the push-stream function reads
- * new segments (a filter drops tombstones, floors, queue heads and rewritten items before
- * any invocation) and nudges the push driver of every subscription whose group subscribes
+ * new segments (a filter drops tombstones, floors, queue heads, void segments and the
+ * retention sweep's remainders before any invocation) and nudges the push driver of every subscription whose group subscribes
  * to their topics. The schedule of each subscription stays as the safety net (redeliveries,
  * expired invisible times, a nudge lost after the retries).
  */
@@ -60,6 +101,18 @@ export class PushStreamTrigger extends Construct {
       'NIMBUS_PUSH_SUBSCRIPTIONS',
       Lazy.string({ produce: () => stack.toJsonString(this.subscriptions) }),
     );
+    // Refused at synth rather than by CloudFormation halfway through a deployment.
+    this.node.addValidation({
+      validate: () => {
+        const size = subscriptionListSize(this.subscriptions);
+        if (size <= SUBSCRIPTION_LIST_BUDGET) return [];
+        return [
+          `The ${this.subscriptions.length} Lambda subscriptions of this stack take about ${size} bytes in the ` +
+            `push-stream function's environment, over the ${SUBSCRIPTION_LIST_BUDGET} bytes that Lambda's 4 KB ` +
+            'limit leaves for them (about 12 subscriptions): split them across stacks.',
+        ];
+      },
+    });
     // Only the unqualified driver: nudges never start versions or aliases.
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.driver.functionArn] }),
@@ -83,13 +136,7 @@ export class PushStreamTrigger extends Construct {
       bisectBatchOnError: true,
       retryAttempts: PUSH_STREAM_SOURCE.retryAttempts,
       maxRecordAge: PUSH_STREAM_SOURCE.maxRecordAge,
-      filters: [
-        FilterCriteria.filter({
-          eventName: FilterRule.isEqual('INSERT'),
-          // New segments carry their message block in `m`; tombstones, floors and heads have none.
-          dynamodb: { NewImage: { m: { B: FilterRule.exists() } } },
-        }),
-      ],
+      filters: [FilterCriteria.filter(NEW_SEGMENT_FILTER)],
     });
   }
 

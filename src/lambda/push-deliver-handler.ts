@@ -30,7 +30,7 @@ export function createPushDeliverHandler(invoker: FunctionInvoker) {
   return lambdaHandler<unknown, PushDriverReport>(async (event, context, signal) => {
     const { subscription, nudged } = PushDriverEventSchema.parse(event);
     const broker = await sharedBroker();
-    const window = Math.min(subscription.runWindowMs, context.getRemainingTimeInMillis() - SETTLE_RESERVE_MS);
+    const window = () => Math.min(subscription.runWindowMs, context.getRemainingTimeInMillis() - SETTLE_RESERVE_MS);
     const report = await runPushDriver(
       broker,
       {
@@ -42,13 +42,19 @@ export function createPushDeliverHandler(invoker: FunctionInvoker) {
       },
       new LambdaPushTarget(invoker, subscription.functionName),
       {
-        deadline: Date.now() + Math.max(0, window),
+        deadline: Date.now() + Math.max(0, window()),
         waitMs: subscription.continuousPolling ? CONTINUOUS_WAIT_MS : 0,
         pollUntilDeadline: subscription.continuousPolling,
         maxBatchBodyBytes: Math.floor(PUSH_BODY_BYTES_IN_FLIGHT / subscription.maxConcurrency),
         signal,
       },
-      { nudged: nudged ?? false },
+      {
+        nudged: nudged ?? false,
+        // Another window for nudges that came as one closed, while a full one still fits. A
+        // continuously polling run saw them in its long polls; the schedule starts its next one.
+        nextDeadline: () =>
+          subscription.continuousPolling || window() < subscription.runWindowMs ? undefined : Date.now() + window(),
+      },
     );
     metrics.addDimension('group', subscription.group);
     // A skipped run is the previous one still settling its batches: fine now and then, a stuck target if it lasts.

@@ -1,7 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PUSH_STREAM_SOURCE } from '../../lib/push-stream-trigger.ts';
-import { type Json, type SynthesizedStack, synthesizeWithNag } from './synth.ts';
+import { NimbusStack } from '../../lib/nimbus-stack.ts';
+import { PUSH_STREAM_SOURCE, SUBSCRIPTION_LIST_BUDGET } from '../../lib/push-stream-trigger.ts';
+import { type Json, type SynthesizedStack, subscriberFunction, synthesizeWithNag } from './synth.ts';
 
 type Resource = { Type: string; Properties?: Json };
 
@@ -46,7 +47,15 @@ describe('the push-stream trigger', () => {
       MaximumRecordAgeInSeconds: 60,
     });
     const patterns = mapping.Properties.FilterCriteria.Filters.map((filter: Json) => JSON.parse(filter.Pattern));
-    expect(patterns).toEqual([{ eventName: ['INSERT'], dynamodb: { NewImage: { m: { B: [{ exists: true }] } } } }]);
+    // The stream harness (test/functions/push-stream-harness.ts) applies the same pattern to real stream records.
+    expect(patterns).toEqual([
+      {
+        eventName: ['INSERT'],
+        dynamodb: {
+          NewImage: { m: { B: [{ exists: true }] }, st: { N: [{ exists: true }] }, rt: { N: [{ exists: true }] } },
+        },
+      },
+    ]);
   });
 
   it('may invoke the push driver and read the messages stream and the state table, nothing else', () => {
@@ -72,4 +81,28 @@ describe('the push-stream trigger', () => {
     expect(list).toContain('\\"batchSize\\":5');
     expect(list).toContain('\\"maxConcurrency\\":3');
   });
+
+  it('refuses at synth a subscription list too long for the function environment, and takes a dozen', () => {
+    const synthWith = (count: number) => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new NimbusStack(app, 'NimbusMany');
+      for (let i = 0; i < count; i++) {
+        stack.mq.subscribeLambda(`Subscription${i}`, subscriberFunction(stack, `Subscriber${i}`), {
+          group: `group-${String(i).padStart(2, '0')}`,
+        });
+      }
+      const template = app.synth().getStackByName(stack.stackName).template;
+      const fn = Object.values(template.Resources as Record<string, Resource>).find(
+        (resource) => resource.Properties?.Environment?.Variables?.NIMBUS_PUSH_SUBSCRIPTIONS !== undefined,
+      );
+      return fn?.Properties.Environment.Variables;
+    };
+    const fits = synthWith(12);
+    // Deployed, each unresolved ARN becomes at most 128 characters: the whole environment stays under 4 KB.
+    const listed = JSON.stringify(fits.NIMBUS_PUSH_SUBSCRIPTIONS);
+    expect(listed).toContain('group-11');
+    expect(() => synthWith(20)).toThrow(
+      new RegExp(`20 Lambda subscriptions .* over the ${SUBSCRIPTION_LIST_BUDGET} bytes`),
+    );
+  }, 120_000);
 });

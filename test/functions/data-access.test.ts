@@ -154,7 +154,7 @@ describe('store calls of each function vs. its IAM policy', () => {
     );
     const newSegment = {
       eventName: 'INSERT' as const,
-      dynamodb: { NewImage: { q: { S: 'audit#0' }, m: { B: 'AA==' } } },
+      dynamodb: { NewImage: { q: { S: 'audit#0' }, m: { B: 'AA==' }, st: { N: '1' }, rt: { N: '1' } } },
     };
     await invoke(pushStream, { Records: [newSegment] }, 'push-stream', 60_000);
     await invoke((await import('../../functions/retention-sweep.ts')).handler, {}, 'retention-sweep', 300_000);

@@ -1,4 +1,5 @@
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { NEW_SEGMENT_FILTER, PUSH_STREAM_SOURCE } from '../../lib/push-stream-trigger.ts';
 import type { PushSubscriptionSettings } from '../../src/lambda/push-driver-event.ts';
 import type { PushStreamReport } from '../../src/lambda/push-stream-handler.ts';
 import { type InProcessFunctionConfig, inProcessInvoker } from '../../src/push/in-process-invoker.ts';
@@ -13,13 +14,35 @@ export const STREAM_SOURCE = {
   /** Lambda reads each shard about four times a second. */
   pollIntervalMs: 250,
   /** MaximumBatchingWindow: records wait this long for company before the function is invoked. */
-  batchWindowMs: 1_000,
-  batchSize: 100,
+  batchWindowMs: PUSH_STREAM_SOURCE.maxBatchingWindow.toMilliseconds(),
+  batchSize: PUSH_STREAM_SOURCE.batchSize,
 };
 
-/** The event source's filter: inserted items with a message block (new segments). */
+/** The event source's filter, the very pattern the stack deploys (NEW_SEGMENT_FILTER). */
 export function passesStreamFilter(record: DynamoDBRecord): boolean {
-  return record.eventName === 'INSERT' && record.dynamodb?.NewImage?.['m']?.B !== undefined;
+  return matchesFilterPattern(NEW_SEGMENT_FILTER, record);
+}
+
+/**
+ * Lambda's event filtering, for the rules the stack uses: an array lists accepted values
+ * (strings, or `{ exists: true }` for "present"); an object matches field by field.
+ */
+export function matchesFilterPattern(pattern: unknown, value: unknown): boolean {
+  if (Array.isArray(pattern)) {
+    return pattern.some((rule) =>
+      typeof rule === 'object' && rule !== null && 'exists' in rule
+        ? (value !== undefined) === rule.exists
+        : rule === value,
+    );
+  }
+  if (typeof pattern !== 'object' || pattern === null) throw new Error(`unsupported filter rule ${String(pattern)}`);
+  if (typeof value !== 'object' || value === null) {
+    // A missing object matches only rules that all ask for absence.
+    return Object.values(pattern).every((rule) => matchesFilterPattern(rule, undefined));
+  }
+  return Object.entries(pattern).every(([key, rule]) =>
+    matchesFilterPattern(rule, (value as Record<string, unknown>)[key]),
+  );
 }
 
 export interface StreamTrigger {

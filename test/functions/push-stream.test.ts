@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PushDriverReport } from '../../src/push/push-driver-run.ts';
 import type { Client } from '../../src/sdk/client.ts';
 import { Producer } from '../../src/sdk/producer.ts';
+import { TransactionProducer } from '../../src/sdk/transaction-producer.ts';
 import {
   apiGatewayClient,
   invoke,
@@ -106,6 +107,31 @@ describe('push delivery from the messages stream', () => {
     const report: PushDriverReport = await invoke(scheduled, { subscription }, 'push-deliver', 900_000);
     expect(report.skipped).toBeUndefined();
     expect(report.delivered).toBe(0);
+  }, 90_000);
+
+  it('a message committed from a transaction starts delivery; its half message does not', async () => {
+    await client.createTopic('ledger', { messageType: 'TRANSACTION', queueCount: 1 });
+    await client.createGroup('books', { subscriptions: [{ topic: 'ledger' }] });
+    await client.putProducerGroup('ledger-writers', { checker: { type: 'poll' } });
+    const books = loggingSubscriber();
+    const trigger = await startStreamTrigger({
+      stream,
+      subscriptions: [subscriptionOf('books', 'books-fn')],
+      targets: { 'books-fn': books.config },
+    });
+    const producer = new TransactionProducer(client, { producerGroup: 'ledger-writers' });
+    try {
+      const half = await producer.sendHalf('ledger', 'entry-1');
+      // Held, not in the log: the stream carries no new segment for it.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(trigger.reports.flatMap((report) => report.topics)).not.toContain('ledger');
+      await producer.commit(half.transactionId);
+      await until(() => books.log.firstSeenAt.size === 1, 30_000);
+    } finally {
+      await trigger.stop();
+    }
+    expect([...books.log.firstSeenAt.keys()]).toEqual(['entry-1']);
+    expect(trigger.reports.flatMap((report) => report.nudged)).toContain('books');
   }, 90_000);
 
   it('delivers a burst of 1,000 messages with far fewer driver starts than messages, within maxConcurrency', async () => {
