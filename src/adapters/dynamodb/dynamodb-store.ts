@@ -140,7 +140,7 @@ export class DynamoDbStore implements BrokerStore {
     this.held = new HeldMessages(gateway, parts.tables, this.appender, hooks);
     this.queries = new MessageQueries(gateway, parts.tables, this.reader);
     this.traces = new TraceRecords(gateway, parts.tables);
-    this.resets = new LaneResets(gateway, parts.tables, this.consumption);
+    this.resets = new LaneResets(gateway, parts.tables, this.consumption, hooks);
   }
 
   getTopic(name: string): Promise<Topic | undefined> {
