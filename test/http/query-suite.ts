@@ -233,6 +233,10 @@ export function describeQuerySuite(label: string, start: StartServer): void {
       clock.advance(1);
       const committed = await producer.commit(kept.transactionId);
       await producer.rollback(dropped.transactionId);
+      // A retried decision answers the same and records nothing new: each happened once.
+      clock.advance(1);
+      await producer.commit(kept.transactionId);
+      await producer.rollback(dropped.transactionId);
       expect(await client.getMessage(kept.msgId)).toMatchObject({
         transactionState: 'COMMITTED',
         queueOffset: committed.queueOffset,
