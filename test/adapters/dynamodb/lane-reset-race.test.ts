@@ -71,3 +71,33 @@ it('keeps the leases of a receive that claimed from the new position while the r
   );
   expect(fresh.map((result) => result.ok)).toEqual([true, true, true, true]);
 });
+
+it('keeps a lease item a receive from the new position merged into while the reset ran', async () => {
+  const topic = `reset${randomBytes(3).toString('hex')}`;
+  const group = `${topic}-g`;
+  await broker.catalog.putTopic(topic, { queueCount: 1 });
+  await broker.catalog.putGroup(group, { subscriptions: [{ topic, tagExpression: '*' }] });
+  await broker.producer.send(
+    topic,
+    Array.from({ length: 6 }, (_, i) => ({ body: new TextEncoder().encode(`m${i}`) })),
+  );
+  // The pre-reset leases sit in the item of the claim from offset 0, where the reset goes back to.
+  const before = await broker.consumer.receive(group, { maxMessages: 3 });
+  let during: Awaited<ReturnType<typeof broker.consumer.receive>> = [];
+  betweenResetWrites = async () => {
+    during = await broker.consumer.receive(group, { maxMessages: 4 });
+  };
+  await broker.offsets.resetOffset(group, { topic, offsets: [{ queueId: 0, offset: 0 }] });
+  expect(during.map((message) => message.queueOffset)).toEqual([0, 1, 2, 3]);
+
+  const stale = await broker.settlement.ack(
+    group,
+    before.map((message) => message.receiptHandle),
+  );
+  expect(stale.map((result) => result.ok)).toEqual([false, false, false]);
+  const fresh = await broker.settlement.ack(
+    group,
+    during.map((message) => message.receiptHandle),
+  );
+  expect(fresh.map((result) => result.ok)).toEqual([true, true, true, true]);
+});
