@@ -97,6 +97,8 @@ export function describeOffsetSuite(label: string, start: StartServer): void {
       // a1 goes out; a2 and a3 are parked behind it.
       const first = await consumer.receive({ maxMessages: 3 });
       expect(first.map((message) => message.text())).toEqual(['a1']);
+      // Parked messages were never handed out: they are ready, not in flight.
+      expect((await client.groupStats(group)).topics[0]).toMatchObject({ ready: 2, inFlight: 1 });
       await client.resetOffset(group, { topic, offsets: [{ queueId: 0, offset: 1 }] });
       const stale = await consumer.ack(first);
       expect(stale[0]?.ok).toBe(false);

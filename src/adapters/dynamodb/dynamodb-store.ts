@@ -13,6 +13,7 @@ import type {
   HoldResult,
   KeyPosition,
   Lease,
+  LeaseCounts,
   LeaseKey,
   LeaseUpdate,
   MessageToHold,
@@ -218,7 +219,7 @@ export class DynamoDbStore implements BrokerStore {
   resetCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void> {
     return this.resets.resetCursors(consumer, topic, cursors);
   }
-  countLeases(consumer: string, topic: string): Promise<Map<number, number>> {
+  countLeases(consumer: string, topic: string): Promise<Map<number, LeaseCounts>> {
     return this.resets.countLeases(consumer, topic);
   }
   listLanes(group: string, topic: string): Promise<string[]> {

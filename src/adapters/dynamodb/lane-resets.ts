@@ -1,3 +1,4 @@
+import type { LeaseCounts } from '../../core/ports/consumption-store.ts';
 import { N, num, S, str } from './attributes.ts';
 import type { Consumption } from './consumption.ts';
 import { cursorKey } from './consumption-requests.ts';
@@ -67,11 +68,17 @@ export class LaneResets {
     });
   }
 
-  async countLeases(lane: string, topic: string): Promise<Map<number, number>> {
-    const counts = new Map<number, number>();
+  async countLeases(lane: string, topic: string): Promise<Map<number, LeaseCounts>> {
+    const counts = new Map<number, LeaseCounts>();
     for (const item of await this.leaseItems(lane, topic)) {
       const queueId = num(item, 'q') ?? 0;
-      counts.set(queueId, (counts.get(queueId) ?? 0) + Object.keys(item['l']?.M ?? {}).length);
+      const queue = counts.get(queueId) ?? { inFlight: 0, parked: 0 };
+      for (const entry of Object.values(item['l']?.M ?? {})) {
+        // Attempt 0: parked by an orderly receive, never handed out.
+        if (entry.M?.['a']?.N === '0') queue.parked++;
+        else queue.inFlight++;
+      }
+      counts.set(queueId, queue);
     }
     return counts;
   }
