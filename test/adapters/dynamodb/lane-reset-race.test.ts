@@ -101,3 +101,29 @@ it('keeps a lease item a receive from the new position merged into while the res
   );
   expect(fresh.map((result) => result.ok)).toEqual([true, true, true, true]);
 });
+
+it('drops the old leases when a reset that died between its two steps runs again', async () => {
+  const topic = `reset${randomBytes(3).toString('hex')}`;
+  const group = `${topic}-g`;
+  await broker.catalog.putTopic(topic, { queueCount: 1 });
+  await broker.catalog.putGroup(group, { subscriptions: [{ topic, tagExpression: '*' }] });
+  await broker.producer.send(
+    topic,
+    Array.from({ length: 4 }, (_, i) => ({ body: new TextEncoder().encode(`m${i}`) })),
+  );
+  const before = await broker.consumer.receive(group, { maxMessages: 2 });
+  betweenResetWrites = async () => {
+    throw new Error('the process died here');
+  };
+  const reset = { topic, offsets: [{ queueId: 0, offset: 3 }] };
+  await expect(broker.offsets.resetOffset(group, reset)).rejects.toThrow('the process died here');
+  // The cursor moved; the old leases are still there until the reset runs again.
+  const after = await broker.consumer.receive(group, { maxMessages: 4 });
+  expect(after.map((message) => message.queueOffset)).toEqual([3]);
+  await broker.offsets.resetOffset(group, reset);
+  const stale = await broker.settlement.ack(
+    group,
+    before.map((message) => message.receiptHandle),
+  );
+  expect(stale.map((result) => result.ok)).toEqual([false, false]);
+});
