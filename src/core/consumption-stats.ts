@@ -118,8 +118,10 @@ export class ConsumptionStats {
       for (const queue of stored) {
         const figures = queues[queue.queueId] as QueueBacklog;
         const at = Math.max(cursors.get(queue.queueId) ?? start(queue, base), queue.minOffset);
-        const laneReady = Math.max(0, queue.nextOffset - at);
-        const laneInFlight = leases.get(queue.queueId) ?? 0;
+        const held = leases.get(queue.queueId);
+        // Parked messages sit behind the cursor but were never handed out: they are ready.
+        const laneReady = Math.max(0, queue.nextOffset - at) + (held?.parked ?? 0);
+        const laneInFlight = held?.inFlight ?? 0;
         figures.ready += laneReady;
         figures.inFlight += laneInFlight;
         figures.consumerOffset = broadcasting ? Math.min(figures.consumerOffset, at) : at;

@@ -116,7 +116,7 @@ export class MessageQueries {
     if (message.queueId !== undefined && message.queueOffset !== undefined) {
       subjects.push(positionSubject(message.topic, message.queueId, message.queueOffset));
     }
-    const events = await this.tracer.read(subjects);
+    const events = onceEach(await this.tracer.read(subjects));
     // The stored message is its own record of the send (no trace write on the send path);
     // delayed and half messages were sent when they were held (SCHEDULED, PREPARED).
     const held = events.some((event) => event.type === 'SCHEDULED' || event.type === 'PREPARED');
@@ -183,6 +183,27 @@ function describeHeld(held: HeldMessage): MessageInfo {
     return { ...rest, transactionState: held.state === 'HELD' ? 'PREPARED' : 'ROLLED_BACK' };
   }
   return { ...rest, deliverAt: held.dueAt, scheduleState: held.state === 'HELD' ? 'SCHEDULED' : 'CANCELLED' };
+}
+
+/** What happens to a held message at most once; a retried commit or rollback records it again, and it counts once. */
+const ONCE_PER_MESSAGE = new Set<TraceEvent['type']>([
+  'PREPARED',
+  'SCHEDULED',
+  'COMMITTED',
+  'ROLLED_BACK',
+  'CANCELLED',
+  'RELEASED',
+]);
+
+/** The events oldest first, with only the first of each once-per-message type. */
+function onceEach(events: readonly TraceEvent[]): TraceEvent[] {
+  const seen = new Set<TraceEvent['type']>();
+  return events.filter((event) => {
+    if (!ONCE_PER_MESSAGE.has(event.type)) return true;
+    if (seen.has(event.type)) return false;
+    seen.add(event.type);
+    return true;
+  });
 }
 
 function sentEvent(message: MessageInfo, queueId: number, queueOffset: number): TraceEvent {

@@ -52,8 +52,10 @@ export class OffsetReset {
       throw new NimbusError('INVALID_ARGUMENT', `Group "${group.name}" is CLUSTERING: a reset names no clientId.`);
     }
     const target = await this.targets(topic, request);
-    const lanes = await this.lanes(group, topic, request.clientId);
+    // The base first, then the listing: an instance that starts consuming in between starts
+    // from the new base, and one that started before is listed and reset.
     if (group.consumeMode === 'BROADCASTING') await this.moveBase(group, topic, target, request.clientId);
+    const lanes = await this.lanes(group, topic, request.clientId);
     for (const lane of lanes) await this.store.resetCursors(lane, topic.name, target);
     return {
       group: group.name,

@@ -113,21 +113,25 @@ export function queryConformance(ctx: ContextRef): void {
     const topic = ctx().name('reset');
     const lane = ctx().name('g');
     await holdLeases(store, lane, topic, 0, [lease(ctx(), lane, topic, 0, 3), lease(ctx(), lane, topic, 0, 4)]);
-    await holdLeases(store, lane, topic, 1, [lease(ctx(), lane, topic, 1, 0)]);
+    // An orderly receive parks a lease it does not hand out yet (attempt 0).
+    await holdLeases(store, lane, topic, 1, [
+      lease(ctx(), lane, topic, 1, 0),
+      lease(ctx(), lane, topic, 1, 1, { attempt: 0 }),
+    ]);
     expect(await store.countLeases(lane, topic)).toEqual(
       new Map([
-        [0, 2],
-        [1, 1],
+        [0, { inFlight: 2, parked: 0 }],
+        [1, { inFlight: 1, parked: 1 }],
       ]),
     );
     await store.resetCursors(lane, topic, new Map([[0, 1]]));
     expect(await store.getCursors(lane, topic)).toEqual(
       new Map([
         [0, 1],
-        [1, 1],
+        [1, 2],
       ]),
     );
-    expect(await store.countLeases(lane, topic)).toEqual(new Map([[1, 1]]));
+    expect(await store.countLeases(lane, topic)).toEqual(new Map([[1, { inFlight: 1, parked: 1 }]]));
     const stale = lease(ctx(), lane, topic, 0, 3);
     expect(await store.getLease(stale)).toBeUndefined();
     // A receive that read the old cursor cannot claim from it any more.

@@ -67,6 +67,51 @@ export function describeOffsetSuite(label: string, start: StartServer): void {
       });
     });
 
+    it('fences a pre-reset handle off the redelivery of its own message from the new position', async () => {
+      const { client } = server();
+      const { topic, groups } = await topicWithGroups(client, 1, { queueCount: 1 });
+      const group = groups[0]!;
+      const producer = new Producer(client);
+      for (const body of ['a', 'b']) await producer.send(topic, { body });
+      const consumer = new SimpleConsumer(client, { group });
+      const old = await consumer.receive({ maxMessages: 2 });
+      await client.resetOffset(group, { topic, offsets: [{ queueId: 0, offset: 0 }] });
+      const fresh = await consumer.receive({ maxMessages: 2 });
+      expect(fresh.map((message) => message.text())).toEqual(['a', 'b']);
+      const stale = await consumer.ack(old);
+      expect(stale.map((result) => (result.ok ? 'ok' : result.code))).toEqual(Array(2).fill('RECEIPT_HANDLE_EXPIRED'));
+      // The stale acks settled nothing of the new position: both deliveries are still in flight.
+      expect((await client.groupStats(group)).topics[0]).toMatchObject({ ready: 0, inFlight: 2 });
+      expect((await consumer.ack(fresh)).every((result) => result.ok)).toBe(true);
+    });
+
+    it('resets an orderly group on a FIFO topic, parked leases included, and keeps the order per message group', async () => {
+      const { client } = server();
+      const topic = unique('fiforeset');
+      const group = unique('fgroup');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 1 });
+      await client.createGroup(group, { subscriptions: [{ topic }], orderly: true });
+      const producer = new Producer(client);
+      for (const body of ['a1', 'a2', 'a3']) await producer.send(topic, { body, messageGroup: 'a' });
+      const consumer = new SimpleConsumer(client, { group });
+      // a1 goes out; a2 and a3 are parked behind it.
+      const first = await consumer.receive({ maxMessages: 3 });
+      expect(first.map((message) => message.text())).toEqual(['a1']);
+      // Parked messages were never handed out: they are ready, not in flight.
+      expect((await client.groupStats(group)).topics[0]).toMatchObject({ ready: 2, inFlight: 1 });
+      await client.resetOffset(group, { topic, offsets: [{ queueId: 0, offset: 1 }] });
+      const stale = await consumer.ack(first);
+      expect(stale[0]?.ok).toBe(false);
+      const order: string[] = [];
+      for (let round = 0; round < 4 && order.length < 2; round++) {
+        const got = await consumer.receive({ maxMessages: 3 });
+        order.push(...got.map((message) => message.text()));
+        expect((await consumer.ack(got)).every((result) => result.ok)).toBe(true);
+      }
+      expect(order).toEqual(['a2', 'a3']);
+      expect((await client.groupStats(group)).topics[0]).toMatchObject({ ready: 0, inFlight: 0 });
+    });
+
     it('resets one instance of a broadcasting group, or all of them', async () => {
       const { client } = server();
       const topic = unique('bcast');

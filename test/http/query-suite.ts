@@ -76,6 +76,70 @@ export function describeQuerySuite(label: string, start: StartServer): void {
       expect(stats).toMatchObject({ topic, scheduled: 0, halfMessages: 0 });
     });
 
+    it('pages past 1,000 matches with no hidden cap, and answers edited or out-of-range paging with 400', async () => {
+      const { client, broker, url } = server();
+      const topic = unique('querycap');
+      await client.createTopic(topic, { queueCount: 2 });
+      const key = 'order/ü&=?#%+1';
+      const startTime = clock.now();
+      for (let sent = 0; sent < 1_050; sent += 30) {
+        const count = Math.min(30, 1_050 - sent);
+        await broker.producer.send(
+          topic,
+          Array.from({ length: count }, (_, i) => ({ body: new TextEncoder().encode(`m${sent + i}`), keys: [key] })),
+        );
+      }
+      const endTime = clock.now();
+      const byKey = new Set<string>();
+      let nextToken: string | undefined;
+      const keyPages: number[] = [];
+      do {
+        const page = await client.queryMessages(topic, { key, limit: 1_000, nextToken });
+        for (const message of page.messages) byKey.add(message.msgId);
+        keyPages.push(page.messages.length);
+        nextToken = page.nextToken;
+      } while (nextToken);
+      expect(byKey.size).toBe(1_050);
+      expect(keyPages).toEqual([1_000, 50]);
+      const byTime = new Set<string>();
+      let timeToken: string | undefined;
+      do {
+        const page = await client.queryMessages(topic, { startTime, endTime, limit: 1_000, nextToken: timeToken });
+        for (const message of page.messages) byTime.add(message.msgId);
+        timeToken = page.nextToken;
+      } while (timeToken);
+      expect(byTime).toEqual(byKey);
+
+      const status = async (query: string) => {
+        const response = await fetch(`${url}/v1/topics/${topic}/messages?${query}`);
+        const body = (await response.json()) as { code?: string };
+        return `${response.status} ${body.code ?? ''}`.trim();
+      };
+      const keyPage = await client.queryMessages(topic, { key, limit: 1 });
+      const timePage = await client.queryMessages(topic, { startTime, endTime, limit: 1 });
+      const keyQuery = `key=${encodeURIComponent(key)}`;
+      const range = `startTime=${startTime}&endTime=${endTime}`;
+      expect(await status(`${keyQuery}&limit=0`)).toBe('400 INVALID_ARGUMENT');
+      expect(await status(`${keyQuery}&limit=1001`)).toBe('400 INVALID_ARGUMENT');
+      expect(await status(`${keyQuery}&limit=ten`)).toBe('400 INVALID_REQUEST');
+      expect(await status(`${keyQuery}&limit=1000`)).toBe('200');
+      expect(await status(`startTime=${endTime + 1}&endTime=${startTime}`)).toBe('400 INVALID_ARGUMENT');
+      expect(await status('startTime=yesterday')).toBe('400 INVALID_REQUEST');
+      // A token of the other kind of query, an edited one, or one of some other format.
+      expect(await status(`${range}&nextToken=${encodeURIComponent(keyPage.nextToken ?? '')}`)).toBe(
+        '400 INVALID_ARGUMENT',
+      );
+      expect(await status(`${keyQuery}&after=${encodeURIComponent(timePage.nextToken ?? '')}`)).toBe(
+        '400 INVALID_ARGUMENT',
+      );
+      const edited = (timePage.nextToken ?? '').replace(/~\d+$/, '~-1');
+      expect(await status(`${range}&nextToken=${encodeURIComponent(edited)}`)).toBe('400 INVALID_ARGUMENT');
+      expect(await status(`${range}&nextToken=${'x'.repeat(600)}`)).toBe('400 INVALID_ARGUMENT');
+      // A well-formed token pointing past the topic's queues finds nothing there, and nothing of another topic.
+      const outside = await client.queryMessages(topic, { startTime, endTime, nextToken: 'qt1~7~0' });
+      expect(outside.messages).toEqual([]);
+    });
+
     it('traces a message that was nacked, expired, dead-lettered, redriven and acked', async () => {
       const { client } = server();
       const { topic, groups } = await topicWithGroups(client, 1, { queueCount: 1, maxDeliveryAttempts: 3 });
@@ -168,6 +232,10 @@ export function describeQuerySuite(label: string, start: StartServer): void {
       expect(await client.getMessage(kept.msgId)).toMatchObject({ transactionState: 'PREPARED', producerGroup });
       clock.advance(1);
       const committed = await producer.commit(kept.transactionId);
+      await producer.rollback(dropped.transactionId);
+      // A retried decision answers the same and records nothing new: each happened once.
+      clock.advance(1);
+      await producer.commit(kept.transactionId);
       await producer.rollback(dropped.transactionId);
       expect(await client.getMessage(kept.msgId)).toMatchObject({
         transactionState: 'COMMITTED',

@@ -13,6 +13,7 @@ import type {
   HoldResult,
   KeyPosition,
   Lease,
+  LeaseCounts,
   LeaseKey,
   LeaseUpdate,
   MessageToHold,
@@ -140,7 +141,7 @@ export class DynamoDbStore implements BrokerStore {
     this.held = new HeldMessages(gateway, parts.tables, this.appender, hooks);
     this.queries = new MessageQueries(gateway, parts.tables, this.reader);
     this.traces = new TraceRecords(gateway, parts.tables);
-    this.resets = new LaneResets(gateway, parts.tables, this.consumption);
+    this.resets = new LaneResets(gateway, parts.tables, this.consumption, hooks);
   }
 
   getTopic(name: string): Promise<Topic | undefined> {
@@ -218,7 +219,7 @@ export class DynamoDbStore implements BrokerStore {
   resetCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void> {
     return this.resets.resetCursors(consumer, topic, cursors);
   }
-  countLeases(consumer: string, topic: string): Promise<Map<number, number>> {
+  countLeases(consumer: string, topic: string): Promise<Map<number, LeaseCounts>> {
     return this.resets.countLeases(consumer, topic);
   }
   listLanes(group: string, topic: string): Promise<string[]> {

@@ -1,12 +1,12 @@
-import type { WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { LeaseCounts } from '../../core/ports/consumption-store.ts';
 import { N, num, S, str } from './attributes.ts';
 import type { Consumption } from './consumption.ts';
 import { cursorKey } from './consumption-requests.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
 import { groupLanesPartition, leasePartition } from './keys.ts';
+import { itemKeyOf, itemVersion } from './lease-items.ts';
+import type { DynamoDbStoreHooks } from './options.ts';
 import type { TableNames } from './table-definitions.ts';
-
-const BATCH_WRITE_LIMIT = 25;
 
 /** Offset reset, lease counts and the lanes of a group on DynamoDB (state table). */
 export class LaneResets {
@@ -14,22 +14,30 @@ export class LaneResets {
   private readonly tables: TableNames;
   private readonly consumption: Consumption;
 
-  constructor(gateway: DynamoGateway, tables: TableNames, consumption: Consumption) {
+  private readonly hooks: DynamoDbStoreHooks;
+
+  constructor(gateway: DynamoGateway, tables: TableNames, consumption: Consumption, hooks: DynamoDbStoreHooks = {}) {
     this.gateway = gateway;
     this.tables = tables;
     this.consumption = consumption;
+    this.hooks = hooks;
   }
 
   /**
-   * Sets each cursor and bumps its version (`cv`), then deletes the lane's lease items of
-   * that queue. Unconditional on purpose: a reset overrides whatever position the cursor
-   * had. Race prevented by the bump: a receive that read the old position fails its claim's
-   * condition (`at = :from`), so it cannot carry the cursor past the reset; leases it won
-   * before the reset are deleted here, so their handles answer as stale.
+   * Per queue: lists the lane's lease items, sets the cursor and bumps its version (`cv`),
+   * then deletes the listed items. The cursor write is unconditional on purpose: a reset
+   * overrides whatever position the cursor had. Race prevented by the bump: a receive that
+   * read the old position fails its claim's condition (`at = :from`), so it cannot carry the
+   * cursor past the reset. Leases are listed before the cursor moves, so a receive that
+   * claims from the new position while the reset runs keeps its leases (deleting whatever
+   * is there after the move would drop them, and lose its messages). A crash between the
+   * two steps leaves old leases to come back when their invisible time ends; a reset again
+   * drops them.
    */
   async resetCursors(lane: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void> {
     await this.consumption.registerLane(lane, topic);
     for (const [queueId, offset] of cursors) {
+      const before = await this.leaseItems(lane, topic, queueId);
       await this.gateway.update('other', 'resetCursor', {
         TableName: this.tables.state,
         Key: cursorKey(lane, topic, queueId),
@@ -38,24 +46,39 @@ export class LaneResets {
         ExpressionAttributeNames: { '#at': 'at' },
         ExpressionAttributeValues: { ':to': N(offset), ':one': N(1) },
       });
-      const keys = (await this.leaseItems(lane, topic, queueId)).map((item) => ({ p: item['p'], s: item['s'] }));
-      const requests: WriteRequest[] = keys.map((Key) => ({ DeleteRequest: { Key: Key as Item } }));
-      for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) {
-        await this.gateway.batchWrite(
-          'other',
-          'resetCursor',
-          this.tables.state,
-          requests.slice(i, i + BATCH_WRITE_LIMIT),
-        );
-      }
+      await this.hooks.afterResetCursor?.({ lane, topic, queueId });
+      for (const item of before) await this.dropUnchanged(item);
     }
   }
 
-  async countLeases(lane: string, topic: string): Promise<Map<number, number>> {
-    const counts = new Map<number, number>();
+  /**
+   * Deletes a lease item listed before the reset. Race prevented by `ver = :ver`: a claim
+   * from the new position that merged its leases into this item since (the reset moved the
+   * cursor back to where the item's key points) bumped `ver`; that item stays, so the new
+   * leases in it still settle.
+   */
+  private async dropUnchanged(item: Item): Promise<void> {
+    const version = itemVersion(item);
+    await this.gateway.delete('other', 'resetCursor', {
+      TableName: this.tables.state,
+      Key: itemKeyOf(item),
+      ...(version === undefined
+        ? { ConditionExpression: 'attribute_not_exists(ver)' }
+        : { ConditionExpression: 'ver = :ver', ExpressionAttributeValues: { ':ver': N(version) } }),
+    });
+  }
+
+  async countLeases(lane: string, topic: string): Promise<Map<number, LeaseCounts>> {
+    const counts = new Map<number, LeaseCounts>();
     for (const item of await this.leaseItems(lane, topic)) {
       const queueId = num(item, 'q') ?? 0;
-      counts.set(queueId, (counts.get(queueId) ?? 0) + Object.keys(item['l']?.M ?? {}).length);
+      const queue = counts.get(queueId) ?? { inFlight: 0, parked: 0 };
+      for (const entry of Object.values(item['l']?.M ?? {})) {
+        // Attempt 0: parked by an orderly receive, never handed out.
+        if (entry.M?.['a']?.N === '0') queue.parked++;
+        else queue.inFlight++;
+      }
+      counts.set(queueId, queue);
     }
     return counts;
   }

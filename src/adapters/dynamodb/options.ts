@@ -30,6 +30,8 @@ export interface DynamoDbStoreHooks {
   afterHeldReleasing?(step: { topic: string; msgId: string }): Promise<void> | void;
   /** Held messages: runs after the append, before RELEASED is recorded. */
   afterHeldAppend?(step: { topic: string; msgId: string; queueOffset: number }): Promise<void> | void;
+  /** Offset reset: runs after a cursor was set, before the lane's old leases on that queue are dropped. */
+  afterResetCursor?(step: { lane: string; topic: string; queueId: number }): Promise<void> | void;
   /**
    * The store's monotonic clock (ms), default `performance.now`: how long a reader has
    * watched a hole and how long a writer has run. Tests on a manual clock pass that clock.

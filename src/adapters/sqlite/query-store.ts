@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { StoredMessage } from '../../core/model.ts';
+import type { LeaseCounts } from '../../core/ports/consumption-store.ts';
 import type { KeyPosition, TraceRecord, TraceSubject } from '../../core/ports/store.ts';
 import { type Row, toStoredMessage } from './row-mapping.ts';
 
@@ -28,7 +29,10 @@ const SQL = {
   sweepTrace: 'DELETE FROM trace_events WHERE rowid IN (SELECT rowid FROM trace_events WHERE expire_at <= ? LIMIT ?)',
   setCursor: 'INSERT OR REPLACE INTO cursors (consumer, topic, queue_id, next_offset) VALUES (?, ?, ?, ?)',
   dropLeases: 'DELETE FROM leases WHERE consumer = ? AND topic = ? AND queue_id = ?',
-  countLeases: 'SELECT queue_id, COUNT(*) AS n FROM leases WHERE consumer = ? AND topic = ? GROUP BY queue_id',
+  // Attempt 0: parked by an orderly receive, never handed out.
+  countLeases:
+    'SELECT queue_id, SUM(attempt > 0) AS in_flight, SUM(attempt = 0) AS parked FROM leases ' +
+    'WHERE consumer = ? AND topic = ? GROUP BY queue_id',
   // A lane of group `g` is `g` or `g@<clientId>`: the range ['g@', 'gA') holds exactly the latter.
   lanesOf:
     'SELECT DISTINCT consumer FROM cursors WHERE topic = ? AND (consumer = ? OR (consumer >= ? AND consumer < ?)) ' +
@@ -107,9 +111,14 @@ export function resetCursors(
   }
 }
 
-export function countLeases(sql: QueryStatements, consumer: string, topic: string): Map<number, number> {
+export function countLeases(sql: QueryStatements, consumer: string, topic: string): Map<number, LeaseCounts> {
   const rows = sql.countLeases.all(consumer, topic) as Row[];
-  return new Map(rows.map((row) => [row['queue_id'] as number, row['n'] as number]));
+  return new Map(
+    rows.map((row) => [
+      row['queue_id'] as number,
+      { inFlight: Number(row['in_flight']), parked: Number(row['parked']) },
+    ]),
+  );
 }
 
 export function listLanes(sql: QueryStatements, group: string, topic: string): string[] {

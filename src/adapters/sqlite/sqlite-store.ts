@@ -16,6 +16,7 @@ import type {
   HoldResult,
   KeyPosition,
   Lease,
+  LeaseCounts,
   LeaseKey,
   LeaseUpdate,
   MessageToHold,
@@ -224,7 +225,7 @@ export class SqliteStore implements BrokerStore {
     return this.writer.submit(() => query.resetCursors(this.querySql, consumer, topic, copy));
   }
 
-  async countLeases(consumer: string, topic: string): Promise<Map<number, number>> {
+  async countLeases(consumer: string, topic: string): Promise<Map<number, LeaseCounts>> {
     return query.countLeases(this.querySql, consumer, topic);
   }
 

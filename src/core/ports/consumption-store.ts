@@ -3,6 +3,12 @@
  * (clustering) or `group@clientId` (one broadcasting instance). `batchId` names the
  * received batch the lease belongs to, so stores can keep one lease item per batch.
  */
+/** A lane's leases on one queue, by whether they were handed out yet. */
+export interface LeaseCounts {
+  inFlight: number;
+  parked: number;
+}
+
 export interface LeaseKey {
   consumer: string;
   topic: string;
@@ -84,8 +90,12 @@ export interface ConsumptionStore {
    * new position or is redelivered from the old one.
    */
   resetCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void>;
-  /** How many leases (messages in flight or waiting for redelivery) the lane holds per queueId of a topic. */
-  countLeases(consumer: string, topic: string): Promise<Map<number, number>>;
+  /**
+   * The lane's leases per queueId of a topic: `inFlight` were handed out (unsettled, or
+   * waiting for redelivery), `parked` never were (attempt 0: an orderly lane holds them behind
+   * a busy message group).
+   */
+  countLeases(consumer: string, topic: string): Promise<Map<number, LeaseCounts>>;
   /** The lanes of a group that have consumed a topic: the group itself and its broadcasting instances (`group@clientId`). */
   listLanes(group: string, topic: string): Promise<string[]>;
 }
