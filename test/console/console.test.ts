@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimpleConsumer } from '../../src/sdk/index.ts';
+import { Producer, SimpleConsumer } from '../../src/sdk/index.ts';
 import { type ConsoleRig, openTab, screenshot, startConsoleRig } from './console-browser.ts';
 import { createGroup, createTopic, eventually, go, sendMessage, signIn, statusText } from './console-steps.ts';
 
@@ -159,6 +159,61 @@ describe('the web console', () => {
     await tab.getByRole('img', { name: /^Backlog: now \d+ messages$/ }).waitFor();
     await tab.getByRole('img', { name: /^Throughput: / }).waitFor();
     await screenshot(tab, '5-overview');
+
+    expect(problems.pageErrors).toEqual([]);
+    expect(problems.failedRequests).toEqual([]);
+    await tab.close();
+  }, 90_000);
+
+  it('renders hostile, long and binary messages as text in the detail view, with their FIFO fields', async () => {
+    const { tab, problems } = await signedInTab();
+    await rig.client.createTopic('hostile', { messageType: 'FIFO', queueCount: 1 });
+    await rig.client.createGroup('in-order', { subscriptions: [{ topic: 'hostile' }], orderly: true });
+    const markup = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+    // One unbroken 20 000-character line: it must scroll in its box, not widen the page.
+    const body = `${markup}${'A'.repeat(20_000)}`;
+    const producer = new Producer(rig.client);
+    const sent = await producer.send('hostile', {
+      body,
+      keys: ['<img/src=x/onerror=window.__xss=3>'],
+      properties: { note: '<b onmouseover="window.__xss=4">bold</b>' },
+      messageGroup: 'cart-7',
+    });
+    const binary = await producer.send('hostile', {
+      body: new Uint8Array([0xff, 0xfe, 0x00, 0x41]),
+      messageGroup: 'cart-7',
+    });
+
+    const openById = async (msgId: string) => {
+      await go(tab, 'Messages');
+      await tab.getByLabel('Message id', { exact: true }).fill(msgId);
+      await tab.getByLabel('Message id', { exact: true }).press('Enter');
+      await tab.waitForURL(new RegExp(`#/messages/${msgId}$`));
+    };
+    await openById(sent.msgId);
+    const shownBody = tab.getByRole('region', { name: 'Message body' });
+    await eventually(() => shownBody.textContent()).toBe(body);
+    await tab.getByRole('list', { name: 'Trace timeline' }).waitFor();
+    const facts = tab.locator('dl.facts');
+    expect(await facts.textContent()).toContain('Message group (FIFO)cart-7');
+    expect(await facts.textContent()).toContain('Keys<img/src=x/onerror=window.__xss=3>');
+    expect(await tab.getByRole('cell', { name: '<b onmouseover="window.__xss=4">bold</b>' }).count()).toBe(1);
+    // The markup stayed text: no element was made from it, and none of its handlers ran.
+    expect(await tab.locator('main img, main script, main b').count()).toBe(0);
+    expect(await tab.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await tab.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(
+      true,
+    );
+    await screenshot(tab, '6-hostile-message');
+
+    await openById(binary.msgId);
+    await eventually(() => tab.locator('pre.body').textContent()).toBe('//4AQQ==');
+    expect(await tab.getByText('Binary, 4 bytes, shown as base64').count()).toBe(1);
+
+    await go(tab, 'Groups');
+    await eventually(() => tab.getByRole('article', { name: 'Group in-order' }).textContent()).toContain(
+      'Clustering, orderly',
+    );
 
     expect(problems.pageErrors).toEqual([]);
     expect(problems.failedRequests).toEqual([]);
