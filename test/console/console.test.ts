@@ -90,6 +90,18 @@ describe('the web console', () => {
     expect(again?.msgId).toBe(msgId);
     await consumer.ack(again!);
 
+    // Its trace tells the whole story, in order, on the timeline.
+    await go(tab, 'Messages');
+    await tab.getByLabel('Message id', { exact: true }).fill(msgId);
+    await tab.getByRole('button', { name: 'Open' }).click();
+    const timeline = tab.getByRole('list', { name: 'Trace timeline' });
+    // The broker's full sequence is its own business; the page must show these in this order.
+    const story = ['SENT', 'DELIVERED', 'DEAD_LETTERED', 'REDRIVEN', 'ACKED'];
+    await eventually(async () =>
+      (await timeline.locator('strong').allTextContents()).filter((type) => story.includes(type)),
+    ).toEqual(['SENT', 'DELIVERED', 'DEAD_LETTERED', 'REDRIVEN', 'DELIVERED', 'ACKED']);
+    await screenshot(tab, '3-dead-letter-trace');
+
     expect(problems.pageErrors).toEqual([]);
     expect(problems.failedRequests).toEqual([]);
     await tab.close();

@@ -1,5 +1,5 @@
 import type { ConsoleApi, MessageView, TraceEvent } from '../api.ts';
-import { formatTime, h } from '../dom.ts';
+import { formatAge, formatTime, h } from '../dom.ts';
 import { href } from '../page.ts';
 import { empty, loadingRegion, table } from '../states.ts';
 
@@ -102,6 +102,7 @@ export function timeline(events: readonly TraceEvent[]): HTMLElement {
     sorted.map((event) => {
       const offset = ((event.time - start) / span) * 100;
       const details = [
+        event.time > start && `+${formatAge(event.time - start)}`,
         event.group && `group ${event.group}`,
         event.clientId && `client ${event.clientId}`,
         event.attempt !== undefined && `attempt ${event.attempt}`,
