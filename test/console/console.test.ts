@@ -231,4 +231,34 @@ describe('the web console', () => {
     expect(problems.failedRequests).toEqual([]);
     await tab.close();
   }, 90_000);
+
+  it('shows the network error while the broker restarts, and carries on with the same token once it is back', async () => {
+    const { tab, problems } = await signedInTab();
+    await createTopic(tab, 'survivor', 'NORMAL', 1);
+    await go(tab, 'Overview');
+    await rig.stopBroker();
+    try {
+      await go(tab, 'Topics');
+      await eventually(() => tab.getByRole('alert').first().textContent()).toContain('NETWORK_ERROR');
+      await go(tab, 'Overview');
+      await eventually(() => tab.getByRole('alert').first().textContent()).toContain('NETWORK_ERROR');
+      await screenshot(tab, '7-broker-down');
+    } finally {
+      await rig.startBroker();
+    }
+    // The overview samples again by itself: the charts come back without a click or a reload.
+    await tab.getByRole('img', { name: /^Backlog: now \d+ messages$/ }).waitFor({ timeout: 15_000 });
+    // What the tab saw while the broker was down is this test's point; from here on it must be clean.
+    problems.pageErrors.length = 0;
+    problems.failedRequests.length = 0;
+    // Retry loads a failed panel again, with the token the tab kept.
+    await tab.getByRole('button', { name: 'Retry' }).first().click();
+    await eventually(() => tab.getByRole('link', { name: /topics$/ }).textContent()).toMatch(/^\d+ topics$/);
+    await go(tab, 'Topics');
+    await tab.getByRole('cell', { name: 'survivor', exact: true }).waitFor();
+
+    expect(problems.pageErrors).toEqual([]);
+    expect(problems.failedRequests).toEqual([]);
+    await tab.close();
+  }, 90_000);
 });
