@@ -11,104 +11,33 @@ import {
   type TopicOptions,
 } from '../sdk/index.ts';
 
-/** A message as the query routes answer it. */
-export interface MessageView {
-  msgId: string;
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  tag?: string;
-  keys?: string[];
-  properties?: Record<string, string>;
-  body?: string;
-  bodyEncoding?: 'utf8' | 'base64';
-  bornTimestamp?: number;
-  storeTimestamp?: number;
-}
+/** What an SDK call resolves to: the console's types follow the SDK, so they follow the API. */
+type Answer<M extends keyof Client> = Client[M] extends (...args: never[]) => Promise<infer R> ? R : never;
 
-/** One step of a message's life: sent, stored, delivered, acked, dead-lettered, redriven... */
-export interface TraceEvent {
-  type: string;
-  time: number;
-  group?: string;
-  clientId?: string;
-  attempt?: number;
-  queueId?: number;
-  queueOffset?: number;
-  reason?: string;
-}
-
-export interface MessageTrace {
-  msgId: string;
-  events: TraceEvent[];
-}
-
-export interface MessageQuery {
-  key?: string;
-  startTime?: number;
-  endTime?: number;
-  limit?: number;
-  nextToken?: string;
-}
-
-/** Backlog of one group on one queue of a topic. */
-export interface QueueBacklog {
-  queueId: number;
-  ready?: number;
-  inFlight?: number;
-  consumerOffset?: number;
-  maxOffset?: number;
-}
-
-export interface GroupStats {
-  group: string;
-  topics: {
-    topic: string;
-    ready: number;
-    inFlight: number;
-    oldestReadyAgeMs: number;
-    deadLetters: number;
-    queues: QueueBacklog[];
-  }[];
-}
-
-export interface TopicStats {
-  topic: string;
-  queues: { queueId: number; minOffset?: number; maxOffset?: number }[];
-}
-
-export interface ResetOffsetRequest {
-  topic: string;
-  timestamp?: number;
-  offsets?: Record<string, number>;
-  clientId?: string;
-}
-
-/** The query, trace and stats methods of the SDK, which newer SDKs have. */
-interface QueryMethods {
-  getMessage(msgId: string): Promise<MessageView>;
-  queryMessages(topic: string, query: MessageQuery): Promise<{ messages: MessageView[]; nextToken?: string }>;
-  traceMessage(msgId: string): Promise<MessageTrace>;
-  resetOffset(group: string, request: ResetOffsetRequest): Promise<unknown>;
-  groupStats(group: string): Promise<GroupStats>;
-  topicStats(topic: string): Promise<TopicStats>;
-}
+/** A message as `GET /v1/messages/{msgId}` and the topic search answer it. */
+export type MessageView = Answer<'getMessage'>;
+export type MessagePage = Answer<'queryMessages'>;
+export type MessageTrace = Answer<'traceMessage'>;
+/** One step of a message's life: sent, delivered, acked, dead-lettered, redriven... */
+export type TraceEvent = MessageTrace['events'][number];
+export type MessageQuery = Parameters<Client['queryMessages']>[1];
+export type ResetOffsetRequest = Parameters<Client['resetOffset']>[1];
+export type ResetOffsetResult = Answer<'resetOffset'>;
+export type GroupStats = Answer<'groupStats'>;
+export type TopicStats = Answer<'topicStats'>;
 
 /**
- * Every call the console makes, typed, through the SDK's `Client`. The query, trace and
- * stats calls use the SDK's own methods where it has them, else `client.request` on the
- * same routes, so the console works with an SDK of either age.
+ * Every call the console makes, typed, through the SDK's `Client`: one place to see what
+ * the console needs from the broker.
  * @example
  * const api = new ConsoleApi(new Client({ endpoint: location.origin, token }));
  * const topics = await api.listTopics();
  */
 export class ConsoleApi {
   readonly client: Client;
-  private readonly sdk: Partial<QueryMethods>;
 
   constructor(client: Client) {
     this.client = client;
-    this.sdk = client as unknown as Partial<QueryMethods>;
   }
 
   listTopics(): Promise<TopicInfo[]> {
@@ -163,39 +92,26 @@ export class ConsoleApi {
   }
 
   getMessage(msgId: string): Promise<MessageView> {
-    return this.sdk.getMessage?.call(this.client, msgId) ?? this.get(`/v1/messages/${enc(msgId)}`);
+    return this.client.getMessage(msgId);
   }
 
-  queryMessages(topic: string, query: MessageQuery): Promise<{ messages: MessageView[]; nextToken?: string }> {
-    if (this.sdk.queryMessages) return this.sdk.queryMessages.call(this.client, topic, query);
-    const search = new URLSearchParams();
-    for (const [name, value] of Object.entries(query)) if (value !== undefined) search.set(name, String(value));
-    const suffix = search.toString() === '' ? '' : `?${search}`;
-    return this.get(`/v1/topics/${enc(topic)}/messages${suffix}`);
+  queryMessages(topic: string, query: MessageQuery): Promise<MessagePage> {
+    return this.client.queryMessages(topic, query);
   }
 
   traceMessage(msgId: string): Promise<MessageTrace> {
-    return this.sdk.traceMessage?.call(this.client, msgId) ?? this.get(`/v1/messages/${enc(msgId)}/trace`);
+    return this.client.traceMessage(msgId);
   }
 
-  resetOffset(group: string, request: ResetOffsetRequest): Promise<unknown> {
-    return (
-      this.sdk.resetOffset?.call(this.client, group, request) ??
-      this.client.request('POST', `/v1/groups/${enc(group)}/reset-offset`, request)
-    );
+  resetOffset(group: string, request: ResetOffsetRequest): Promise<ResetOffsetResult> {
+    return this.client.resetOffset(group, request);
   }
 
   groupStats(group: string): Promise<GroupStats> {
-    return this.sdk.groupStats?.call(this.client, group) ?? this.get(`/v1/groups/${enc(group)}/stats`);
+    return this.client.groupStats(group);
   }
 
   topicStats(topic: string): Promise<TopicStats> {
-    return this.sdk.topicStats?.call(this.client, topic) ?? this.get(`/v1/topics/${enc(topic)}/stats`);
-  }
-
-  private get<T>(path: string): Promise<T> {
-    return this.client.request<T>('GET', path);
+    return this.client.topicStats(topic);
   }
 }
-
-const enc = encodeURIComponent;

@@ -19,6 +19,9 @@ export interface ConsoleRig {
   /** The SDK with the same token, to set up and check what the console did. */
   client: Client;
   browser: Browser;
+  /** Stops the broker, keeping its store, as a restart does; `startBroker` brings it back on the same port. */
+  stopBroker(): Promise<void>;
+  startBroker(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,19 +40,31 @@ export async function startConsoleRig(): Promise<ConsoleRig> {
   await writeFile(authFile, JSON.stringify({ principals: [principal] }));
   await mkdir(ARTIFACTS, { recursive: true });
   const store = openSqliteStore({ path: ':memory:' });
-  const broker = await startEmbeddedServer({ store, authFile });
+  let broker = await startEmbeddedServer({ store, authFile });
+  let running = true;
+  const port = Number(new URL(broker.url).port);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   return {
-    broker,
+    get broker() {
+      return broker;
+    },
     token,
     client: new Client({ endpoint: broker.url, token }),
     browser,
+    async stopBroker() {
+      running = false;
+      await broker.close();
+    },
+    async startBroker() {
+      broker = await startEmbeddedServer({ store, authFile, port });
+      running = true;
+    },
     async close() {
       await browser.close();
-      await broker.close();
+      if (running) await broker.close();
       await store.close();
     },
   };

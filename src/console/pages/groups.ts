@@ -32,6 +32,8 @@ export const groupsPage: Page = {
           subscriptions: [{ topic: field(form, 'topic'), tagExpression: field(form, 'tagExpression') || '*' }],
           consumeMode: field(form, 'consumeMode') as GroupInfo['consumeMode'],
           maxDeliveryAttempts: Number(field(form, 'maxDeliveryAttempts')),
+          // Only ever sent as true: orderly is fixed once a group exists, and leaving it out keeps it.
+          orderly: (form.elements.namedItem('orderly') as HTMLInputElement).checked || undefined,
         });
         return `Group ${name} saved.`;
       });
@@ -63,6 +65,16 @@ export const groupsPage: Page = {
           'Max delivery attempts',
           h('input', { name: 'maxDeliveryAttempts', type: 'number', min: 1, max: 1000, value: 16 }),
         ),
+        h(
+          'div',
+          { class: 'field' },
+          h(
+            'label',
+            {},
+            h('input', { name: 'orderly', type: 'checkbox' }),
+            ' Orderly (FIFO topics: one message group message at a time)',
+          ),
+        ),
         h('button', { type: 'submit' }, 'Save group'),
       ),
       status,
@@ -72,7 +84,6 @@ export const groupsPage: Page = {
 };
 
 function groupCard(api: ConsoleApi, group: GroupInfo): HTMLElement {
-  const orderly = (group as GroupInfo & { orderly?: boolean }).orderly === true;
   const subscriptions = group.subscriptions.map((s) => `${s.topic} (${s.tagExpression ?? '*'})`).join(', ');
   return h(
     'article',
@@ -81,7 +92,7 @@ function groupCard(api: ConsoleApi, group: GroupInfo): HTMLElement {
     h(
       'p',
       {},
-      `${group.consumeMode === 'BROADCASTING' ? 'Broadcasting' : 'Clustering'}${orderly ? ', orderly' : ''} · `,
+      `${group.consumeMode === 'BROADCASTING' ? 'Broadcasting' : 'Clustering'}${group.orderly ? ', orderly' : ''} · `,
       `up to ${group.maxDeliveryAttempts} attempts · subscribed to ${subscriptions || 'nothing'}`,
     ),
     loadingRegion(

@@ -1,7 +1,8 @@
-import type { ConsoleApi, MessageQuery, MessageView, TraceEvent } from '../api.ts';
+import type { ConsoleApi, MessageQuery } from '../api.ts';
 import { field, formatTime, h, labelled, replace } from '../dom.ts';
 import { href, type Page } from '../page.ts';
 import { empty, loadingRegion, table } from '../states.ts';
+import { messageDetail } from './message-detail.ts';
 
 /** Message search by id, key or time range; `#/messages/<msgId>` is one message with its trace. */
 export const messagesPage: Page = {
@@ -63,14 +64,15 @@ function searchResults(api: ConsoleApi, topic: string, query: MessageQuery): HTM
           ? empty('No message matches.')
           : table(
               `Messages of ${topic}`,
-              ['Message id', 'Tag', 'Keys', 'Queue', 'Offset', 'Stored'],
+              ['Message id', 'Tag', 'Keys', 'Message group', 'Queue', 'Offset', 'Stored'],
               messages.map((m) => [
                 h('a', { href: href('messages', m.msgId) }, m.msgId),
                 m.tag ?? '',
-                (m.keys ?? []).join(', '),
-                m.queueId,
-                m.queueOffset,
-                m.storeTimestamp === undefined ? '' : formatTime(m.storeTimestamp),
+                m.keys.join(', '),
+                m.messageGroup ?? '',
+                m.queueId ?? 'held',
+                m.queueOffset ?? '',
+                formatTime(m.storeTimestamp),
               ]),
             ),
         next && h('button', { type: 'button', onclick: () => holder.append(page(next)) }, 'More'),
@@ -78,86 +80,4 @@ function searchResults(api: ConsoleApi, topic: string, query: MessageQuery): HTM
     );
   holder.append(page());
   return holder;
-}
-
-function messageDetail(api: ConsoleApi, msgId: string): HTMLElement {
-  return h(
-    'section',
-    {},
-    h('h2', {}, 'Message ', h('code', {}, msgId)),
-    h('p', {}, h('a', { href: href('messages') }, '← Search')),
-    loadingRegion('Message', () => api.getMessage(msgId), messageFacts),
-    h('h3', {}, 'Trace'),
-    loadingRegion(
-      'Trace',
-      () => api.traceMessage(msgId),
-      (trace) => (trace.events.length === 0 ? empty('No trace events recorded.') : timeline(trace.events)),
-    ),
-  );
-}
-
-function messageFacts(message: MessageView): HTMLElement {
-  const body =
-    message.body === undefined
-      ? '(body not returned)'
-      : message.bodyEncoding === 'base64'
-        ? `${message.body} (base64)`
-        : message.body;
-  const rows: [string, string][] = [
-    ['Topic', message.topic],
-    ['Queue / offset', `${message.queueId} / ${message.queueOffset}`],
-    ['Tag', message.tag ?? ''],
-    ['Keys', (message.keys ?? []).join(', ')],
-    ['Properties', JSON.stringify(message.properties ?? {})],
-    ['Born', message.bornTimestamp === undefined ? '' : formatTime(message.bornTimestamp)],
-    ['Stored', message.storeTimestamp === undefined ? '' : formatTime(message.storeTimestamp)],
-  ];
-  return h(
-    'div',
-    {},
-    h(
-      'dl',
-      { class: 'facts' },
-      rows.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]),
-    ),
-    h('h3', {}, 'Body'),
-    h('pre', { class: 'body' }, body),
-  );
-}
-
-/**
- * The trace as a timeline: one entry per event in time order, placed on a bar by its time
- * since the first event, so gaps (a retry's backoff, a delay) show as distance.
- */
-export function timeline(events: readonly TraceEvent[]): HTMLElement {
-  const sorted = [...events].sort((a, b) => a.time - b.time);
-  const start = sorted[0]?.time ?? 0;
-  const span = Math.max(1, (sorted.at(-1)?.time ?? start) - start);
-  return h(
-    'ol',
-    { class: 'timeline', 'aria-label': 'Trace timeline' },
-    sorted.map((event) => {
-      const offset = ((event.time - start) / span) * 100;
-      const details = [
-        event.group && `group ${event.group}`,
-        event.clientId && `client ${event.clientId}`,
-        event.attempt !== undefined && `attempt ${event.attempt}`,
-        event.queueId !== undefined && `queue ${event.queueId}`,
-        event.queueOffset !== undefined && `offset ${event.queueOffset}`,
-        event.reason && `reason: ${event.reason}`,
-      ].filter(Boolean);
-      const elapsed = h('span', {});
-      // Through CSSOM, not a style attribute: the console's CSP allows no inline styles.
-      elapsed.style.setProperty('--at', `${offset.toFixed(1)}%`);
-      return h(
-        'li',
-        { class: `event event-${event.type.toLowerCase()}` },
-        h('span', { class: 'marker', 'aria-hidden': 'true' }),
-        h('time', { datetime: new Date(event.time).toISOString() }, formatTime(event.time)),
-        h('strong', {}, event.type),
-        details.length > 0 && h('span', { class: 'details' }, details.join(' · ')),
-        h('span', { class: 'elapsed', title: 'Time since the first event', 'aria-hidden': 'true' }, elapsed),
-      );
-    }),
-  );
 }

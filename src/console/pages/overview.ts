@@ -31,7 +31,11 @@ export const overviewPage: Page = {
         );
         replace(backlogTable, backlogOf(stats));
       } catch (error) {
-        replace(charts, errorBox(error));
+        // A broker restarting mid-session: say so, keep the history, and pick up when it answers again.
+        replace(
+          charts,
+          h('div', {}, errorBox(error), h('p', { class: 'hint' }, `Trying again every ${POLL_MS / 1000} s.`)),
+        );
       }
     };
     void poll();

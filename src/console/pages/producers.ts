@@ -1,8 +1,9 @@
+import type { ConsoleApi } from '../api.ts';
 import { field, formatTime, h, labelled } from '../dom.ts';
 import { href, type Page } from '../page.ts';
 import { act, empty, loadingRegion, table } from '../states.ts';
 
-/** Transactional producer groups, and a form that sends a test message. */
+/** A form that sends a test message, transactional producer groups, and pending transactions per topic. */
 export const producersPage: Page = {
   route: 'producers',
   title: 'Send & producers',
@@ -60,6 +61,14 @@ export const producersPage: Page = {
                 groups.map((g) => [g.name, describeChecker(g.checker), formatTime(g.createdAt)]),
               ),
       ),
+      h('h2', {}, 'Pending transactions'),
+      h(
+        'p',
+        { class: 'hint' },
+        'Half messages waiting for their commit or rollback, counted per TRANSACTION topic. ',
+        'The broker has no route that lists them one by one; a message id opens one under Messages.',
+      ),
+      loadingRegion('Pending transactions', () => pendingPerTopic(api), pendingTable),
     );
   },
 };
@@ -67,4 +76,20 @@ export const producersPage: Page = {
 function describeChecker(checker: unknown): string {
   const { type, url, functionName } = (checker ?? {}) as { type?: string; url?: string; functionName?: string };
   return [type, url ?? functionName].filter(Boolean).join(': ');
+}
+
+async function pendingPerTopic(api: ConsoleApi): Promise<{ topic: string; halfMessages: number }[]> {
+  const topics = (await api.listTopics()).filter((t) => t.messageType === 'TRANSACTION');
+  const stats = await Promise.all(topics.map((t) => api.topicStats(t.name)));
+  return stats.map(({ topic, halfMessages }) => ({ topic, halfMessages }));
+}
+
+function pendingTable(rows: { topic: string; halfMessages: number }[]): HTMLElement {
+  return rows.length === 0
+    ? empty('No TRANSACTION topics, so no pending transactions.')
+    : table(
+        'Half messages per topic',
+        ['Topic', 'Half messages'],
+        rows.map((r) => [r.topic, r.halfMessages]),
+      );
 }

@@ -104,9 +104,9 @@ function queueOffsets(api: ConsoleApi, topic: string): HTMLElement {
     () => api.topicStats(topic),
     (stats) =>
       table(
-        `Queue offsets of ${topic}`,
-        ['Queue', 'Min offset', 'Max offset'],
-        stats.queues.map((q) => [q.queueId, q.minOffset ?? '–', q.maxOffset ?? '–']),
+        `Queue offsets of ${topic}: ${stats.scheduled} scheduled, ${stats.halfMessages} half messages held`,
+        ['Queue', 'Min offset', 'Max offset', 'Messages'],
+        stats.queues.map((q) => [q.queueId, q.minOffset, q.maxOffset, q.messageCount]),
       ),
   );
 }
