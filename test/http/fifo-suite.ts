@@ -144,5 +144,36 @@ export function describeFifoSuite(label: string, start: StartServer): void {
       expect(overlapped).toBe(false);
       expect(peak).toBeGreaterThan(1);
     });
+
+    it('counts a message group in code points, refuses lone surrogates, and refuses a batch with one bad group whole', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('orderly');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 4 });
+      await client.createGroup(group, { subscriptions: [{ topic }], orderly: true });
+      const producer = new Producer(client);
+      const longest = '😀'.repeat(128); // 128 characters, 256 UTF-16 units
+      for (const bad of ['😀'.repeat(129), 'a\ud800', '\udc00b']) {
+        await expectApiError(
+          producer.sendBatch(topic, [
+            { body: 'fine', messageGroup: 'ok' },
+            { body: 'bad', messageGroup: bad },
+          ]),
+          {
+            code: 'INVALID_ARGUMENT',
+            status: 400,
+          },
+        );
+      }
+      await expectApiError(producer.send(topic, { body: 'none', messageGroup: '' }), {
+        code: 'MESSAGE_GROUP_REQUIRED',
+        status: 400,
+      });
+      await producer.send(topic, { body: 'longest', messageGroup: longest });
+      const consumer = new SimpleConsumer(client, { group });
+      const received = await consumer.receive({ maxMessages: 32 });
+      // Nothing of the refused batches was stored: only the one accepted message arrives, with its group intact.
+      expect(received.map((m) => [m.text(), m.messageGroup])).toEqual([['longest', longest]]);
+    });
   });
 }
