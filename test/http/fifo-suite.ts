@@ -205,6 +205,35 @@ export function describeFifoSuite(label: string, start: StartServer): void {
       expect((await consumer.receive({ maxMessages: 8 })).map((m) => m.text())).toEqual(['m3']);
     });
 
+    it('hands concurrent receivers of one orderly group at most one message per message group, in order', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('orderly');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 2 });
+      await client.createGroup(group, { subscriptions: [{ topic }], orderly: true });
+      const names = Array.from({ length: 20 }, (_, i) => `g${i}`);
+      const rounds = 3;
+      const producer = new Producer(client);
+      for (let i = 0; i < rounds; i++) {
+        await producer.sendBatch(
+          topic,
+          names.map((name) => ({ body: `${i}`, messageGroup: name })),
+        );
+      }
+      const consumers = Array.from({ length: 4 }, () => new SimpleConsumer(client, { group }));
+      const acked = new Map<string, string[]>(names.map((name) => [name, []]));
+      for (let round = 0; round < 4 * rounds && [...acked.values()].some((a) => a.length < rounds); round++) {
+        // All four receive at once: the same queues, the same heads, the same cursor.
+        const received = (await Promise.all(consumers.map((c) => c.receive({ maxMessages: 8, waitMs: 0 })))).flat();
+        const groups = received.map((m) => m.messageGroup ?? '');
+        expect(new Set(groups).size, 'one message per message group in flight').toBe(groups.length);
+        for (const message of received) acked.get(message.messageGroup ?? '')?.push(message.text());
+        await Promise.all(consumers.map((c, i) => c.ack(received.filter((_, j) => j % consumers.length === i))));
+      }
+      const inOrder = Array.from({ length: rounds }, (_, i) => `${i}`);
+      for (const name of names) expect(acked.get(name), name).toEqual(inOrder);
+    }, 120_000); // DynamoDB Local takes seconds per round of four concurrent receives on a busy machine
+
     it('counts a message group in code points, refuses lone surrogates, and refuses a batch with one bad group whole', async () => {
       const { client } = server();
       const topic = unique('fifo');
