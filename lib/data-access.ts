@@ -167,6 +167,8 @@ export const DATA_ACCESS: Record<FunctionName, DataAccess> = {
       },
       // The dead-lettered messages (still there, or expired: then the lease is dropped).
       messages: { actions: READ },
+      // DEAD_LETTERED trace events of what it dead-letters.
+      index: TRACE_WRITES,
     },
     // Reading a message loads its body, also from the claim check.
     bodies: ['s3:GetObject'],

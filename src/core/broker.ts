@@ -103,7 +103,7 @@ export function createBroker(deps: BrokerDeps): Broker {
     queries: new MessageQueries(store, catalog, clock, tracer),
     offsets: new OffsetReset(store, catalog),
     stats: new ConsumptionStats(store, catalog, clock),
-    maintenance: new Maintenance(store, clock),
+    maintenance: new Maintenance(store, clock, tracer),
     store,
     clock,
     ids,

@@ -127,7 +127,11 @@ export class DeadLetters {
     let expired = 0;
     const topics = new Set<string>();
     for (const [i, letter] of letters.entries()) {
-      const alive = messages[i] !== undefined;
+      const message = messages[i];
+      const alive = message !== undefined;
+      // A FIFO message keeps its message group: an orderly lane takes it back in its group's
+      // offset order (after the group's delivery in flight), not as an unordered message.
+      const messageGroup = message?.messageGroup;
       const lease = {
         consumer: letter.consumer,
         topic: letter.topic,
@@ -139,6 +143,7 @@ export class DeadLetters {
         // An expired message's lease is dropped on its first due read, never delivered.
         visibleAt: now,
         token: this.ids.token(),
+        ...(messageGroup === undefined ? {} : { messageGroup }),
       };
       if (await this.store.redrive(letter, lease)) {
         if (alive) this.tracer?.emit(letter.topic, [redriveEvent(letter, now)]);

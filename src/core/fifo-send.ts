@@ -1,4 +1,5 @@
 import { NimbusError } from './errors.ts';
+import { withinCodePoints } from './limits.ts';
 import type { MessageToAppend, Topic } from './model.ts';
 import type { AppendResult, MessageLog } from './ports/message-log.ts';
 
@@ -21,11 +22,14 @@ export function assertMessageGroup(topic: string, messageGroup: string | undefin
       `Topic "${topic}" is FIFO: every message names its messageGroup (1-${MAX_MESSAGE_GROUP_LENGTH} characters).`,
     );
   }
-  if (messageGroup.length > MAX_MESSAGE_GROUP_LENGTH) {
-    throw new NimbusError(
-      'INVALID_ARGUMENT',
-      `messageGroup has at most ${MAX_MESSAGE_GROUP_LENGTH} characters (got ${messageGroup.length}).`,
-    );
+  // Characters are code points, as the OpenAPI document's maxLength counts them.
+  if (!withinCodePoints(messageGroup, MAX_MESSAGE_GROUP_LENGTH)) {
+    throw new NimbusError('INVALID_ARGUMENT', `messageGroup has at most ${MAX_MESSAGE_GROUP_LENGTH} characters.`);
+  }
+  // A lone surrogate is stored as U+FFFD: the message would carry another group than the
+  // one its queue was chosen by, and two groups would read as one.
+  if (!messageGroup.isWellFormed()) {
+    throw new NimbusError('INVALID_ARGUMENT', 'messageGroup must be valid Unicode (no lone surrogates).');
   }
 }
 

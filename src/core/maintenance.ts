@@ -4,6 +4,7 @@ import { disposeOfLease } from './lease-disposal.ts';
 import type { Group } from './model.ts';
 import type { Clock } from './ports/clock.ts';
 import type { BrokerStore, Lease } from './ports/store.ts';
+import type { TraceEmission, Tracer } from './tracer.ts';
 
 /**
  * Background work that does not belong to a request: the retention sweep and the disposal
@@ -13,10 +14,12 @@ import type { BrokerStore, Lease } from './ports/store.ts';
 export class Maintenance {
   private readonly store: BrokerStore;
   private readonly clock: Clock;
+  private readonly tracer: Tracer | undefined;
 
-  constructor(store: BrokerStore, clock: Clock) {
+  constructor(store: BrokerStore, clock: Clock, tracer?: Tracer) {
     this.store = store;
     this.clock = clock;
+    this.tracer = tracer;
   }
 
   /**
@@ -41,7 +44,8 @@ export class Maintenance {
    * dead-letter queue (and its DLQ alarm) instead of losing them to retention. Leases of
    * messages expired meanwhile are dropped. A receive or another run racing for the same
    * lease is settled by the lease token: the message is handed out or dead-lettered once.
-   * Broadcasting lanes are left to their clients' receives. Returns the dead-lettered count.
+   * Broadcasting lanes are left to their clients' receives. Each dead-lettering is traced
+   * (DEAD_LETTERED), like one by a receive or a nack. Returns the dead-lettered count.
    * @example
    * const deadLettered = await maintenance.deadLetterExhausted();
    */
@@ -65,7 +69,9 @@ export class Maintenance {
     let deadLettered = 0;
     const messages = await this.store.getMessages(leases, now);
     for (const [i, lease] of leases.entries()) {
-      const disposal = await disposeOfLease(this.store, group, lease, messages[i], now, unacknowledged(lease.attempt));
+      const reason = unacknowledged(lease.attempt);
+      const trace = (emission: TraceEmission) => this.tracer?.emit(lease.topic, [emission]);
+      const disposal = await disposeOfLease(this.store, group, lease, messages[i], now, reason, trace);
       if (disposal === 'dead-lettered') deadLettered++;
     }
     return deadLettered;

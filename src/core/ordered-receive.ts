@@ -29,6 +29,8 @@ const PARKED_FOR_MS = LIMITS.maxRetentionMs + 86_400_000;
 export const MAX_QUEUE_LEASES = 1_024;
 /** How often one receive retries a queue after other receivers of the lane claimed first. */
 const MAX_CLAIM_CONFLICTS = 8;
+/** How often one receive looks at a queue's heads again after disposing of some. */
+const MAX_DISPOSAL_ROUNDS = 4;
 /** Messages read at once: most of them may be parked rather than handed out. */
 const ORDERED_READ_PAGE = 64;
 
@@ -59,7 +61,11 @@ export function isParked(lease: Lease): boolean {
  */
 export async function receiveOrderedQueue(queue: OrderedQueue, cursor: number, pass: Pass): Promise<number> {
   let leases = await queue.store.queueLeases(queue.lane, queue.topic, queue.queueId);
-  await deliverHeads(queue, leases, pass);
+  // A head disposed of (dead-lettered, or expired) frees its group's next message: read the
+  // leases again so that message goes out in this receive, not one poll interval later.
+  for (let round = 0; (await deliverHeads(queue, leases, pass)) > 0 && round < MAX_DISPOSAL_ROUNDS; round++) {
+    leases = await queue.store.queueLeases(queue.lane, queue.topic, queue.queueId);
+  }
   let from = cursor;
   let conflicts = 0;
   for (;;) {
@@ -82,25 +88,34 @@ export async function receiveOrderedQueue(queue: OrderedQueue, cursor: number, p
   }
 }
 
-/** The lease with the lowest offset of each message group; leases without a group are not ordered. */
-function headsOf(leases: readonly Lease[]): Lease[] {
+/**
+ * The lease with the lowest offset of each message group that has no delivery in flight;
+ * leases without a group are not ordered. Only a head is ever delivered, so a delivery in
+ * flight is the head itself, except after a redrive: a redriven dead letter comes back below
+ * a later message of its group that may be in flight, and waits for it.
+ */
+function headsOf(leases: readonly Lease[], now: number): Lease[] {
   const heads = new Map<string, Lease>();
+  const inFlight = new Set<string>();
   for (const lease of leases) {
     if (lease.messageGroup === undefined) continue;
+    if (!isParked(lease) && lease.visibleAt > now) inFlight.add(lease.messageGroup);
     const head = heads.get(lease.messageGroup);
     if (!head || lease.queueOffset < head.queueOffset) heads.set(lease.messageGroup, lease);
   }
-  return [...heads.values()];
+  return [...heads.values()].filter((head) => !inFlight.has(head.messageGroup as string));
 }
 
 /**
  * The head of each group (its lowest lease) when it may go out now: parked, or delivered
  * before and visible again (nacked or expired). A head at its last attempt is disposed of
- * (dead-lettered, or dropped when expired); the group's next lease goes out on a later pass.
+ * (dead-lettered, or dropped when expired); the group's next lease goes out on the next
+ * look at the leases. Returns how many heads were disposed of.
  */
-async function deliverHeads(queue: OrderedQueue, leases: readonly Lease[], pass: Pass): Promise<void> {
+async function deliverHeads(queue: OrderedQueue, leases: readonly Lease[], pass: Pass): Promise<number> {
   const { store, group, now } = queue;
-  const heads = headsOf(leases).filter((head) => isParked(head) || head.visibleAt <= now);
+  const heads = headsOf(leases, now).filter((head) => isParked(head) || head.visibleAt <= now);
+  let disposed = 0;
   // Earliest message first: a long-waiting group is not starved by newer ones.
   heads.sort((a, b) => a.queueOffset - b.queueOffset);
   for (let start = 0; start < heads.length && pass.messages.length < queue.max && !pass.full; ) {
@@ -111,12 +126,14 @@ async function deliverHeads(queue: OrderedQueue, leases: readonly Lease[], pass:
     for (const [i, head] of page.entries()) {
       const message = messages[i];
       if (!message || head.attempt >= group.maxDeliveryAttempts) {
-        await disposeOfLease(store, group, head, message, now, unacknowledged(head.attempt));
+        const reason = unacknowledged(head.attempt);
+        const disposal = await disposeOfLease(store, group, head, message, now, reason, (e) => pass.events?.push(e));
+        if (disposal !== 'stale') disposed++;
         continue;
       }
       if (!fits(pass, 0, 0, message.body)) {
         pass.full = true;
-        return;
+        return disposed;
       }
       const update = { attempt: head.attempt + 1, visibleAt: now + queue.invisibleMs, token: queue.newToken() };
       // Token-fenced: of two receivers that saw the same head, one hands it out.
@@ -126,6 +143,7 @@ async function deliverHeads(queue: OrderedQueue, leases: readonly Lease[], pass:
       }
     }
   }
+  return disposed;
 }
 
 /** A claim of new messages that went through: where the cursor is now, and whether the queue may hold more. */

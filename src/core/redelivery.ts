@@ -40,8 +40,7 @@ export async function redeliver(
       // Expired by retention while waiting for redelivery (never deliver it), or out of attempts.
       if (!message || lease.attempt >= group.maxDeliveryAttempts) {
         const reason = unacknowledged(lease.attempt);
-        const disposal = await disposeOfLease(store, group, lease, message, now, reason);
-        if (disposal === 'dead-lettered') traceLease(pass, 'DEAD_LETTERED', lease, now, reason);
+        await disposeOfLease(store, group, lease, message, now, reason, (emission) => pass.events?.push(emission));
         continue;
       }
       if (!fits(pass, 0, 0, message.body)) {
@@ -61,10 +60,10 @@ export async function redeliver(
 }
 
 /** Notes a lease's trace event for the receive to emit. */
-function traceLease(pass: Pass, type: TraceEventType, lease: Lease, time: number, reason?: string): void {
+function traceLease(pass: Pass, type: TraceEventType, lease: Lease, time: number): void {
   const { queueId, queueOffset, attempt } = lease;
   pass.events?.push({
     subject: positionSubject(lease.topic, queueId, queueOffset),
-    event: { type, time, ...laneFields(lease.consumer), attempt, queueId, queueOffset, reason },
+    event: { type, time, ...laneFields(lease.consumer), attempt, queueId, queueOffset },
   });
 }

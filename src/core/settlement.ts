@@ -10,7 +10,7 @@ import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore, TraceSubject } from './ports/store.ts';
 import { decodeReceiptHandle, encodeReceiptHandle, groupOfLane, type ReceiptHandle } from './receipt-handle.ts';
 import { leaseEvent } from './trace-emissions.ts';
-import type { Tracer } from './tracer.ts';
+import type { TraceEmission, Tracer } from './tracer.ts';
 
 /** Outcome for one receipt handle: a stale or foreign handle is reported, not thrown. */
 export type SettleResult =
@@ -130,9 +130,8 @@ export class Settlement {
       // Expired while held: it is never delivered again, so it is done (dropped), not dead.
       const [message] = await this.store.getMessages([lease], now);
       const reason = `negatively acknowledged at delivery attempt ${lease.attempt} of ${group.maxDeliveryAttempts}`;
-      const disposal = await disposeOfLease(this.store, group, lease, message, now, reason);
-      if (disposal === 'dead-lettered')
-        this.tracer?.emit(lease.topic, [leaseEvent('DEAD_LETTERED', lease, now, { attempt: lease.attempt, reason })]);
+      const trace = (emission: TraceEmission) => this.tracer?.emit(lease.topic, [emission]);
+      const disposal = await disposeOfLease(this.store, group, lease, message, now, reason, trace);
       return disposal !== 'stale';
     }
     const visibleAt = now + (delay ?? retryDelayMs(lease.attempt));

@@ -34,6 +34,15 @@ describe('FIFO sends', () => {
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
     expect(() => assertMessageGroup('orders', 'g'.repeat(128))).not.toThrow();
+    // Characters are code points, as in the OpenAPI document's maxLength.
+    expect(() => assertMessageGroup('orders', '😀'.repeat(128))).not.toThrow();
+    expect(() => assertMessageGroup('orders', '😀'.repeat(129))).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    // A lone surrogate would be stored as U+FFFD: another group than the one its queue was chosen by.
+    for (const lone of ['a\ud800', '\udc00', 'x\udbff']) {
+      expect(() => assertMessageGroup('orders', lone)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
   });
 });
 

@@ -144,5 +144,125 @@ export function describeFifoSuite(label: string, start: StartServer): void {
       expect(overlapped).toBe(false);
       expect(peak).toBeGreaterThan(1);
     });
+
+    it('starts an orderly group afresh on a topic deleted and re-created: old deliveries neither block nor settle new ones', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('orderly');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 1 });
+      await client.createGroup(group, { subscriptions: [{ topic }], orderly: true });
+      const producer = new Producer(client);
+      await producer.sendBatch(topic, [
+        { body: 'old1', messageGroup: 'g' },
+        { body: 'old2', messageGroup: 'g' },
+      ]);
+      const consumer = new SimpleConsumer(client, { group });
+      const [old1] = await consumer.receive({ maxMessages: 8 });
+      expect(old1?.text()).toBe('old1');
+      await client.deleteTopic(topic);
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 1 });
+      await producer.sendBatch(topic, [
+        { body: 'new1', messageGroup: 'g' },
+        { body: 'new2', messageGroup: 'g' },
+      ]);
+      // old1's delivery (same queue and offset as new1) is gone with its topic: group g is not in flight.
+      const [new1, ...rest] = await consumer.receive({ maxMessages: 8 });
+      expect([new1?.text(), rest]).toEqual(['new1', []]);
+      if (!old1 || !new1) throw new Error('old1 and new1 were received');
+      // The old receipt handle settles nothing of the new topic.
+      expect((await consumer.ack(old1))[0]?.ok).toBe(false);
+      expect(await consumer.receive({ maxMessages: 8 })).toEqual([]);
+      expect((await consumer.ack(new1))[0]?.ok).toBe(true);
+      expect((await consumer.receive({ maxMessages: 8 })).map((m) => m.text())).toEqual(['new2']);
+    });
+
+    it("redrives an orderly group's dead letter back into its message group, after the delivery in flight", async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('orderly');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 2 });
+      await client.createGroup(group, { subscriptions: [{ topic }], orderly: true, maxDeliveryAttempts: 1 });
+      await new Producer(client).sendBatch(
+        topic,
+        ['m1', 'm2', 'm3'].map((body) => ({ body, messageGroup: 'g' })),
+      );
+      const consumer = new SimpleConsumer(client, { group });
+      const [m1] = await consumer.receive({ maxMessages: 8 });
+      expect(m1?.text()).toBe('m1');
+      if (!m1) throw new Error('m1 was received');
+      await consumer.nack(m1); // its last attempt: dead-lettered
+      const [m2] = await consumer.receive({ maxMessages: 8 });
+      expect(m2?.text()).toBe('m2');
+      if (!m2) throw new Error('m2 was received');
+      expect(await client.redriveDeadLetters(group)).toEqual({ redriven: 1, expired: 0 });
+      // m2 is in flight: nothing of group g goes out, the redriven m1 included.
+      expect(await consumer.receive({ maxMessages: 8 })).toEqual([]);
+      await consumer.ack(m2);
+      // m1 has the lowest offset left in group g: it goes next, in its group; m3 waits for it.
+      const again = await consumer.receive({ maxMessages: 8 });
+      expect(again.map((m) => [m.text(), m.messageGroup])).toEqual([['m1', 'g']]);
+      await consumer.ack(again);
+      expect((await consumer.receive({ maxMessages: 8 })).map((m) => m.text())).toEqual(['m3']);
+    });
+
+    it('hands concurrent receivers of one orderly group at most one message per message group, in order', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('orderly');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 2 });
+      await client.createGroup(group, { subscriptions: [{ topic }], orderly: true });
+      const names = Array.from({ length: 20 }, (_, i) => `g${i}`);
+      const rounds = 3;
+      const producer = new Producer(client);
+      for (let i = 0; i < rounds; i++) {
+        await producer.sendBatch(
+          topic,
+          names.map((name) => ({ body: `${i}`, messageGroup: name })),
+        );
+      }
+      const consumers = Array.from({ length: 4 }, () => new SimpleConsumer(client, { group }));
+      const acked = new Map<string, string[]>(names.map((name) => [name, []]));
+      for (let round = 0; round < 4 * rounds && [...acked.values()].some((a) => a.length < rounds); round++) {
+        // All four receive at once: the same queues, the same heads, the same cursor.
+        const received = (await Promise.all(consumers.map((c) => c.receive({ maxMessages: 8, waitMs: 0 })))).flat();
+        const groups = received.map((m) => m.messageGroup ?? '');
+        expect(new Set(groups).size, 'one message per message group in flight').toBe(groups.length);
+        for (const message of received) acked.get(message.messageGroup ?? '')?.push(message.text());
+        await Promise.all(consumers.map((c, i) => c.ack(received.filter((_, j) => j % consumers.length === i))));
+      }
+      const inOrder = Array.from({ length: rounds }, (_, i) => `${i}`);
+      for (const name of names) expect(acked.get(name), name).toEqual(inOrder);
+    }, 120_000); // DynamoDB Local takes seconds per round of four concurrent receives on a busy machine
+
+    it('counts a message group in code points, refuses lone surrogates, and refuses a batch with one bad group whole', async () => {
+      const { client } = server();
+      const topic = unique('fifo');
+      const group = unique('orderly');
+      await client.createTopic(topic, { messageType: 'FIFO', queueCount: 4 });
+      await client.createGroup(group, { subscriptions: [{ topic }], orderly: true });
+      const producer = new Producer(client);
+      const longest = '😀'.repeat(128); // 128 characters, 256 UTF-16 units
+      for (const bad of ['😀'.repeat(129), 'a\ud800', '\udc00b']) {
+        await expectApiError(
+          producer.sendBatch(topic, [
+            { body: 'fine', messageGroup: 'ok' },
+            { body: 'bad', messageGroup: bad },
+          ]),
+          {
+            code: 'INVALID_ARGUMENT',
+            status: 400,
+          },
+        );
+      }
+      await expectApiError(producer.send(topic, { body: 'none', messageGroup: '' }), {
+        code: 'MESSAGE_GROUP_REQUIRED',
+        status: 400,
+      });
+      await producer.send(topic, { body: 'longest', messageGroup: longest });
+      const consumer = new SimpleConsumer(client, { group });
+      const received = await consumer.receive({ maxMessages: 32 });
+      // Nothing of the refused batches was stored: only the one accepted message arrives, with its group intact.
+      expect(received.map((m) => [m.text(), m.messageGroup])).toEqual([['longest', longest]]);
+    });
   });
 }

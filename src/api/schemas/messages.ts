@@ -51,12 +51,16 @@ export const SendMessageRequestSchema = named(
       properties: PropertiesSchema.optional(),
       messageId: MessageIdSchema.optional(),
       messageGroup: refusedAs(
-        { too_small: 'MESSAGE_GROUP_REQUIRED', too_big: 'INVALID_ARGUMENT' },
-        z.string().min(1).max(MAX_MESSAGE_GROUP_LENGTH),
+        { too_small: 'MESSAGE_GROUP_REQUIRED', too_big: 'INVALID_ARGUMENT', invalid_format: 'INVALID_ARGUMENT' },
+        z
+          .string()
+          .min(1)
+          .max(MAX_MESSAGE_GROUP_LENGTH)
+          .regex(/^[^\uD800-\uDFFF]*$/u),
       )
         .optional()
         .describe(
-          `Sharding key of FIFO topics, 1-${MAX_MESSAGE_GROUP_LENGTH} characters: required there (MESSAGE_GROUP_REQUIRED); a message group's messages always go to the same queue, in send order. On other topics MESSAGE_TYPE_MISMATCH.`,
+          `Sharding key of FIFO topics, 1-${MAX_MESSAGE_GROUP_LENGTH} characters of valid Unicode (otherwise INVALID_ARGUMENT): required there (MESSAGE_GROUP_REQUIRED); a message group's messages always go to the same queue, in send order. On other topics MESSAGE_TYPE_MISMATCH.`,
         ),
       deliverAt: z
         .int()
