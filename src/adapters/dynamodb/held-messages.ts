@@ -247,8 +247,20 @@ export class HeldMessages {
     throw new NimbusError('STORE_UNAVAILABLE', `Held message ${msgId} kept changing state; try again.`);
   }
 
-  async rescheduleHeld(topic: string, msgId: string, expectedChecks: number, dueAt: number): Promise<boolean> {
+  async rescheduleHeld(
+    topic: string,
+    msgId: string,
+    expectedChecks: number,
+    dueAt: number,
+    now: number,
+  ): Promise<boolean> {
     const item = await this.read(topic, msgId);
+    if (item && storedState(item) === STATE.releasing) {
+      // A commit decided and then died before its append (getHeld shows it HELD, still due):
+      // nobody asks a checker about it again, so the check-back that finds it finishes it.
+      await this.finishRelease(item, now).catch(() => undefined);
+      return false;
+    }
     if (!item || storedState(item) !== STATE.held) return false;
     const kind = (str(item, 'k') ?? 'DELAY') as HoldKind;
     const lease = randomUUID();
