@@ -75,13 +75,51 @@ describe('DynamoDB: a commit that dies between RELEASING and the append', () => 
     }
     // The decided commit is never put to the checker, nor rolled back as out of checks.
     expect(checks).toEqual([]);
-    expect(await healthyStore.getHeld('transfers', msgId, clock.now())).toMatchObject({ state: 'RELEASED' });
-    const read = await healthyStore.readQueue('transfers', 0, 0, 10, clock.now());
-    expect(read.messages.map((message) => message.msgId)).toEqual([msgId]);
-    // The producer's retried commit answers the same offset; a rollback is refused.
-    await expect(healthy.transactions.commit(transactionId)).resolves.toMatchObject({ msgId, queueOffset: 0 });
-    await expect(healthy.transactions.rollback(transactionId)).rejects.toMatchObject({
-      code: 'TRANSACTION_COMMITTED',
+    await expectCommittedOnce(healthy, healthyStore, clock, transactionId);
+  });
+
+  it('is finished, not rolled back, when its poll group is out of checks', async () => {
+    const tablePrefix = `x${randomBytes(4).toString('hex')}`;
+    const clock = new ManualClock(Date.now());
+    const healthyStore = await aws.openStore({ tablePrefix, now: () => clock.now() });
+    const crashingStore = await aws.openStore({
+      tablePrefix,
+      now: () => clock.now(),
+      hooks: {
+        afterHeldReleasing: () => {
+          throw new Error('commit died here');
+        },
+      },
     });
+    const healthy = brokerOn(healthyStore, clock, []);
+    const crashing = brokerOn(crashingStore, clock, []);
+    await healthy.catalog.putTopic('transfers', { messageType: 'TRANSACTION', queueCount: 1 });
+    await healthy.producerGroups.put('payments', { checker: { type: 'poll' }, maxChecks: 1 });
+    const [half] = await healthy.producer.send('transfers', [
+      { body: new TextEncoder().encode('transfer 2'), producerGroup: 'payments' },
+    ]);
+    const transactionId = half?.transactionId ?? '';
+    clock.advance(6_000);
+    // The producer takes its one check, commits, and its commit dies half-way.
+    expect(await healthy.transactions.receiveChecks('payments')).toHaveLength(1);
+    await expect(crashing.transactions.commit(transactionId)).rejects.toThrow('commit died here');
+    clock.advance(31_000);
+    await healthy.transactions.checkDue();
+    await expectCommittedOnce(healthy, healthyStore, clock, transactionId);
   });
 });
+
+async function expectCommittedOnce(
+  broker: Broker,
+  store: DynamoDbStore,
+  clock: ManualClock,
+  transactionId: string,
+): Promise<void> {
+  const { msgId } = decodeTransactionId(transactionId);
+  expect(await store.getHeld('transfers', msgId, clock.now())).toMatchObject({ state: 'RELEASED' });
+  const read = await store.readQueue('transfers', 0, 0, 10, clock.now());
+  expect(read.messages.map((message) => message.msgId)).toEqual([msgId]);
+  // The producer's retried commit answers the same offset; a rollback is refused.
+  await expect(broker.transactions.commit(transactionId)).resolves.toMatchObject({ msgId, queueOffset: 0 });
+  await expect(broker.transactions.rollback(transactionId)).rejects.toMatchObject({ code: 'TRANSACTION_COMMITTED' });
+}
