@@ -110,6 +110,47 @@ describe('transaction check-back', () => {
     expect(await broker.transactions.commit(id)).toEqual(committed);
   });
 
+  it("a poll check a producer takes while the sweep finds it unanswered stays the producer's to answer", async () => {
+    const { broker: producerSide, store, clock } = await setup(() => 'UNKNOWN');
+    await producerSide.producerGroups.put('pollers', { checker: { type: 'poll' }, maxChecks: 2 });
+    let received: TransactionCheck[] = [];
+    let interleaved = false;
+    // The sweep's store: right after it lists the due checks, a producer takes the last one.
+    const sweepStore = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name !== 'listDueHeld') return Reflect.get(target, name, receiver);
+        return async (...args: Parameters<BrokerStore['listDueHeld']>) => {
+          const due = await target.listDueHeld(...args);
+          if (!interleaved && due.length > 0) {
+            interleaved = true;
+            received = await producerSide.transactions.receiveChecks('pollers');
+          }
+          return due;
+        };
+      },
+    });
+    const sweeper = createBroker({
+      timers: systemTimers,
+      store: sweepStore,
+      clock,
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
+    const [half] = await producerSide.producer.send('transfers', [
+      { body: new TextEncoder().encode('t'), producerGroup: 'pollers' },
+    ]);
+    const id = half?.transactionId ?? '';
+    // Nobody polls for two intervals: the first unanswered check is counted.
+    clock.advance(6_000 + 30_000);
+    interleaved = true;
+    await sweeper.transactions.checkDue();
+    interleaved = false;
+    clock.advance(60_000);
+    await sweeper.transactions.checkDue();
+    expect(received.map((check) => check.checkAttempt)).toEqual([2]);
+    await expect(producerSide.transactions.commit(id)).resolves.toMatchObject({ msgId: half?.msgId });
+  });
+
   it('a checker that throws (or a crash after the lease) waits for the next interval, then the last check rolls back', async () => {
     const { broker, store, clock, checks, half } = await setup(() => {
       throw new Error('checker down');
