@@ -232,8 +232,10 @@ export class TransactionCheckBack {
   private async lapsePollCheck(held: HeldMessage, group: ProducerGroup, now: number): Promise<'ROLLBACK' | undefined> {
     if (now < held.dueAt + group.checkIntervalMs) return undefined;
     const { topic, msgId } = held.message;
+    // Counted with the same compare-and-set as a producer's lease: a producer that took the
+    // check since it was listed keeps it (and its answer), instead of losing it to a rollback.
+    if (!(await this.store.rescheduleHeld(topic, msgId, held.checks, now + group.checkIntervalMs))) return undefined;
     if (held.checks + 1 >= group.maxChecks) return (await this.rollBack(held, OUT_OF_CHECKS(group.maxChecks))).decided;
-    await this.store.rescheduleHeld(topic, msgId, held.checks, now + group.checkIntervalMs);
     return undefined;
   }
 

@@ -83,7 +83,8 @@ function onTransactionTopic(route: MatchedRoute): Requirement[] {
   try {
     const ref = decodeTransactionId(route.params.transactionId ?? '');
     const needs: Requirement[] = [{ action: 'PUB', resource: `topic:${ref.topic}` }];
-    if (ref.producerGroup !== undefined) needs.push({ action: 'PUB', resource: `producer-group:${ref.producerGroup}` });
+    // An id of the first format names no group, and anyone can edit one into it: PUB on every group.
+    needs.push({ action: 'PUB', resource: `producer-group:${ref.producerGroup ?? '*'}` });
     return needs;
   } catch {
     return [];

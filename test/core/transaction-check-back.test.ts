@@ -76,6 +76,81 @@ describe('transaction check-back', () => {
     expect(reports.every((report) => report.nextDueAt === clock.now() + 30_000)).toBe(true);
   });
 
+  it('an SQS wake-up and the sweep at once, and a commit while the checker answers ROLLBACK: asked once, delivered once', async () => {
+    let inCall: (() => void) | undefined;
+    const called = new Promise<void>((resolve) => {
+      inCall = resolve;
+    });
+    let answer: ((decision: TransactionDecision) => void) | undefined;
+    const { broker, store, clock, checks, half } = await setup(
+      () =>
+        new Promise<TransactionDecision>((resolve) => {
+          answer = resolve;
+          inCall?.();
+        }),
+    );
+    const id = await half('transfer');
+    const { topic, msgId } = decodeTransactionId(id);
+    clock.advance(6_000);
+    const wakeUp = broker.transactions.checkOne(topic, msgId);
+    const sweep = broker.transactions.checkDue();
+    await called;
+    // The producer commits while the checker is still being asked; its late ROLLBACK loses.
+    const committed = await broker.transactions.commit(id);
+    answer?.('ROLLBACK');
+    const [single, report] = await Promise.all([wakeUp, sweep]);
+    expect(checks.map((check) => check.checkAttempt)).toEqual([1]);
+    expect(Number(single.checked) + report.checked).toBe(1);
+    expect(single.decided).toBeUndefined();
+    expect(report.rolledBack).toBe(0);
+    expect(await store.getHeld(topic, msgId, clock.now())).toMatchObject({ state: 'RELEASED' });
+    const read = await store.readQueue(topic, committed.queueId, 0, 10, clock.now());
+    expect(read.messages.map((message) => message.msgId)).toEqual([msgId]);
+    await expect(broker.transactions.rollback(id)).rejects.toMatchObject({ code: 'TRANSACTION_COMMITTED' });
+    expect(await broker.transactions.commit(id)).toEqual(committed);
+  });
+
+  it("a poll check a producer takes while the sweep finds it unanswered stays the producer's to answer", async () => {
+    const { broker: producerSide, store, clock } = await setup(() => 'UNKNOWN');
+    await producerSide.producerGroups.put('pollers', { checker: { type: 'poll' }, maxChecks: 2 });
+    let received: TransactionCheck[] = [];
+    let interleaved = false;
+    // The sweep's store: right after it lists the due checks, a producer takes the last one.
+    const sweepStore = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name !== 'listDueHeld') return Reflect.get(target, name, receiver);
+        return async (...args: Parameters<BrokerStore['listDueHeld']>) => {
+          const due = await target.listDueHeld(...args);
+          if (!interleaved && due.length > 0) {
+            interleaved = true;
+            received = await producerSide.transactions.receiveChecks('pollers');
+          }
+          return due;
+        };
+      },
+    });
+    const sweeper = createBroker({
+      timers: systemTimers,
+      store: sweepStore,
+      clock,
+      ids: randomIds(),
+      notifier: new InProcessNotifier(),
+    });
+    const [half] = await producerSide.producer.send('transfers', [
+      { body: new TextEncoder().encode('t'), producerGroup: 'pollers' },
+    ]);
+    const id = half?.transactionId ?? '';
+    // Nobody polls for two intervals: the first unanswered check is counted.
+    clock.advance(6_000 + 30_000);
+    interleaved = true;
+    await sweeper.transactions.checkDue();
+    interleaved = false;
+    clock.advance(60_000);
+    await sweeper.transactions.checkDue();
+    expect(received.map((check) => check.checkAttempt)).toEqual([2]);
+    await expect(producerSide.transactions.commit(id)).resolves.toMatchObject({ msgId: half?.msgId });
+  });
+
   it('a checker that throws (or a crash after the lease) waits for the next interval, then the last check rolls back', async () => {
     const { broker, store, clock, checks, half } = await setup(() => {
       throw new Error('checker down');

@@ -187,8 +187,12 @@ export function describeTransactionSuite(label: string, start: StartServer): voi
       expect(await checkDue()).toMatchObject({ committed: 1 });
       await new Promise((resolve) => setTimeout(resolve, 1_000)); // the stalled answer arrives late, unheard
       expect(
-        webhook.seen.filter((seen) => seen.transactionId === half.transactionId).map((s) => s.checkAttempt),
-      ).toEqual([2, 1]);
+        // Recorded as answered: the stalled first answer usually comes last, but not on a loaded machine.
+        webhook.seen
+          .filter((seen) => seen.transactionId === half.transactionId)
+          .map((s) => s.checkAttempt)
+          .sort(),
+      ).toEqual([1, 2]);
       expect(await downstream()).toEqual([[transfer.id], [transfer.id], [transfer.id]]);
     });
 

@@ -89,6 +89,12 @@ describe('permissions of transactional routes', () => {
     expect(commit).toMatchObject({ status: 403, body: { code: 'PERMISSION_DENIED' } });
     expect(commit.body.message).toContain('PUB on producer-group:payments');
     expect((await call(url, 'POST', `/v1/transactions/${id}/rollback`, 'mallory')).status).toBe(403);
+    // Nor by editing the id into the first format, which names no producer group.
+    const [, topic, msgId] = String(sent.body.transactionId).split('~');
+    const legacy = encodeURIComponent(`t1~${topic}~${msgId}`);
+    const edited = await call(url, 'POST', `/v1/transactions/${legacy}/rollback`, 'mallory');
+    expect(edited).toMatchObject({ status: 403, body: { code: 'PERMISSION_DENIED' } });
+    expect(edited.body.message).toContain('PUB on producer-group:*');
     expect((await call(url, 'POST', `/v1/transactions/${id}/commit`, 'payer')).status).toBe(200);
   });
 

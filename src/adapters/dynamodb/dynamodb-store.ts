@@ -298,7 +298,7 @@ export class DynamoDbStore implements BrokerStore {
     return this.held.cancelHeld(topic, msgId, reason, now);
   }
   rescheduleHeld(topic: string, msgId: string, expectedChecks: number, dueAt: number): Promise<boolean> {
-    return this.held.rescheduleHeld(topic, msgId, expectedChecks, dueAt);
+    return this.held.rescheduleHeld(topic, msgId, expectedChecks, dueAt, (this.parts.now ?? Date.now)());
   }
 
   acquireLock(name: string, owner: string, expiresAt: number, now: number): Promise<boolean> {

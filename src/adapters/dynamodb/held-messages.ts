@@ -247,8 +247,20 @@ export class HeldMessages {
     throw new NimbusError('STORE_UNAVAILABLE', `Held message ${msgId} kept changing state; try again.`);
   }
 
-  async rescheduleHeld(topic: string, msgId: string, expectedChecks: number, dueAt: number): Promise<boolean> {
+  async rescheduleHeld(
+    topic: string,
+    msgId: string,
+    expectedChecks: number,
+    dueAt: number,
+    now: number,
+  ): Promise<boolean> {
     const item = await this.read(topic, msgId);
+    if (item && storedState(item) === STATE.releasing) {
+      // A commit decided and then died before its append (getHeld shows it HELD, still due):
+      // nobody asks a checker about it again, so the check-back that finds it finishes it.
+      await this.finishRelease(item, now).catch(() => undefined);
+      return false;
+    }
     if (!item || storedState(item) !== STATE.held) return false;
     const kind = (str(item, 'k') ?? 'DELAY') as HoldKind;
     const lease = randomUUID();
@@ -332,6 +344,13 @@ export class HeldMessages {
     const { topic, msgId } = held.message;
     const since = num(item, 'rt') ?? 0;
     const released: CancelOutcome = { state: 'RELEASED', held: { ...held, state: 'RELEASED' } };
+    if (held.kind === 'TRANSACTION') {
+      // A commit was decided: the rollback or check-back that finds it half-done finishes it
+      // (the functions serving these append commits anyway), so it never waits out the timeout
+      // due, nor is cancelled after a commit was answered. A fenced topic falls through.
+      const finished = await this.finishRelease(item, now).catch(() => undefined);
+      if (finished?.state === 'RELEASED') return { state: 'RELEASED', held: finished.held };
+    }
     if (now - since < RELEASING_TIMEOUT_MS) return released;
     const claim = await this.gateway.get('other', 'held.releaseClaim', {
       TableName: this.tables.index,

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type {
   TransactionCheck,
   TransactionChecker,
@@ -55,10 +56,32 @@ export class WebhookChecker implements TransactionChecker {
         await response.body?.cancel();
         return 'UNKNOWN';
       }
-      const text = await response.text();
-      return text.length > MAX_ANSWER_BYTES ? 'UNKNOWN' : decisionOf(JSON.parse(text));
+      const text = await readAtMost(response, MAX_ANSWER_BYTES);
+      return text === undefined ? 'UNKNOWN' : decisionOf(JSON.parse(text));
     } catch {
       return 'UNKNOWN';
     }
   }
+}
+
+/**
+ * The answer's text, or undefined past `limit` bytes: read chunk by chunk and cut off there,
+ * so a webhook streaming an endless or huge answer costs neither memory nor the whole timeout.
+ */
+async function readAtMost(response: Response, limit: number): Promise<string | undefined> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }

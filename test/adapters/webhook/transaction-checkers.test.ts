@@ -97,6 +97,25 @@ describe('webhook checker', () => {
       expect(await checker.check(webhook(), check), JSON.stringify(answer)).toBe(expected);
     }
   });
+
+  it('stops reading an answer past 4 KiB (UNKNOWN) instead of buffering all a webhook sends', async () => {
+    // An answer that never ends: only a reader that stops at the limit answers before the timeout.
+    const endless = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write(`{"decision":"COMMIT","padding":"`);
+      const pump = setInterval(() => response.write('x'.repeat(1_024)), 5);
+      response.on('close', () => clearInterval(pump));
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    try {
+      const endlessUrl = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/check`;
+      const patient = new WebhookChecker({ timeoutMs: 600_000 });
+      expect(await patient.check(group({ type: 'webhook', url: endlessUrl, secret: SECRET }), check)).toBe('UNKNOWN');
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((resolve) => endless.close(resolve));
+    }
+  });
 });
 
 describe('Lambda checker', () => {
