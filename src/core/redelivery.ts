@@ -50,7 +50,8 @@ export async function redeliver(
       }
       const update = { attempt: lease.attempt + 1, visibleAt: now + invisibleMs, token: newToken() };
       if (await store.updateLease(lease, lease.token, update)) {
-        traceLease(pass, 'INVISIBLE_EXPIRED', lease, now);
+        // A lease at attempt 0 was never handed out (a redriven dead letter): nothing expired.
+        if (lease.attempt > 0) traceLease(pass, 'INVISIBLE_EXPIRED', lease, now);
         hand(pass, toReceived(message, { ...lease, ...update }));
       }
     }

@@ -176,7 +176,6 @@ export function describeQuerySuite(label: string, start: StartServer): void {
         'DELIVERED',
         'DEAD_LETTERED',
         'REDRIVEN',
-        'INVISIBLE_EXPIRED',
         'DELIVERED',
         'ACKED',
       ]);
