@@ -16,4 +16,4 @@ export const CONSOLE_FUNCTION = {
   afterBundling: (outputDir: string) => [
     [process.execPath, BUILD_CONSOLE, path.join(outputDir, 'console')].map((part) => JSON.stringify(part)).join(' '),
   ],
-} satisfies Omit<NimbusFunctionProps, 'name' | 'environment'>;
+} satisfies Omit<NimbusFunctionProps, 'name' | 'environment' | 'metricsNamespace'>;

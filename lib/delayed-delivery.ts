@@ -1,5 +1,4 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Schedule, ScheduleExpression, ScheduleGroup, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
@@ -7,7 +6,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SWEEP_EVENT } from '../src/adapters/scheduler/release-events.ts';
 import { InvokeLatest } from './invoke-latest.ts';
-import { METRICS_NAMESPACE, type NimbusMonitoring, SERVICE_DIMENSION } from './monitoring.ts';
+import type { NimbusMonitoring } from './monitoring.ts';
 import { acknowledgeBucketSchedules } from './nag-acknowledgements.ts';
 import type { NimbusFunction } from './nimbus-function.ts';
 
@@ -120,38 +119,28 @@ export class DelayedDelivery extends Construct {
     const monitoring = props.monitoring;
     monitoring.alarm(
       'delayed-release-late',
-      releaseMetric('ReleaseLatenessMs', 'p99'),
+      monitoring.metric('ReleaseLatenessMs', 'p99'),
       LATE_RELEASE_MS,
       `delayed messages were released more than ${LATE_RELEASE_MS / 1000} s after their time (p99)`,
       2,
     );
     monitoring.alarm(
       'delayed-release-missed',
-      releaseMetric('ReleasedBySweep', 'Sum'),
+      monitoring.metric('ReleasedBySweep', 'Sum'),
       1,
       'delayed messages missed their wake-up and were released by the minute sweep',
     );
     monitoring.alarm(
       'delayed-release-failures',
-      releaseMetric('ReleaseFailures', 'Sum'),
+      monitoring.metric('ReleaseFailures', 'Sum'),
       10,
       'releases of delayed messages failed (SQS retries them, then dead-letters)',
     );
     monitoring.alarm(
       'delayed-wake-up-failures',
-      releaseMetric('WakeUpFailures', 'Sum'),
+      monitoring.metric('WakeUpFailures', 'Sum'),
       1,
       'wake-ups of held delayed messages could not be arranged (SQS or Scheduler failing): the sweep releases them late',
     );
   }
-}
-
-function releaseMetric(metricName: string, statistic: string): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName,
-    dimensionsMap: SERVICE_DIMENSION,
-    period: Duration.minutes(5),
-    statistic,
-  });
 }

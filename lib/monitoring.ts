@@ -18,9 +18,26 @@ import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-log
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-/** Custom metrics the functions publish (Powertools, embedded metric format). */
-export const METRICS_NAMESPACE = 'NimbusMQ';
+/**
+ * Custom metrics the functions publish (Powertools, embedded metric format) go to one
+ * namespace per deployment, `NimbusMQ/<table prefix>`: two deployments in one account and
+ * region (stages, or two constructs) would otherwise add up each other's backlog, sealed
+ * offsets and push counters, and each one's alarms would fire on the other's traffic. The
+ * table prefix is the deployment's name already, unique in the account and region because
+ * table names are.
+ */
+export const METRICS_NAMESPACE_ROOT = 'NimbusMQ';
 export const SERVICE_DIMENSION = { service: 'nimbus-mq' };
+
+/**
+ * The metric namespace of the deployment whose tables are named `<tablePrefix>-...`.
+ * @example
+ * metricsNamespace('nimbusstaging-nimbus'); // 'NimbusMQ/nimbusstaging-nimbus'
+ */
+export function metricsNamespace(tablePrefix: string): string {
+  // Table names allow [a-zA-Z0-9_.-], all of which CloudWatch namespaces allow too.
+  return `${METRICS_NAMESPACE_ROOT}/${tablePrefix}`;
+}
 export const PUSH_METRICS = [
   'PushDelivered',
   'PushAcked',
@@ -52,6 +69,8 @@ const THROTTLED_REQUESTS_THRESHOLD = 25;
 const NEAR_TIMEOUT_SHARE = 0.9;
 
 export interface NimbusMonitoringProps {
+  /** The namespace of this deployment's custom metrics, from metricsNamespace(). */
+  namespace: string;
   /** Messages a consumer group may lag behind before the backlog alarm fires. */
   backlogThreshold: number;
   alarmActions: readonly IAlarmAction[];
@@ -65,6 +84,8 @@ export interface NimbusMonitoringProps {
 export class NimbusMonitoring extends Construct {
   readonly dashboard: Dashboard;
   readonly alarms: Alarm[] = [];
+  /** Where this deployment's functions publish (their POWERTOOLS_METRICS_NAMESPACE) and its alarms look. */
+  readonly namespace: string;
   private readonly alarmActions: readonly IAlarmAction[];
   private readonly invocations = new GraphWidget({ title: 'Function invocations' });
   private readonly failures = new GraphWidget({ title: 'Function errors (left) and throttles (right)' });
@@ -76,10 +97,11 @@ export class NimbusMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: NimbusMonitoringProps) {
     super(scope, id);
     this.alarmActions = props.alarmActions;
+    this.namespace = props.namespace;
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
-    const backlog = consumerBacklogMetric();
+    const backlog = this.metric('MaxConsumerBacklog', 'Maximum');
     this.alarm('consumer-backlog', backlog, props.backlogThreshold, 'a consumer group lags behind its topics', 3);
-    const sealed = sealedOffsetsMetric();
+    const sealed = this.metric(SEALED_OFFSETS_METRIC, 'Sum');
     // Sealing skips offsets a writer reserved and never wrote: not a loss (that send failed), but a failing writer.
     this.alarm('sealed-offsets', sealed, 1, 'a reader sealed queue offsets that a writer reserved and never wrote');
     this.dashboard.addWidgets(
@@ -152,7 +174,7 @@ export class NimbusMonitoring extends Construct {
     );
     const latency = new MetricFilter(this, 'ApiLatencyFilter', {
       logGroup: accessLogs,
-      metricNamespace: METRICS_NAMESPACE,
+      metricNamespace: this.namespace,
       metricName: API_LATENCY_METRIC,
       filterPattern: FilterPattern.stringValue('$.route', '!=', options.longPollRoute),
       metricValue: '$.latencyMs',
@@ -213,13 +235,31 @@ export class NimbusMonitoring extends Construct {
 
   /** Graphs a push subscription's counters and alarms when it dead-letters messages. */
   watchPushSubscription(id: string, group: string): Alarm {
-    for (const name of PUSH_METRICS) this.push.addLeftMetric(pushMetric(name, group));
+    for (const name of PUSH_METRICS) {
+      this.push.addLeftMetric(this.metric(name, 'Sum', { group }).with({ label: `${group} ${name}` }));
+    }
     return this.alarm(
       `push-${id}-dead-lettered`,
-      pushMetric('PushDeadLettered', group, false),
+      this.metric('PushDeadLettered', 'Sum', { group }),
       1,
       `push subscription of group ${group} moved messages to the dead-letter queue`,
     );
+  }
+
+  /**
+   * A custom metric of this deployment over 5 minutes: its namespace, the service dimension
+   * every function publishes with, and `dimensions` a handler adds (push: the group).
+   * @example
+   * monitoring.alarm('late', monitoring.metric('ReleaseLatenessMs', 'p99'), 60_000, 'releases are late');
+   */
+  metric(metricName: string, statistic: string, dimensions: Record<string, string> = {}): Metric {
+    return new Metric({
+      namespace: this.namespace,
+      metricName,
+      dimensionsMap: { ...SERVICE_DIMENSION, ...dimensions },
+      period: PERIOD,
+      statistic,
+    });
   }
 
   /** An alarm on `metric` >= `threshold` for `periods` periods, notifying the alarm actions. */
@@ -236,38 +276,4 @@ export class NimbusMonitoring extends Construct {
     this.alarms.push(alarm);
     return alarm;
   }
-}
-
-/** The largest lag of any consumer group, published by the backlog-metrics function. */
-export function consumerBacklogMetric(): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: 'MaxConsumerBacklog',
-    dimensionsMap: SERVICE_DIMENSION,
-    period: PERIOD,
-    statistic: 'Maximum',
-  });
-}
-
-/** Offsets sealed by readers (SealedOffsets), published by every function that reads queues. */
-export function sealedOffsetsMetric(): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: SEALED_OFFSETS_METRIC,
-    dimensionsMap: SERVICE_DIMENSION,
-    period: PERIOD,
-    statistic: 'Sum',
-  });
-}
-
-/** A push-delivery counter of one subscribed group, published by the push-deliver function. */
-export function pushMetric(metricName: string, group: string, labelled = true): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName,
-    dimensionsMap: { ...SERVICE_DIMENSION, group },
-    period: PERIOD,
-    statistic: 'Sum',
-    label: labelled ? `${group} ${metricName}` : undefined,
-  });
 }

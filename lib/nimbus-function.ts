@@ -25,6 +25,8 @@ export interface NimbusFunctionProps {
   timeout: Duration;
   memorySize?: number;
   environment: Record<string, string>;
+  /** The deployment's metric namespace (metricsNamespace() in monitoring.ts), where its alarms look. */
+  metricsNamespace: string;
   /** Asynchronously invoked functions (schedules): where events go after the last retry. */
   deadLetterQueue?: IQueue;
   /** Concurrency reserved for (and the most allowed to) this function. @default none: the account's unreserved pool */
@@ -74,7 +76,8 @@ export class NimbusFunction extends Construct {
       logGroup: this.logGroup,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'nimbus-mq',
-        POWERTOOLS_METRICS_NAMESPACE: 'NimbusMQ',
+        // Per deployment, so that two deployments in one account and region keep their metrics apart.
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },

@@ -18,7 +18,7 @@ import { FUNCTION_MEMORY_MB } from './function-memory.ts';
 import { NimbusHttpApi } from './http-api.ts';
 import { InvokeLatest } from './invoke-latest.ts';
 import { LambdaSubscription, type LambdaSubscriptionOptions } from './lambda-subscription.ts';
-import { NimbusMonitoring } from './monitoring.ts';
+import { metricsNamespace, NimbusMonitoring } from './monitoring.ts';
 import {
   acknowledgeBodyAccess,
   acknowledgeBodyBucket,
@@ -147,6 +147,7 @@ export class NimbusMq extends Construct {
       NIMBUS_BODY_BUCKET: this.bodyBucket.bucketName,
     };
     this.monitoring = new NimbusMonitoring(this, 'Monitoring', {
+      namespace: metricsNamespace(this.props.tablePrefix),
       backlogThreshold: this.props.backlogAlarmThreshold,
       alarmActions: this.props.alarmActions,
     });
@@ -330,10 +331,14 @@ export class NimbusMq extends Construct {
     });
   }
 
-  private addFunction(name: FunctionName, props: Omit<NimbusFunctionProps, 'name' | 'environment'>): NimbusFunction {
+  private addFunction(
+    name: FunctionName,
+    props: Omit<NimbusFunctionProps, 'name' | 'environment' | 'metricsNamespace'>,
+  ): NimbusFunction {
     const fn = new NimbusFunction(this, pascal(name), {
       name,
       environment: this.environment,
+      metricsNamespace: this.monitoring.namespace,
       memorySize: this.memorySize[name],
       logRetention: this.props.logRetention,
       removalPolicy: this.props.removalPolicy,

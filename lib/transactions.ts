@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,7 +7,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHECK_BACK_SWEEP_EVENT } from '../src/lambda/transaction-check-back-events.ts';
 import { InvokeLatest } from './invoke-latest.ts';
-import { METRICS_NAMESPACE, type NimbusMonitoring, SERVICE_DIMENSION } from './monitoring.ts';
+import type { NimbusMonitoring } from './monitoring.ts';
 import type { NimbusFunction } from './nimbus-function.ts';
 
 export interface TransactionCheckBackProps {
@@ -85,19 +84,19 @@ export class TransactionCheckBack extends Construct {
     });
     props.monitoring.alarm(
       'transaction-check-back-failures',
-      checkBackMetric('CheckBackFailures'),
+      props.monitoring.metric('CheckBackFailures', 'Sum'),
       10,
       'check-backs of transactions failed (SQS retries them, then dead-letters; the sweep checks them late)',
     );
     props.monitoring.alarm(
       'transaction-check-wake-up-failures',
-      checkBackMetric('CheckWakeUpFailures'),
+      props.monitoring.metric('CheckWakeUpFailures', 'Sum'),
       1,
       'first check-backs of half messages could not be arranged (SQS failing): the sweep checks them late',
     );
     props.monitoring.alarm(
       'transaction-checks-by-sweep',
-      checkBackMetric('ChecksBySweep'),
+      props.monitoring.metric('ChecksBySweep', 'Sum'),
       1,
       'transactions missed their check-back wake-up and were checked by the minute sweep',
     );
@@ -114,14 +113,4 @@ export class TransactionCheckBack extends Construct {
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [checker.functionArn] }),
     );
   }
-}
-
-function checkBackMetric(metricName: string): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName,
-    dimensionsMap: SERVICE_DIMENSION,
-    period: Duration.minutes(5),
-    statistic: 'Sum',
-  });
 }

@@ -10,7 +10,8 @@ import { SEALED_OFFSETS_METRIC, sealedOffsets } from './sealed-offsets.ts';
 
 /**
  * One logger and one metrics buffer per container. Service name, namespace and level come
- * from the POWERTOOLS_* variables the stack sets on every function.
+ * from the POWERTOOLS_* variables the stack sets on every function; the namespace is the
+ * deployment's own (lib/monitoring.ts), where its alarms look.
  */
 export const logger = new Logger();
 export const metrics = new Metrics();

@@ -95,7 +95,12 @@ describe('the console function as synthesis bundles it', () => {
     // Only this function, bundled the way the stack bundles it (esbuild, then the console build).
     const app = new App();
     const stack = new Stack(app, 'ConsoleOnly');
-    new NimbusFunction(stack, 'Console', { name: 'console', environment: {}, ...CONSOLE_FUNCTION });
+    new NimbusFunction(stack, 'Console', {
+      name: 'console',
+      environment: {},
+      metricsNamespace: 'NimbusMQ/test',
+      ...CONSOLE_FUNCTION,
+    });
     const assembly = app.synth();
     const manifest = JSON.parse(readFileSync(path.join(assembly.directory, 'ConsoleOnly.assets.json'), 'utf8'));
     const dirs = Object.values(manifest.files as Record<string, { source: { path: string } }>)

@@ -100,7 +100,11 @@ describe('delayed delivery in the CDK stack', () => {
   it('alarms on late releases, missed wake-ups, failed releases, wake-ups not arranged and the dead-letter queue', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
     const late = alarms.find((alarm) => alarm.MetricName === 'ReleaseLatenessMs');
-    expect(late).toMatchObject({ ExtendedStatistic: 'p99', Threshold: LATE_RELEASE_MS, Namespace: 'NimbusMQ' });
+    expect(late).toMatchObject({
+      ExtendedStatistic: 'p99',
+      Threshold: LATE_RELEASE_MS,
+      Namespace: 'NimbusMQ/nimbustest-nimbus',
+    });
     expect(alarms.map((alarm) => alarm.MetricName)).toEqual(
       expect.arrayContaining(['ReleasedBySweep', 'ReleaseFailures', 'WakeUpFailures']),
     );

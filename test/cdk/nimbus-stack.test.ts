@@ -192,6 +192,7 @@ describe('NimbusStack', () => {
             NIMBUS_TABLE_PREFIX: 'nimbustest-nimbus',
             NIMBUS_BODY_BUCKET: expect.anything(),
             POWERTOOLS_SERVICE_NAME: 'nimbus-mq',
+            POWERTOOLS_METRICS_NAMESPACE: 'NimbusMQ/nimbustest-nimbus',
           }),
         },
       });
@@ -323,7 +324,7 @@ describe('NimbusStack', () => {
       Object.keys(synth.stack.mq.deadLetterQueues).length,
     );
     expect(alarms.filter((a) => a.MetricName === 'MaxConsumerBacklog')).toEqual([
-      expect.objectContaining({ Namespace: 'NimbusMQ', Threshold: 10_000, EvaluationPeriods: 3 }),
+      expect.objectContaining({ Namespace: 'NimbusMQ/nimbustest-nimbus', Threshold: 10_000, EvaluationPeriods: 3 }),
     ]);
     expect(alarms.filter((a) => a.MetricName === 'PushDeadLettered')).toEqual([
       expect.objectContaining({
@@ -331,7 +332,7 @@ describe('NimbusStack', () => {
       }),
     ]);
     expect(alarms.filter((a) => a.MetricName === SEALED_OFFSETS_METRIC)).toEqual([
-      expect.objectContaining({ Namespace: 'NimbusMQ', Statistic: 'Sum', Threshold: 1 }),
+      expect.objectContaining({ Namespace: 'NimbusMQ/nimbustest-nimbus', Statistic: 'Sum', Threshold: 1 }),
     ]);
     expect(ofType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
   });
@@ -376,7 +377,7 @@ describe('NimbusStack', () => {
     const [latency, ...more] = alarms.filter((a) => a.MetricName === 'ApiLatencyWithoutLongPolls');
     expect(more).toEqual([]);
     expect(latency).toMatchObject({
-      Namespace: 'NimbusMQ',
+      Namespace: 'NimbusMQ/nimbustest-nimbus',
       ExtendedStatistic: 'p95',
       Threshold: 1_500,
       EvaluationPeriods: 3,
@@ -389,6 +390,7 @@ describe('NimbusStack', () => {
     expect(filter.Properties.MetricTransformations).toEqual([
       expect.objectContaining({
         MetricName: 'ApiLatencyWithoutLongPolls',
+        MetricNamespace: 'NimbusMQ/nimbustest-nimbus',
         MetricValue: '$.latencyMs',
         Unit: 'Milliseconds',
       }),
