@@ -8,7 +8,7 @@ import { receiveOrderedQueue } from './ordered-receive.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
 import type { QueueRead } from './ports/message-log.ts';
 import type { Notifier } from './ports/notifier.ts';
-import type { BrokerStore, Lease } from './ports/store.ts';
+import type { BrokerStore, Lease, NewLease } from './ports/store.ts';
 import { type Prefetch, QueueHints, readsAhead, type TopicView } from './queue-hints.ts';
 import { fits, hand, type Pass, toReceived } from './receive-pass.ts';
 import { redeliver } from './redelivery.ts';
@@ -323,8 +323,7 @@ export class Consumer {
         if (read.messages.length === 0) this.hints.drained(topic, queueId, from);
         return from;
       }
-      const batchId = `c${from}`;
-      const leases: Lease[] = [];
+      const leases: NewLease[] = [];
       const delivered: StoredMessage[] = [];
       let toOffset = read.nextOffset;
       let deliveredBytes = 0;
@@ -348,7 +347,6 @@ export class Consumer {
           topic,
           queueId,
           queueOffset: message.queueOffset,
-          batchId,
           msgId: message.msgId,
           attempt: 1,
           visibleAt: now + invisibleMs,
@@ -373,8 +371,9 @@ export class Consumer {
       pass.progressed = true;
       pass.full = bodiesFull;
       pass.budget -= toOffset - from;
+      // The store answers the leases in the order given, with the reference it chose for them.
       delivered.forEach((message, j) => {
-        hand(pass, toReceived(message, leases[j] as Lease));
+        hand(pass, toReceived(message, claimed[j] as Lease));
       });
       from = toOffset;
       // Fewer than asked for: the read reached the queue's end.

@@ -137,7 +137,6 @@ export class DeadLetters {
         topic: letter.topic,
         queueId: letter.queueId,
         queueOffset: letter.queueOffset,
-        batchId: `r${now}.${letter.queueOffset}`,
         msgId: letter.msgId,
         attempt: 0,
         // An expired message's lease is dropped on its first due read, never delivered.

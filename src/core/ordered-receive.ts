@@ -2,7 +2,7 @@ import { unacknowledged } from './dead-letter-entry.ts';
 import { disposeOfLease } from './lease-disposal.ts';
 import { LIMITS } from './limits.ts';
 import type { Group, StoredMessage } from './model.ts';
-import type { BrokerStore, Lease } from './ports/store.ts';
+import type { BrokerStore, Lease, NewLease } from './ports/store.ts';
 import { fits, hand, type Pass, toReceived } from './receive-pass.ts';
 import type { TagFilter } from './tag-expression.ts';
 
@@ -171,18 +171,18 @@ async function claimNew(
   const limit = Math.min(ORDERED_READ_PAGE, room, pass.budget);
   const read = await store.readQueue(topic, queueId, from, limit, now);
   if (read.nextOffset === from) return 'done';
-  const batchId = `c${from}`;
-  const handed: { message: StoredMessage; lease: Lease }[] = [];
-  const claimed: Lease[] = [];
+  // Each handed-out message with the position of its lease in the claim.
+  const handed: { message: StoredMessage; index: number }[] = [];
+  const claiming: NewLease[] = [];
   let toOffset = read.nextOffset;
   let bytes = 0;
   let stopped = false;
   for (const message of read.messages) {
     if (!queue.filter.matches(message.tag)) continue;
-    const base = { consumer: lane, topic, queueId, queueOffset: message.queueOffset, batchId, msgId: message.msgId };
+    const base = { consumer: lane, topic, queueId, queueOffset: message.queueOffset, msgId: message.msgId };
     const messageGroup = message.messageGroup;
     if (messageGroup !== undefined && busy.has(messageGroup)) {
-      claimed.push({ ...base, attempt: 0, visibleAt: now + PARKED_FOR_MS, token: queue.newToken(), messageGroup });
+      claiming.push({ ...base, attempt: 0, visibleAt: now + PARKED_FOR_MS, token: queue.newToken(), messageGroup });
       continue;
     }
     const receiveFull = pass.messages.length + handed.length >= queue.max;
@@ -193,7 +193,7 @@ async function claimNew(
       stopped = true;
       break;
     }
-    const lease: Lease = {
+    const lease: NewLease = {
       ...base,
       attempt: 1,
       visibleAt: now + queue.invisibleMs,
@@ -202,16 +202,16 @@ async function claimNew(
     };
     if (messageGroup !== undefined) busy.add(messageGroup);
     bytes += message.body.length;
-    claimed.push(lease);
-    handed.push({ message, lease });
+    handed.push({ message, index: claiming.length });
+    claiming.push(lease);
   }
   if (toOffset === from) return 'done';
-  if (!(await store.claim({ consumer: lane, topic, queueId, fromOffset: from, toOffset, leases: claimed }))) {
-    return 'conflict';
-  }
+  const claimed = await store.claim({ consumer: lane, topic, queueId, fromOffset: from, toOffset, leases: claiming });
+  if (!claimed) return 'conflict';
   pass.progressed = true;
   pass.budget -= toOffset - from;
-  for (const { message, lease } of handed) hand(pass, toReceived(message, lease));
+  // The store answers the leases in the order given, with the reference it chose for them.
+  for (const { message, index } of handed) hand(pass, toReceived(message, claimed[index] as Lease));
   // Read on only while pages hand something out: a page that only parked (every group in it
   // busy) ends this receive's look at the queue, so the cursor does not race to the lease cap.
   const more = !stopped && read.messages.length >= limit && handed.length > 0;

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import type { DeadLetter } from '../../src/core/model.ts';
+import { decodeReceiptHandle, encodeReceiptHandle } from '../../src/core/receipt-handle.ts';
 import { allLeases, type ContextRef, deadLetterOf, holdLeases, lease } from './fixtures.ts';
 
 /** Dead-lettering and redrive: both atomic, both conditional. */
@@ -69,8 +70,8 @@ export function deadLetterConformance(ctx: ContextRef): void {
 
     // A page may start after a letter that is gone by now (redriven meanwhile).
     const gone = seen[2]!;
-    const fresh = { ...held.find((h) => h.msgId === gone.msgId)!, batchId: 'r', attempt: 0, token: 'redriven' };
-    expect(await store.redrive(gone, fresh)).toBe(true);
+    const fresh = { ...held.find((h) => h.msgId === gone.msgId)!, attempt: 0, token: 'redriven' };
+    expect(await store.redrive(gone, fresh)).not.toBe(false);
     expect(await store.listDeadLetters(group, 10, { after: gone })).toEqual(seen.slice(3));
     // `after` narrows a msgId search too.
     const named = [seen[1]!.msgId, seen[5]!.msgId];
@@ -105,13 +106,21 @@ export function deadLetterConformance(ctx: ContextRef): void {
     await holdLeases(store, lane, topic, 2, [held]);
     const entry = deadLetterOf(ctx(), group, held);
     await store.deadLetter(held, held.token, entry);
-    const fresh = { ...held, batchId: 'redrive-1', attempt: 0, visibleAt: clock.now(), token: 'redrive-token' };
-    expect(await store.redrive(entry, fresh)).toBe(true);
+    const { batchId: _held, ...wanted } = { ...held, attempt: 0, visibleAt: clock.now(), token: 'redrive-token' };
+    const fresh = await store.redrive(entry, wanted);
+    if (!fresh) throw new Error('the redrive of a dead letter failed');
+    // The store answers the lease as given, with the reference it chose.
+    expect(fresh).toEqual({ ...wanted, batchId: fresh.batchId });
     expect(await store.listDeadLetters(group, 10)).toEqual([]);
     expect(await store.dueLeases(lane, clock.now(), 10)).toEqual([fresh]);
-    const again = { ...fresh, token: 'second-token' };
+    const again = { ...wanted, token: 'second-token' };
     expect(await store.redrive(entry, again)).toBe(false);
     expect(await allLeases(store, lane)).toEqual([fresh]);
+    // A receipt handle built from the answered reference settles the redriven lease.
+    const handle = decodeReceiptHandle(encodeReceiptHandle(fresh));
+    expect(await store.getLease(handle)).toEqual(fresh);
+    expect(await store.deleteLeases([{ key: handle, token: handle.token }])).toEqual([true]);
+    expect(await allLeases(store, lane)).toEqual([]);
   });
 
   it('refuses to redrive what was never dead-lettered', async () => {

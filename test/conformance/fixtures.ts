@@ -68,6 +68,10 @@ export function message(
   };
 }
 
+/**
+ * A lease to claim. Its `batchId` is only a placeholder (a key that finds nothing) until
+ * `holdLeases` stores it and adopts the reference the store chose.
+ */
 export function lease(
   ctx: ConformanceContext,
   consumer: string,
@@ -109,20 +113,26 @@ export function deadLetterOf(
   };
 }
 
-/** Stores `leases` for a lane the way the broker does: init the cursor, then claim. */
+/**
+ * Stores `leases` for a lane the way the broker does: init the cursor, then claim. Each
+ * lease then carries the `batchId` the store answered (set in place, so callers go on
+ * using their leases as the stored ones, keys included); the stored leases are returned too.
+ */
 export async function holdLeases(
   store: BrokerStore,
   consumer: string,
   topic: string,
   queueId: number,
   leases: Lease[],
-): Promise<void> {
+): Promise<Lease[]> {
   const cursors = await store.getCursors(consumer, topic);
   const from = cursors.get(queueId) ?? 0;
   if (!cursors.has(queueId)) await store.initCursors(consumer, topic, new Map([[queueId, 0]]));
   const to = Math.max(from, ...leases.map((held) => held.queueOffset + 1));
   const claimed = await store.claim({ consumer, topic, queueId, fromOffset: from, toOffset: to, leases });
   if (!claimed) throw new Error(`fixture claim on ${consumer}/${topic}/${queueId} from ${from} failed`);
+  for (const [i, held] of leases.entries()) held.batchId = (claimed[i] as Lease).batchId;
+  return claimed;
 }
 
 /** Every lease of a lane, regardless of visibility. */

@@ -1,4 +1,6 @@
 import { expect, it } from 'vitest';
+import type { Lease, LeaseKey } from '../../src/core/ports/store.ts';
+import { decodeReceiptHandle, encodeReceiptHandle } from '../../src/core/receipt-handle.ts';
 import { allLeases, byPosition, type ContextRef, DAY, holdLeases, lease } from './fixtures.ts';
 
 /** Cursors, the conditional claim, and lease visibility, fencing and deletion. */
@@ -42,20 +44,45 @@ export function leaseConformance(ctx: ContextRef): void {
     const topic = ctx().name('claim');
     await store.initCursors(lane, topic, new Map([[0, 0]]));
     const held = [lease(ctx(), lane, topic, 0, 0), lease(ctx(), lane, topic, 0, 2)];
-    expect(await store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 0, toOffset: 3, leases: held })).toBe(
-      true,
-    );
+    const claimed = await store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 0, toOffset: 3, leases: held });
+    if (!claimed) throw new Error('the claim from the current cursor failed');
+    // The store answers the leases as given, in order, each with the reference it chose.
+    expect(claimed).toEqual(held.map((given, i) => ({ ...given, batchId: claimed[i]?.batchId })));
     expect((await store.getCursors(lane, topic)).get(0)).toBe(3);
-    expect(byPosition(await allLeases(store, lane))).toEqual(held);
+    expect(byPosition(await allLeases(store, lane))).toEqual(claimed);
     const stale = [lease(ctx(), lane, topic, 0, 1)];
     expect(await store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 0, toOffset: 5, leases: stale })).toBe(
       false,
     );
     expect((await store.getCursors(lane, topic)).get(0)).toBe(3);
-    expect(byPosition(await allLeases(store, lane))).toEqual(held);
+    expect(byPosition(await allLeases(store, lane))).toEqual(claimed);
     // A claim that hands nothing out (everything filtered) still moves the cursor.
-    expect(await store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 3, toOffset: 8, leases: [] })).toBe(true);
+    expect(await store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 3, toOffset: 8, leases: [] })).toEqual(
+      [],
+    );
     expect((await store.getCursors(lane, topic)).get(0)).toBe(8);
+  });
+
+  it('answers the reference it chose, and a receipt handle built from it settles the lease', async () => {
+    const { store, clock } = ctx();
+    const lane = ctx().name('lane');
+    const topic = ctx().name('ref');
+    await store.initCursors(lane, topic, new Map([[0, 0]]));
+    const given = [lease(ctx(), lane, topic, 0, 0, { batchId: 'not-the-stores' }), lease(ctx(), lane, topic, 0, 1)];
+    const claimed = await store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 0, toOffset: 2, leases: given });
+    if (!claimed) throw new Error('the claim from the current cursor failed');
+    const [first, second] = claimed as [Lease, Lease];
+    // A reference a client could not have made up: the store chose it, and it finds the lease.
+    expect(await store.getLease(first)).toEqual(first);
+    const handle = decodeReceiptHandle(encodeReceiptHandle(first));
+    expect(handle).toEqual({ ...leaseKeyOf(first), token: first.token });
+    expect(await store.deleteLeases([{ key: handle, token: handle.token }])).toEqual([true]);
+    expect(await store.getLease(first)).toBeUndefined();
+    // The handle of the other lease extends it (as a nack or a visibility change would).
+    const other = decodeReceiptHandle(encodeReceiptHandle(second));
+    const update = { visibleAt: clock.now() + 60_000, token: 'token-ref' };
+    expect(await store.updateLease(other, other.token, update)).toBe(true);
+    expect(await store.getLease(second)).toEqual({ ...second, ...update });
   });
 
   it('lets exactly one of two concurrent claims from the same offset win', async () => {
@@ -70,37 +97,24 @@ export function leaseConformance(ctx: ContextRef): void {
         store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 4, toOffset: 6, leases: a }),
         store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 4, toOffset: 7, leases: b }),
       ]);
-      expect(wonA !== wonB).toBe(true);
-      const winner = wonA ? a : b;
-      expect((await store.getCursors(lane, topic)).get(0)).toBe(wonA ? 6 : 7);
-      const tokens = (await allLeases(store, lane)).map((held) => held.token);
-      expect(tokens.sort()).toEqual(winner.map((held) => held.token).sort());
-    }
-  });
-
-  it('lets exactly one of two concurrent claims of one batch each (as receives make them) win', async () => {
-    const { store } = ctx();
-    for (let round = 0; round < 5; round++) {
-      const lane = ctx().name('lane');
-      const topic = ctx().name('race1');
-      await store.initCursors(lane, topic, new Map([[0, 4]]));
-      const batch = (count: number) =>
-        Array.from({ length: count }, (_, i) => lease(ctx(), lane, topic, 0, 4 + i, { batchId: 'c4' }));
-      const [a, b] = [batch(2), batch(3)];
-      const [wonA, wonB] = await Promise.all([
-        store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 4, toOffset: 6, leases: a }),
-        store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 4, toOffset: 7, leases: b }),
-      ]);
-      expect(wonA !== wonB).toBe(true);
-      const winner = wonA ? a : b;
+      expect(wonA === false).not.toBe(wonB === false);
+      const winner = wonA || wonB;
+      if (!winner) throw new Error('neither claim won');
       expect((await store.getCursors(lane, topic)).get(0)).toBe(wonA ? 6 : 7);
       expect(byPosition(await allLeases(store, lane))).toEqual(winner);
-      // The next batch goes on from where the winner left the cursor.
-      const next = lease(ctx(), lane, topic, 0, wonA ? 6 : 7, { batchId: wonA ? 'c6' : 'c7' });
+      expect(winner.map((held) => held.token)).toEqual((wonA ? a : b).map((held) => held.token));
+      // The next claim goes on from where the winner left the cursor.
       const from = wonA ? 6 : 7;
-      expect(
-        await store.claim({ consumer: lane, topic, queueId: 0, fromOffset: from, toOffset: from + 1, leases: [next] }),
-      ).toBe(true);
+      const next = lease(ctx(), lane, topic, 0, from);
+      const claimed = await store.claim({
+        consumer: lane,
+        topic,
+        queueId: 0,
+        fromOffset: from,
+        toOffset: from + 1,
+        leases: [next],
+      });
+      expect(claimed).toEqual([{ ...next, batchId: expect.any(String) }]);
     }
   });
 
@@ -191,24 +205,17 @@ export function leaseConformance(ctx: ContextRef): void {
       ]),
     );
     const now = clock.now();
-    const batch = 'c0';
-    const inFlight = lease(ctx(), lane, topic, 1, 0, { batchId: batch, messageGroup: 'a', visibleAt: now + 30_000 });
+    const inFlight = lease(ctx(), lane, topic, 1, 0, { messageGroup: 'a', visibleAt: now + 30_000 });
     const parked = lease(ctx(), lane, topic, 1, 2, {
-      batchId: batch,
       messageGroup: 'a',
       attempt: 0,
       visibleAt: now + 9 * DAY,
     });
-    const other = lease(ctx(), lane, topic, 1, 1, { batchId: batch, messageGroup: 'b', visibleAt: now - 1 });
-    const held = [inFlight, parked, other];
-    expect(await store.claim({ consumer: lane, topic, queueId: 1, fromOffset: 0, toOffset: 3, leases: held })).toBe(
-      true,
-    );
+    const other = lease(ctx(), lane, topic, 1, 1, { messageGroup: 'b', visibleAt: now - 1 });
+    await holdLeases(store, lane, topic, 1, [inFlight, parked, other]);
     // Queue 10 must not show up in queue 1's listing (nor the other way round).
-    const tenth = lease(ctx(), lane, topic, 10, 0, { batchId: batch, messageGroup: 'a' });
-    expect(await store.claim({ consumer: lane, topic, queueId: 10, fromOffset: 0, toOffset: 1, leases: [tenth] })).toBe(
-      true,
-    );
+    const tenth = lease(ctx(), lane, topic, 10, 0, { messageGroup: 'a' });
+    await holdLeases(store, lane, topic, 10, [tenth]);
     expect(await store.queueLeases(lane, topic, 1)).toEqual([inFlight, other, parked]);
     expect(await store.queueLeases(lane, topic, 10)).toEqual([tenth]);
     expect(await store.queueLeases(lane, topic, 2)).toEqual([]);
@@ -219,4 +226,14 @@ export function leaseConformance(ctx: ContextRef): void {
     expect(await store.deleteLeases([{ key: inFlight, token: inFlight.token }])).toEqual([true]);
     expect(await store.queueLeases(lane, topic, 1)).toEqual([other, { ...parked, ...update }]);
   });
+}
+
+function leaseKeyOf(held: Lease): LeaseKey {
+  return {
+    consumer: held.consumer,
+    topic: held.topic,
+    queueId: held.queueId,
+    queueOffset: held.queueOffset,
+    batchId: held.batchId,
+  };
 }

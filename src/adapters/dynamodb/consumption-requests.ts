@@ -89,44 +89,6 @@ export function advanceCursor(
   };
 }
 
-export function advanceCursorTransactItem(
-  tables: TableNames,
-  lane: string,
-  topic: string,
-  queueId: number,
-  from: number,
-  to: number,
-): TransactWriteItem {
-  const update = advanceCursor(tables, lane, topic, queueId, from, to);
-  return {
-    Update: {
-      TableName: tables.state,
-      Key: update.Key,
-      UpdateExpression: update.UpdateExpression,
-      ConditionExpression: update.ConditionExpression,
-      ExpressionAttributeNames: update.ExpressionAttributeNames,
-      ExpressionAttributeValues: update.ExpressionAttributeValues,
-    },
-  };
-}
-
-/**
- * Stores a lease item. Race prevented: a batchId can repeat after a lane's cursor moved
- * back (offset reset); `expectedVersion` then names the item version merged into, and
- * any other change in between fails the claim rather than dropping someone's lease.
- */
-export function putLeaseItemTransactItem(tables: TableNames, item: Item, expectedVersion?: number): TransactWriteItem {
-  return {
-    Put: {
-      TableName: tables.state,
-      Item: item,
-      ...(expectedVersion === undefined
-        ? { ConditionExpression: 'attribute_not_exists(p)' }
-        : { ConditionExpression: 'ver = :ver', ExpressionAttributeValues: { ':ver': N(expectedVersion) } }),
-    },
-  };
-}
-
 /**
  * Changes one lease. Race prevented: the token fences stale receipt handles (an ack or a
  * redelivery got there first). With `keepEarliest`, also requires `mv <= visibleAt`, so

@@ -1,15 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { NimbusError } from '../../core/errors.ts';
 import { parseLane } from '../../core/lane.ts';
 import type { Claim, Lease, LeaseKey, LeaseUpdate } from '../../core/ports/store.ts';
 import { num, S, str } from './attributes.ts';
 import {
   advanceCursor,
-  advanceCursorTransactItem,
   deleteEmptyLeaseItem,
   deleteWholeLeaseItem,
   putCursorIfAbsent,
-  putLeaseItemTransactItem,
   queryCursors,
   queryDueLeaseItems,
   queryEarliestLeaseItem,
@@ -19,17 +15,9 @@ import {
   updateLeaseEntry,
 } from './consumption-requests.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
-import { groupLanesPartition, topicLanesPartition } from './keys.ts';
+import { claimBatchId, groupLanesPartition, topicLanesPartition } from './keys.ts';
 import { type CursorState, cursorState, LeaseClaims } from './lease-claims.ts';
-import {
-  earliestVisibleAt,
-  itemKeyOf,
-  itemVersion,
-  leaseEntries,
-  leaseItemKey,
-  leasesOf,
-  newLeaseItem,
-} from './lease-items.ts';
+import { earliestVisibleAt, itemKeyOf, itemVersion, leaseEntries, leaseItemKey, leasesOf } from './lease-items.ts';
 import type { TableNames } from './table-definitions.ts';
 
 /** Cursors and leases: what consumers hold, claim, extend and ack. */
@@ -101,7 +89,7 @@ export class Consumption {
     this.registeredLanes.add(marker);
   }
 
-  async claim(claim: Claim): Promise<boolean> {
+  async claim(claim: Claim): Promise<Lease[] | false> {
     const { consumer, topic, queueId, fromOffset, toOffset } = claim;
     if (claim.leases.length === 0) {
       const outcome = await this.gateway.update(
@@ -115,54 +103,15 @@ export class Consumption {
         queueId,
         outcome.ok && outcome.attributes ? cursorState(outcome.attributes) : undefined,
       );
-      return outcome.ok;
+      return outcome.ok ? [] : false;
     }
-    const batches = new Map<string, Lease[]>();
-    for (const lease of claim.leases) batches.set(lease.batchId, [...(batches.get(lease.batchId) ?? []), lease]);
-    if (batches.size === 1) {
-      const won = await this.claims.claim(consumer, topic, queueId, fromOffset, toOffset, claim.leases);
-      if (won) this.hint(itemId(leaseItemKey(claim.leases[0] as Lease)), claim.leases.length);
-      return won;
-    }
-    // Leases of several batches in one claim (not what receives do): one transaction.
-    this.claims.seen(consumer, topic, queueId, undefined);
-    if (batches.size > 99) {
-      // One transaction holds at most 100 items: the cursor and one lease item per batch.
-      throw new NimbusError('INVALID_ARGUMENT', `A claim holds leases of at most 99 batches (got ${batches.size}).`);
-    }
-    const merges = new Map<string, Item>();
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const items = [
-        advanceCursorTransactItem(this.tables, consumer, topic, queueId, fromOffset, toOffset),
-        ...[...batches.entries()].map(([batchId, leases]) => {
-          const existing = merges.get(batchId);
-          return existing
-            ? putLeaseItemTransactItem(this.tables, mergeLeaseItem(existing, leases), itemVersion(existing))
-            : putLeaseItemTransactItem(this.tables, newLeaseItem(leases));
-        }),
-      ];
-      const outcome = await this.gateway.transact('receive', 'claim', items, randomUUID());
-      if (outcome.ok) {
-        for (const [batchId, leases] of batches) {
-          const id = itemId(leaseItemKey({ consumer, topic, queueId, batchId }));
-          this.hint(id, merges.has(batchId) ? undefined : leases.length);
-        }
-        return true;
-      }
-      if (outcome.reasons[0]?.Code === 'ConditionalCheckFailed') return false;
-      // A lease item with this batchId exists (the cursor moved back since): merge into it.
-      for (const batchId of batches.keys()) {
-        const key = leaseItemKey({ consumer, topic, queueId, batchId });
-        const existing = await this.gateway.get('receive', 'claim', {
-          TableName: this.tables.state,
-          Key: key,
-          ConsistentRead: true,
-        });
-        if (existing) merges.set(batchId, existing);
-        else merges.delete(batchId);
-      }
-    }
-    return false;
+    // One lease item per received batch: every lease of the claim shares its reference.
+    const batchId = claimBatchId(fromOffset);
+    const leases = claim.leases.map((lease): Lease => ({ ...lease, batchId }));
+    const won = await this.claims.claim(consumer, topic, queueId, fromOffset, toOffset, leases);
+    if (!won) return false;
+    this.hint(itemId(leaseItemKey({ consumer, topic, queueId, batchId })), leases.length);
+    return leases;
   }
 
   async dueLeases(lane: string, now: number, limit: number): Promise<Lease[]> {
@@ -326,17 +275,4 @@ export class Consumption {
 
 function itemId(key: Item): string {
   return `${key['p']?.S}\u0000${key['s']?.S}`;
-}
-
-/** An existing lease item with `leases` added (same offsets replaced), its earliest time lowered if needed. */
-function mergeLeaseItem(existing: Item, leases: readonly Lease[]): Item {
-  const fresh = newLeaseItem(leases);
-  const entries = { ...(existing['l']?.M ?? {}), ...(fresh['l']?.M ?? {}) };
-  const earliest = Math.min(num(existing, 'mv') ?? Number.POSITIVE_INFINITY, num(fresh, 'mv') ?? 0);
-  return {
-    ...fresh,
-    l: { M: entries },
-    mv: { N: String(earliest) },
-    ver: { N: String((itemVersion(existing) ?? 0) + 1) },
-  };
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { DeadLetter } from '../../core/model.ts';
-import type { DeadLetterFilter, Lease, LeaseKey } from '../../core/ports/store.ts';
+import type { DeadLetterFilter, Lease, LeaseKey, NewLease } from '../../core/ports/store.ts';
 import { N, num, S, str, ttlSeconds } from './attributes.ts';
 import { deleteLeaseItemIfEmpty, removeLeaseEntryTransactItem } from './consumption-requests.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
-import { deadLetterPartition, deadLetterSortKey } from './keys.ts';
+import { deadLetterPartition, deadLetterSortKey, redriveBatchId } from './keys.ts';
 import { itemVersion, leaseItemKey, newLeaseItem } from './lease-items.ts';
 import { RECORD_LIFETIME_MS } from './options.ts';
 import type { TableNames } from './table-definitions.ts';
@@ -65,8 +65,12 @@ export class DeadLetterRecords {
     return out;
   }
 
-  /** One transaction: the dead letter goes (if still there) and a due lease gives the lane the message again. */
-  async redrive(entry: DeadLetter, lease: Lease): Promise<boolean> {
+  /**
+   * One transaction: the dead letter goes (if still there) and a due lease, in an item of its
+   * own (`r<visibleAt>.<offset>`), gives the lane the message again.
+   */
+  async redrive(entry: DeadLetter, wanted: NewLease): Promise<Lease | false> {
+    const lease: Lease = { ...wanted, batchId: redriveBatchId(wanted.visibleAt, wanted.queueOffset) };
     let existing: Item | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
       const items: TransactWriteItem[] = [
@@ -93,7 +97,7 @@ export class DeadLetterRecords {
         },
       ];
       const outcome = await this.gateway.transact('other', 'redrive', items, randomUUID());
-      if (outcome.ok) return true;
+      if (outcome.ok) return lease;
       if (outcome.reasons[0]?.Code === 'ConditionalCheckFailed') return false;
       existing = await this.gateway.get('other', 'redrive', {
         TableName: this.tables.state,

@@ -17,6 +17,7 @@ import type {
   LeaseKey,
   LeaseUpdate,
   MessageToHold,
+  NewLease,
   QueueOffsets,
   QueueRead,
   ReleaseOutcome,
@@ -232,7 +233,7 @@ export class DynamoDbStore implements BrokerStore {
   initCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void> {
     return this.consumption.initCursors(consumer, topic, cursors);
   }
-  claim(claim: Claim): Promise<boolean> {
+  claim(claim: Claim): Promise<Lease[] | false> {
     return this.consumption.claim(claim);
   }
   dueLeases(consumer: string, now: number, limit: number): Promise<Lease[]> {
@@ -262,7 +263,7 @@ export class DynamoDbStore implements BrokerStore {
   listDeadLetters(group: string, limit: number, filter?: DeadLetterFilter): Promise<DeadLetter[]> {
     return this.deadLetters.listDeadLetters(group, limit, filter);
   }
-  async redrive(entry: DeadLetter, lease: Lease): Promise<boolean> {
+  async redrive(entry: DeadLetter, lease: NewLease): Promise<Lease | false> {
     await this.consumption.registerLane(lease.consumer, lease.topic);
     return this.deadLetters.redrive(entry, lease);
   }

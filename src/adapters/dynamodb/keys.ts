@@ -37,6 +37,20 @@ export function leaseSortKey(queueId: number, batchId: string): string {
   return `${queueId}#${batchId}`;
 }
 
+/**
+ * The reference (batchId) of a claim's lease item: the offset the claim moved the cursor
+ * from, unique per lane and queue until an offset reset moves the cursor back (the claim
+ * then merges into the item left there, see LeaseClaims).
+ */
+export function claimBatchId(fromOffset: number): string {
+  return `c${fromOffset}`;
+}
+
+/** The reference (batchId) of a redriven lease's item: when and which message was put back. */
+export function redriveBatchId(visibleAt: number, queueOffset: number): string {
+  return `r${visibleAt}.${queueOffset}`;
+}
+
 /** state table: the lanes (and topics) of a group, so the group can be removed completely. */
 export function groupLanesPartition(group: string): string {
   return `R#${group}`;

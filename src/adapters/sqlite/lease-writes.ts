@@ -1,5 +1,5 @@
 import type { DeadLetter } from '../../core/model.ts';
-import type { Claim, Lease, LeaseKey, LeaseUpdate } from '../../core/ports/store.ts';
+import type { Claim, Lease, LeaseKey, LeaseUpdate, NewLease } from '../../core/ports/store.ts';
 import { deadLetterInsertValues, leaseInsertValues } from './row-mapping.ts';
 import { laneRange, type Statements } from './statements.ts';
 
@@ -20,10 +20,23 @@ export function initCursors(
 }
 
 /**
+ * The reference of a claim's leases: rows are keyed by position, so it only names the
+ * received batch (`c<fromOffset>`, as receipt handles of earlier versions carry).
+ */
+function claimBatchId(fromOffset: number): string {
+  return `c${fromOffset}`;
+}
+
+/** The reference of a redriven lease: when and which message it was put back. */
+function redriveBatchId(lease: NewLease): string {
+  return `r${lease.visibleAt}.${lease.queueOffset}`;
+}
+
+/**
  * Moves the cursor only if it still is at `fromOffset`: two receivers that read the same
  * range race here, and the loser changes nothing (its leases are never written).
  */
-export function claim(sql: Statements, request: Claim): boolean {
+export function claim(sql: Statements, request: Claim): Lease[] | false {
   const moved = sql.moveCursor.run(
     request.toOffset,
     request.consumer,
@@ -32,8 +45,10 @@ export function claim(sql: Statements, request: Claim): boolean {
     request.fromOffset,
   );
   if (moved.changes === 0) return false;
-  for (const lease of request.leases) sql.putLease.run(...leaseInsertValues(lease));
-  return true;
+  const batchId = claimBatchId(request.fromOffset);
+  const stored = request.leases.map((lease): Lease => ({ ...lease, batchId }));
+  for (const lease of stored) sql.putLease.run(...leaseInsertValues(lease));
+  return stored;
 }
 
 /** Token-fenced: a receipt handle from an earlier delivery cannot touch the current one. */
@@ -60,10 +75,11 @@ export function deadLetter(sql: Statements, key: LeaseKey, expectedToken: string
 }
 
 /** The dead-letter delete is the condition: a second redrive of the same letter finds nothing. */
-export function redrive(sql: Statements, entry: DeadLetter, lease: Lease): boolean {
+export function redrive(sql: Statements, entry: DeadLetter, lease: NewLease): Lease | false {
   if (sql.deleteDeadLetter.run(...leaseKeyValues(entry)).changes === 0) return false;
-  sql.putLease.run(...leaseInsertValues(lease));
-  return true;
+  const stored: Lease = { ...lease, batchId: redriveBatchId(lease) };
+  sql.putLease.run(...leaseInsertValues(stored));
+  return stored;
 }
 
 /** Removes the group record and the state of its lane and of every `group@clientId` lane. */

@@ -20,6 +20,7 @@ import type {
   LeaseKey,
   LeaseUpdate,
   MessageToHold,
+  NewLease,
   QueueOffsets,
   QueueRead,
   ReleaseOutcome,
@@ -243,7 +244,7 @@ export class SqliteStore implements BrokerStore {
     return this.writer.submit(() => leases.initCursors(this.sql, consumer, topic, copy), CONSUMPTION_STATE);
   }
 
-  claim(claim: Claim): Promise<boolean> {
+  claim(claim: Claim): Promise<Lease[] | false> {
     return this.writer.submit(() => leases.claim(this.sql, claim), CONSUMPTION_STATE);
   }
 
@@ -290,7 +291,7 @@ export class SqliteStore implements BrokerStore {
     return (rows as Row[]).map(toDeadLetter);
   }
 
-  redrive(entry: DeadLetter, lease: Lease): Promise<boolean> {
+  redrive(entry: DeadLetter, lease: NewLease): Promise<Lease | false> {
     return this.writer.submit(() => leases.redrive(this.sql, entry, lease));
   }
 

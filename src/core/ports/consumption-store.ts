@@ -1,14 +1,15 @@
-/**
- * One consumption lane's lease on one delivered message. A lane is the consumer group
- * (clustering) or `group@clientId` (one broadcasting instance). `batchId` names the
- * received batch the lease belongs to, so stores can keep one lease item per batch.
- */
 /** A lane's leases on one queue, by whether they were handed out yet. */
 export interface LeaseCounts {
   inFlight: number;
   parked: number;
 }
 
+/**
+ * Where one consumption lane's lease on one delivered message is stored. A lane is the
+ * consumer group (clustering) or `group@clientId` (one broadcasting instance). `batchId` is
+ * the store's own reference, chosen when it stores the lease (claim, redrive), so a store
+ * can keep one lease item per received batch; core only carries it back.
+ */
 export interface LeaseKey {
   consumer: string;
   topic: string;
@@ -32,6 +33,9 @@ export interface Lease extends LeaseKey {
   messageGroup?: string;
 }
 
+/** A lease as core asks the store to keep it: the store chooses its `batchId`. */
+export type NewLease = Omit<Lease, 'batchId'>;
+
 /** Advance a lane's cursor over [fromOffset, toOffset) and lease what was handed out. */
 export interface Claim {
   consumer: string;
@@ -39,7 +43,7 @@ export interface Claim {
   queueId: number;
   fromOffset: number;
   toOffset: number;
-  leases: Lease[];
+  leases: NewLease[];
 }
 
 export interface LeaseUpdate {
@@ -61,11 +65,12 @@ export interface ConsumptionStore {
   initCursors(consumer: string, topic: string, cursors: ReadonlyMap<number, number>): Promise<void>;
   /**
    * Atomically: if the lane's cursor for the queue is still `fromOffset`, moves it to
-   * `toOffset` and stores `leases` (replacing a lease at the same position). Returns
-   * false (and changes nothing) when another receiver moved the cursor first or the lane
-   * has no cursor for the queue.
+   * `toOffset` and stores `leases` (replacing a lease at the same position). Answers the
+   * leases as stored, in the order given, each with the `batchId` the store chose for it (the
+   * reference receipt handles carry). Answers false (and changes nothing) when another
+   * receiver moved the cursor first or the lane has no cursor for the queue.
    */
-  claim(claim: Claim): Promise<boolean>;
+  claim(claim: Claim): Promise<Lease[] | false>;
   /** Leases of the lane whose `visibleAt` <= now, oldest first. */
   dueLeases(consumer: string, now: number, limit: number): Promise<Lease[]>;
   /** The earliest `visibleAt` among the lane's leases, if any. */

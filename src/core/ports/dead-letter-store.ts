@@ -1,5 +1,5 @@
 import type { DeadLetter } from '../model.ts';
-import type { Lease, LeaseKey } from './consumption-store.ts';
+import type { Lease, LeaseKey, NewLease } from './consumption-store.ts';
 
 /** Where a dead letter sits in its group's dead-letter queue: the page cursor of `listDeadLetters`. */
 export type DeadLetterPosition = Pick<DeadLetter, 'deadAt' | 'consumer' | 'topic' | 'queueId' | 'queueOffset'>;
@@ -28,6 +28,10 @@ export interface DeadLetterStore {
    * group's letters (a named letter far back in a long DLQ is found); an empty list finds none.
    */
   listDeadLetters(group: string, limit: number, filter?: DeadLetterFilter): Promise<DeadLetter[]>;
-  /** Atomically deletes the dead letter and stores `lease` so the lane gets the message again. */
-  redrive(entry: DeadLetter, lease: Lease): Promise<boolean>;
+  /**
+   * Atomically deletes the dead letter and stores `lease` so the lane gets the message again.
+   * Answers the lease as stored, with the `batchId` the store chose; false when the letter
+   * was gone (another redrive took it) and nothing changed.
+   */
+  redrive(entry: DeadLetter, lease: NewLease): Promise<Lease | false>;
 }

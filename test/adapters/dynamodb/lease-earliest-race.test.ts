@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DynamoDbStore, openDynamoDbStore } from '../../../src/adapters/dynamodb/index.ts';
-import type { Lease } from '../../../src/core/ports/store.ts';
+import type { Lease, NewLease } from '../../../src/core/ports/store.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../support/dynamodb-local.ts';
 
 let local: DynamoDbLocal;
@@ -32,22 +32,22 @@ it('a lowering lease update never raises the item earliest time above another en
   const topic = 'orders';
   const now = Date.now();
   await store.initCursors(lane, topic, new Map([[0, 0]]));
-  const lease = (queueOffset: number): Lease => ({
+  const lease = (queueOffset: number): NewLease => ({
     consumer: lane,
     topic,
     queueId: 0,
     queueOffset,
-    batchId: 'c0',
     msgId: randomBytes(16).toString('hex').toUpperCase(),
     attempt: 1,
     visibleAt: now + 12 * 3_600_000,
     token: randomBytes(12).toString('base64url'),
   });
-  const a = lease(0);
-  const b = lease(1);
-  expect(await store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 0, toOffset: 2, leases: [a, b] })).toBe(
-    true,
-  );
+  const leases = [lease(0), lease(1)];
+  const claimed = await store.claim({ consumer: lane, topic, queueId: 0, fromOffset: 0, toOffset: 2, leases });
+  if (!claimed) throw new Error('the claim from the current cursor failed');
+  // One lease item per received batch: both leases share it, which is what makes the race.
+  const [a, b] = claimed as [Lease, Lease];
+  expect(a.batchId).toBe(b.batchId);
 
   // Interleave: B's whole update runs right before A's lowering write.
   // biome-ignore lint/suspicious/noExplicitAny: reaching the gateway to interleave

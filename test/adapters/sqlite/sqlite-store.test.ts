@@ -56,9 +56,17 @@ describe('SQLite store', () => {
     await first.saveGroup(group);
     const appended = await first.append([msg('orders', 0, { messageId: 'once' }), msg('orders', 0), msg('orders', 1)]);
     await first.initCursors('billing', 'orders', new Map([[0, 0]]));
-    const held = { consumer: 'billing', topic: 'orders', queueId: 0, queueOffset: 0, batchId: 'c0' };
-    const leases = [{ ...held, msgId: 'M1', attempt: 1, visibleAt: NOW + 1_000, token: 't1' }];
-    await first.claim({ consumer: 'billing', topic: 'orders', queueId: 0, fromOffset: 0, toOffset: 2, leases });
+    const held = { consumer: 'billing', topic: 'orders', queueId: 0, queueOffset: 0 };
+    const wanted = [{ ...held, msgId: 'M1', attempt: 1, visibleAt: NOW + 1_000, token: 't1' }];
+    const leases = await first.claim({
+      consumer: 'billing',
+      topic: 'orders',
+      queueId: 0,
+      fromOffset: 0,
+      toOffset: 2,
+      leases: wanted,
+    });
+    expect(leases).toEqual([{ ...wanted[0], batchId: 'c0' }]);
     await first.close();
     await first.close();
 
