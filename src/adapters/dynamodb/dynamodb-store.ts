@@ -45,6 +45,7 @@ import {
   type DynamoDbStoreHooks,
   type DynamoDbStoreOptions,
 } from './options.ts';
+import type { ProducerSecretOptions } from './secret-sealer.ts';
 import { readQueueHeads } from './queue-heads.ts';
 import { QueueReader } from './queue-reader.ts';
 import { Sweeper } from './sweeper.ts';
@@ -75,6 +76,7 @@ export async function openDynamoDbStore(options: DynamoDbStoreOptions = {}): Pro
     holeTimeoutMs: options.holeTimeoutMs,
     largeBodyBytes: options.largeBodyBytes,
     retry: options.retry,
+    secrets: options.secrets,
   });
 }
 
@@ -89,6 +91,7 @@ export interface DynamoDbStoreParts {
   holeTimeoutMs?: number;
   largeBodyBytes?: number;
   retry?: Partial<RetryPolicy>;
+  secrets?: ProducerSecretOptions;
 }
 
 /**
@@ -122,7 +125,7 @@ export class DynamoDbStore implements BrokerStore {
     const gateway = new DynamoGateway(parts.client, meter, { ...DEFAULT_RETRY, ...parts.retry });
     this.gateway = gateway;
     const hooks = parts.hooks ?? {};
-    this.catalog = new CatalogRecords(gateway, parts.tables, parts.claimCheck);
+    this.catalog = new CatalogRecords(gateway, parts.tables, parts.claimCheck, parts.secrets);
     this.reader = new QueueReader(
       gateway,
       parts.tables,
