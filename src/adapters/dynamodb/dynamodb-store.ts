@@ -45,9 +45,9 @@ import {
   type DynamoDbStoreHooks,
   type DynamoDbStoreOptions,
 } from './options.ts';
-import type { ProducerSecretOptions } from './secret-sealer.ts';
 import { readQueueHeads } from './queue-heads.ts';
 import { QueueReader } from './queue-reader.ts';
+import type { ProducerSecretOptions } from './secret-sealer.ts';
 import { Sweeper } from './sweeper.ts';
 import { DEFAULT_TABLE_PREFIX, type TableNames, tableDefinitions, tableNames } from './table-definitions.ts';
 import { TraceRecords } from './trace-records.ts';

@@ -26,9 +26,12 @@ export interface ProducerSecretOptions {
   openOnRead: boolean;
 }
 
+/** The encryption-context key naming the producer group (the stack's key grants require it). */
+export const SECRET_CONTEXT_KEY = 'producerGroup';
+
 /** What a sealed webhook secret is bound to: the producer group that owns it. */
 export function secretContext(group: string): Record<string, string> {
-  return { producerGroup: group };
+  return { [SECRET_CONTEXT_KEY]: group };
 }
 
 /** A producer group as stored: JSON without the webhook secret, and the sealed secret apart. */

@@ -39,7 +39,11 @@ export class KmsSecretSealer {
 
   async seal(secret: string, context: Record<string, string>): Promise<string> {
     const output = await this.client.send(
-      new EncryptCommand({ KeyId: this.keyId, Plaintext: new TextEncoder().encode(secret), EncryptionContext: context }),
+      new EncryptCommand({
+        KeyId: this.keyId,
+        Plaintext: new TextEncoder().encode(secret),
+        EncryptionContext: context,
+      }),
     );
     if (!output.CiphertextBlob) throw new Error('KMS Encrypt returned no ciphertext.');
     return Buffer.from(output.CiphertextBlob).toString('base64');
