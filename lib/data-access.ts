@@ -1,6 +1,8 @@
 import { Operation } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { SECRET_CONTEXT_KEY } from '../src/adapters/dynamodb/secret-sealer.ts';
 import { INDEXES, type TableId } from '../src/adapters/dynamodb/table-definitions.ts';
 import type { FunctionName } from './function-bundling.ts';
 import type { NimbusTables } from './tables.ts';
@@ -237,4 +239,34 @@ export function grantDataAccess(
     );
   }
   return { bodyAccess: access.bodies.length > 0 };
+}
+
+export type SecretKeyAction = 'kms:Encrypt' | 'kms:Decrypt';
+
+/**
+ * Who uses the key that seals producer groups' webhook secrets (src/adapters/kms): admin
+ * seals them when a group is registered, transaction-check-back opens them to sign webhook
+ * calls. No other function gets the key or its environment variable.
+ */
+export const SECRET_KEY_ACCESS: Partial<Record<FunctionName, SecretKeyAction[]>> = {
+  admin: ['kms:Encrypt'],
+  'transaction-check-back': ['kms:Decrypt'],
+};
+
+/**
+ * Grants one function its use of the secret key, if any; returns whether it has one. The
+ * condition allows only calls that bind the ciphertext to a producer group, so the grant
+ * cannot encrypt or decrypt anything else under this key.
+ */
+export function grantSecretKeyAccess(name: FunctionName, grantee: IGrantable, key: IKey): boolean {
+  const actions = SECRET_KEY_ACCESS[name];
+  if (!actions) return false;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions,
+      resources: [key.keyArn],
+      conditions: { Null: { [`kms:EncryptionContext:${SECRET_CONTEXT_KEY}`]: 'false' } },
+    }),
+  );
+  return true;
 }

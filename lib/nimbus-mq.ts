@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
@@ -11,7 +12,7 @@ import { Construct } from 'constructs';
 import type { TableId } from '../src/adapters/dynamodb/table-definitions.ts';
 import { RECEIVE_ROUTE } from './api-routes.ts';
 import { CONSOLE_FUNCTION } from './console-function.ts';
-import { grantDataAccess, tableOperations } from './data-access.ts';
+import { grantDataAccess, grantSecretKeyAccess, tableOperations } from './data-access.ts';
 import { DelayedDelivery } from './delayed-delivery.ts';
 import type { FunctionName } from './function-bundling.ts';
 import { FUNCTION_MEMORY_MB } from './function-memory.ts';
@@ -93,6 +94,8 @@ const BODY_LIFETIME = Duration.days(3);
 export class NimbusMq extends Construct {
   readonly tables: NimbusTables;
   readonly bodyBucket: Bucket;
+  /** Seals producer groups' webhook secrets (KMS Encrypt/Decrypt with the group as context); rotated yearly. */
+  readonly secretKey: Key;
   readonly httpApi: NimbusHttpApi;
   readonly monitoring: NimbusMonitoring;
   readonly functions: Partial<Record<FunctionName, NimbusFunction>> = {};
@@ -142,6 +145,12 @@ export class NimbusMq extends Construct {
       removalPolicy,
     });
     acknowledgeBodyBucket(this.bodyBucket);
+    // Retained like the tables: without it, the sealed secrets in the state table are lost.
+    this.secretKey = new Key(this, 'SecretKey', {
+      description: 'Nimbus MQ: webhook secrets of producer groups',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
     this.environment = {
       NIMBUS_TABLE_PREFIX: this.props.tablePrefix,
       NIMBUS_BODY_BUCKET: this.bodyBucket.bucketName,
@@ -346,6 +355,9 @@ export class NimbusMq extends Construct {
     });
     const { bodyAccess } = grantDataAccess(name, fn.role, this.tables, this.bodyBucket);
     if (bodyAccess) acknowledgeBodyAccess(fn.role, this.bodyBucket);
+    if (grantSecretKeyAccess(name, fn.role, this.secretKey)) {
+      fn.function.addEnvironment('NIMBUS_SECRET_KEY_ARN', this.secretKey.keyArn);
+    }
     this.functions[name] = fn;
     this.monitoring.watchFunction(name, fn.function, props.timeout);
     return fn;

@@ -1,4 +1,5 @@
-import { openDynamoDbStore } from '../adapters/dynamodb/index.ts';
+import { openDynamoDbStore, type ProducerSecretOptions } from '../adapters/dynamodb/index.ts';
+import { KmsSecretSealer } from '../adapters/kms/index.ts';
 import { InProcessNotifier } from '../adapters/system/in-process-notifier.ts';
 import { randomIds, systemClock } from '../adapters/system/system-clock.ts';
 import { systemTimers } from '../adapters/system/system-timers.ts';
@@ -6,7 +7,7 @@ import { type Broker, createBroker } from '../core/broker.ts';
 import { awsReleaseScheduler, delaySettings } from './delayed-delivery-env.ts';
 import { beforeInvocationEnds } from './invocation-end.ts';
 import { sealedOffsets } from './sealed-offsets.ts';
-import { checkBackSettings, transactionDeps } from './transaction-check-back-env.ts';
+import { type CheckBackSettings, checkBackSettings, transactionDeps } from './transaction-check-back-env.ts';
 
 /** What the stack tells every function through its environment. */
 export interface LambdaSettings {
@@ -14,11 +15,16 @@ export interface LambdaSettings {
   tablePrefix: string;
   /** Claim-check bucket for large bodies. */
   bodyBucket: string;
+  /**
+   * The KMS key that seals producer groups' webhook secrets: set only on the functions that
+   * register producer groups (Encrypt) and call webhooks (Decrypt).
+   */
+  secretKeyArn?: string;
 }
 
 /**
- * Reads the settings the stack sets (NIMBUS_TABLE_PREFIX, NIMBUS_BODY_BUCKET). DynamoDB and
- * S3 endpoints follow the AWS SDK's own variables (AWS_ENDPOINT_URL_DYNAMODB, ...), which is
+ * Reads the settings the stack sets (NIMBUS_TABLE_PREFIX, NIMBUS_BODY_BUCKET, and
+ * NIMBUS_SECRET_KEY_ARN where secrets are sealed or opened). DynamoDB, S3 and KMS endpoints follow the AWS SDK's own variables (AWS_ENDPOINT_URL_DYNAMODB, ...), which is
  * how the tests point the functions at DynamoDB Local.
  */
 export function lambdaSettings(env: Readonly<Record<string, string | undefined>> = process.env): LambdaSettings {
@@ -27,7 +33,22 @@ export function lambdaSettings(env: Readonly<Record<string, string | undefined>>
   if (!tablePrefix || !bodyBucket) {
     throw new Error('NIMBUS_TABLE_PREFIX and NIMBUS_BODY_BUCKET must be set (the stack sets both on every function).');
   }
-  return { tablePrefix, bodyBucket };
+  const secretKeyArn = env['NIMBUS_SECRET_KEY_ARN'];
+  return { tablePrefix, bodyBucket, ...(secretKeyArn ? { secretKeyArn } : {}) };
+}
+
+/**
+ * Webhook secrets sealed with the stack's KMS key; opened on read only by the function that
+ * calls checkers (the one granted kms:Decrypt). Functions without the key read sealed secrets
+ * as withheld and store new ones as given; the stack gives the key to every function that
+ * registers producer groups.
+ */
+export function producerSecrets(
+  settings: LambdaSettings,
+  checkBack: CheckBackSettings,
+): ProducerSecretOptions | undefined {
+  if (!settings.secretKeyArn) return undefined;
+  return { sealer: new KmsSecretSealer({ keyId: settings.secretKeyArn }), openOnRead: checkBack.callsCheckers };
 }
 
 /**
@@ -38,8 +59,11 @@ export function lambdaSettings(env: Readonly<Record<string, string | undefined>>
  * const broker = await openLambdaBroker(lambdaSettings());
  */
 export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker> {
+  const checkBack = checkBackSettings();
+  const secrets = producerSecrets(settings, checkBack);
   const store = await openDynamoDbStore({
     tablePrefix: settings.tablePrefix,
+    ...(secrets ? { secrets } : {}),
     s3: { bucket: settings.bodyBucket },
     hooks: { onSeal: sealedOffsets.record },
   });
@@ -47,7 +71,7 @@ export async function openLambdaBroker(settings: LambdaSettings): Promise<Broker
   const delays = delaySettings();
   const broker = createBroker({
     ...(delays ? { releaseScheduler: awsReleaseScheduler(delays, () => systemClock.now()) } : {}),
-    ...transactionDeps(checkBackSettings(), () => systemClock.now()),
+    ...transactionDeps(checkBack, () => systemClock.now()),
     timers: systemTimers,
     store,
     clock: systemClock,

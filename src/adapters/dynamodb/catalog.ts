@@ -18,6 +18,7 @@ import {
   topicLanesPartition,
 } from './keys.ts';
 import { fenceQueueHead } from './message-requests.ts';
+import { type ProducerSecretOptions, producerGroupFromStored, storedProducerGroup } from './secret-sealer.ts';
 import type { TableNames } from './table-definitions.ts';
 import { putDeletedTopicFloor } from './tombstone-requests.ts';
 
@@ -40,11 +41,18 @@ export class CatalogRecords {
   private readonly gateway: DynamoGateway;
   private readonly tables: TableNames;
   private readonly claimCheck: ClaimCheck | undefined;
+  private readonly secrets: ProducerSecretOptions | undefined;
 
-  constructor(gateway: DynamoGateway, tables: TableNames, claimCheck: ClaimCheck | undefined) {
+  constructor(
+    gateway: DynamoGateway,
+    tables: TableNames,
+    claimCheck: ClaimCheck | undefined,
+    secrets?: ProducerSecretOptions,
+  ) {
     this.gateway = gateway;
     this.tables = tables;
     this.claimCheck = claimCheck;
+    this.secrets = secrets;
   }
 
   getTopic(name: string): Promise<Topic | undefined> {
@@ -86,16 +94,41 @@ export class CatalogRecords {
 
   // Producer groups of transactional messages: one item each in their own partition of the
   // state table, like topics and groups. Nothing else is stored under a producer group.
-  getProducerGroup(name: string): Promise<ProducerGroup | undefined> {
-    return this.getRecord<ProducerGroup>(PRODUCER_GROUPS_PARTITION, name);
+  // With a secret sealer a webhook secret is kept sealed in `ws`, out of the JSON
+  // (secret-sealer.ts); a record without `ws` (also one from before) holds it in the JSON.
+  async getProducerGroup(name: string): Promise<ProducerGroup | undefined> {
+    const item = await this.gateway.get('other', 'catalog.get', {
+      TableName: this.tables.state,
+      Key: { p: S(PRODUCER_GROUPS_PARTITION), s: S(name) },
+      ConsistentRead: true,
+    });
+    return this.producerGroupOf(item);
   }
 
-  listProducerGroups(): Promise<ProducerGroup[]> {
-    return this.listRecords<ProducerGroup>(PRODUCER_GROUPS_PARTITION);
+  async listProducerGroups(): Promise<ProducerGroup[]> {
+    const items = await this.queryPartition(this.tables.state, 'p', PRODUCER_GROUPS_PARTITION);
+    const groups = await Promise.all(items.map((item) => this.producerGroupOf(item)));
+    return groups.filter((group) => group !== undefined);
   }
 
-  saveProducerGroup(group: ProducerGroup): Promise<void> {
-    return this.putRecord(PRODUCER_GROUPS_PARTITION, group.name, group);
+  async saveProducerGroup(group: ProducerGroup): Promise<void> {
+    const stored = await storedProducerGroup(group, this.secrets?.sealer);
+    await this.gateway.put('other', 'catalog.put', {
+      TableName: this.tables.state,
+      Item: {
+        p: S(PRODUCER_GROUPS_PARTITION),
+        s: S(group.name),
+        d: S(stored.json),
+        ...(stored.sealedSecret === undefined ? {} : { ws: S(stored.sealedSecret) }),
+      },
+    });
+  }
+
+  private async producerGroupOf(item: Item | undefined): Promise<ProducerGroup | undefined> {
+    const json = str(item, 'd');
+    if (json === undefined) return undefined;
+    const sealedSecret = str(item, 'ws');
+    return producerGroupFromStored({ json, ...(sealedSecret === undefined ? {} : { sealedSecret }) }, this.secrets);
   }
 
   async deleteProducerGroup(name: string): Promise<boolean> {
@@ -223,7 +256,7 @@ export class CatalogRecords {
     });
   }
 
-  private async putRecord(partition: string, name: string, value: Topic | Group | ProducerGroup): Promise<void> {
+  private async putRecord(partition: string, name: string, value: Topic | Group): Promise<void> {
     await this.gateway.put('other', 'catalog.put', {
       TableName: this.tables.state,
       Item: { p: S(partition), s: S(name), d: S(JSON.stringify(value)) },

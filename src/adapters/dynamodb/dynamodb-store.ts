@@ -48,6 +48,7 @@ import {
 } from './options.ts';
 import { readQueueHeads } from './queue-heads.ts';
 import { QueueReader } from './queue-reader.ts';
+import type { ProducerSecretOptions } from './secret-sealer.ts';
 import { Sweeper } from './sweeper.ts';
 import { DEFAULT_TABLE_PREFIX, type TableNames, tableDefinitions, tableNames } from './table-definitions.ts';
 import { TraceRecords } from './trace-records.ts';
@@ -76,6 +77,7 @@ export async function openDynamoDbStore(options: DynamoDbStoreOptions = {}): Pro
     holeTimeoutMs: options.holeTimeoutMs,
     largeBodyBytes: options.largeBodyBytes,
     retry: options.retry,
+    secrets: options.secrets,
   });
 }
 
@@ -90,6 +92,7 @@ export interface DynamoDbStoreParts {
   holeTimeoutMs?: number;
   largeBodyBytes?: number;
   retry?: Partial<RetryPolicy>;
+  secrets?: ProducerSecretOptions;
 }
 
 /**
@@ -123,7 +126,7 @@ export class DynamoDbStore implements BrokerStore {
     const gateway = new DynamoGateway(parts.client, meter, { ...DEFAULT_RETRY, ...parts.retry });
     this.gateway = gateway;
     const hooks = parts.hooks ?? {};
-    this.catalog = new CatalogRecords(gateway, parts.tables, parts.claimCheck);
+    this.catalog = new CatalogRecords(gateway, parts.tables, parts.claimCheck, parts.secrets);
     this.reader = new QueueReader(
       gateway,
       parts.tables,

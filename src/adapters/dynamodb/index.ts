@@ -5,4 +5,5 @@ export { createTableInput, ensureTables } from './create-tables.ts';
 export { DynamoDbStore, openDynamoDbStore } from './dynamodb-store.ts';
 export type { DueCursor, DueEntry, DuePage, DueWindow } from './held-due-pages.ts';
 export type { DynamoDbStoreHooks, DynamoDbStoreOptions, WriteStep } from './options.ts';
+export type { ProducerSecretOptions, SecretSealer } from './secret-sealer.ts';
 export * from './table-definitions.ts';

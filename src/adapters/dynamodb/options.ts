@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ClaimCheckOptions } from './claim-check.ts';
 import type { RetryPolicy } from './errors.ts';
+import type { ProducerSecretOptions } from './secret-sealer.ts';
 
 /** Where a writer is in an append, for fault-injection hooks. */
 export interface WriteStep {
@@ -63,6 +64,11 @@ export interface DynamoDbStoreOptions {
   /** Bodies larger than this go to S3 (default 256 KiB). */
   largeBodyBytes?: number;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Seal producer groups' webhook secrets (KMS on AWS); without it they are stored as given.
+   * Tests on DynamoDB Local run without it unless they pass one.
+   */
+  secrets?: ProducerSecretOptions;
 }
 
 export const DEFAULT_HOLE_TIMEOUT_MS = 10_000;
