@@ -10,12 +10,14 @@ const root = join(import.meta.dirname, '..');
  * Starts `nimbus start` in its own process on a fresh data dir, as a user would run it,
  * so the server has its own event loop and the load generator does not steal its time.
  */
-export async function startEmbeddedProcess(): Promise<{ endpoint: string; stop(): Promise<void> }> {
+export async function startEmbeddedProcess(
+  extraArgs: string[] = [],
+): Promise<{ endpoint: string; port: number; pid: number; stop(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'nimbus-bench-'));
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(root, 'src/cli/main.ts'), 'start', '--port', String(port), '--data-dir', dataDir],
+    [join(root, 'src/cli/main.ts'), 'start', '--port', String(port), '--data-dir', dataDir, ...extraArgs],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -28,6 +30,8 @@ export async function startEmbeddedProcess(): Promise<{ endpoint: string; stop()
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    port,
+    pid: child.pid as number,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
