@@ -34,7 +34,7 @@ const quick = values.quick === true;
 const ROUNDS = 3;
 const IDLE_LONG_POLLS = 1_000;
 
-/** The core scenarios (a)-(e), the ones issue 14 compares with Redis. */
+/** The core scenarios (a)-(e), the ones compared with Redis. */
 async function runCoreScenarios(endpoint: string, scale: number, e2eRate = 1_000): Promise<ScenarioResult[]> {
   const n = (count: number) => Math.max(1, Math.round(count * scale));
   const client = new BenchClient(endpoint);
