@@ -1,8 +1,8 @@
 import type { DuePosition, HoldKind } from '../../core/ports/store.ts';
 import { num, str } from './attributes.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
-import { compare } from './held-records.ts';
-import { queryDue } from './held-requests.ts';
+import { compare, expired, keyOf, pending } from './held-records.ts';
+import { queryDue, retireExpiredRecord } from './held-requests.ts';
 import type { TableNames } from './table-definitions.ts';
 
 /**
@@ -49,4 +49,44 @@ function boundary(found: Item[], limit: number, order: (x: Item, y: Item) => num
   const kept = [...found].sort(order).slice(0, limit);
   const last = kept[kept.length - 1];
   return last ? num(last, 'hd') : undefined;
+}
+
+/** Index entries read at most while stepping over stale ones. */
+const MAX_INDEX_STEPS = 50;
+
+/**
+ * The earliest due time in one shard of the due index whose record is still pending and
+ * unexpired. Entries of expired records are taken out of the index on the way; entries the
+ * index has not yet caught up on (settled records) are stepped over.
+ */
+export async function firstPendingDue(
+  gateway: DynamoGateway,
+  tables: TableNames,
+  at: { kind: HoldKind; shard: number; now: number },
+): Promise<number | undefined> {
+  const { kind, shard, now } = at;
+  let startKey: Item | undefined;
+  for (let step = 0; step < MAX_INDEX_STEPS; step++) {
+    const page = await gateway.query('other', 'held.nextDue', {
+      ...queryDue(tables, kind, shard, Number.MAX_SAFE_INTEGER, 1),
+      ExclusiveStartKey: startKey,
+    });
+    const [entry] = page.items;
+    if (!entry) return undefined;
+    const record = await gateway.get('other', 'held.nextDue', {
+      TableName: tables.held,
+      Key: keyOf(entry),
+      ConsistentRead: true,
+      ProjectionExpression: 'st, e, d',
+    });
+    if (record && expired(record, now)) {
+      await gateway.update('other', 'held.dropExpired', retireExpiredRecord(tables, keyOf(entry), now));
+    } else if (record && pending(record)) {
+      return num(record, 'd');
+    }
+    startKey = page.lastKey;
+    if (!startKey) return undefined;
+  }
+  // A long run of stale entries: report the last one seen, so a timer looks again soon.
+  return startKey ? num(startKey, 'hd') : undefined;
 }

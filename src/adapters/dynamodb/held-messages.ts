@@ -13,7 +13,7 @@ import type {
 import type { Appender } from './appender.ts';
 import { num, str } from './attributes.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
-import { dueKeysAfter } from './held-due-keys.ts';
+import { dueKeysAfter, firstPendingDue } from './held-due-keys.ts';
 import { compare, expired, keyOf, pending, range, releasedMessage, withClientMessageId } from './held-records.ts';
 import {
   DUE_SHARDS,
@@ -27,7 +27,6 @@ import {
   pendingSortKey,
   putHeldRecord,
   putHoldId,
-  queryDue,
   queryTopicAll,
   queryTopicPending,
   recordKey,
@@ -45,8 +44,6 @@ import type { TableNames } from './table-definitions.ts';
 
 /** A record found in a state other than the one a conditional write expected is looked at again this often. */
 const MAX_ROUNDS = 5;
-/** Index entries one look for the next due time steps over at most, per shard. */
-const MAX_INDEX_STEPS = 50;
 /** A release RELEASING this long died (a Lambda's whole run is at most 15 minutes); the fence may settle it. */
 export const RELEASING_TIMEOUT_MS = 16 * 60_000;
 /** Queries one listing page makes at most while stepping over index entries of settled or expired records. */
@@ -165,41 +162,11 @@ export class HeldMessages {
   }
 
   async nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {
-    const firsts = await Promise.all(range(DUE_SHARDS).map((shard) => this.firstPendingDue(kind, shard, now)));
+    const firsts = await Promise.all(
+      range(DUE_SHARDS).map((shard) => firstPendingDue(this.gateway, this.tables, { kind, shard, now })),
+    );
     const due = firsts.filter((dueAt) => dueAt !== undefined);
     return due.length === 0 ? undefined : Math.min(...due);
-  }
-
-  /**
-   * The earliest due time in one shard of the due index whose record is still pending and
-   * unexpired. Entries of expired records are taken out of the index on the way; entries the
-   * index has not yet caught up on (settled records) are stepped over.
-   */
-  private async firstPendingDue(kind: HoldKind, shard: number, now: number): Promise<number | undefined> {
-    let startKey: Item | undefined;
-    for (let step = 0; step < MAX_INDEX_STEPS; step++) {
-      const page = await this.gateway.query('other', 'held.nextDue', {
-        ...queryDue(this.tables, kind, shard, Number.MAX_SAFE_INTEGER, 1),
-        ExclusiveStartKey: startKey,
-      });
-      const [entry] = page.items;
-      if (!entry) return undefined;
-      const record = await this.gateway.get('other', 'held.nextDue', {
-        TableName: this.tables.held,
-        Key: keyOf(entry),
-        ConsistentRead: true,
-        ProjectionExpression: 'st, e, d',
-      });
-      if (record && expired(record, now)) {
-        await this.gateway.update('other', 'held.dropExpired', retireExpiredRecord(this.tables, keyOf(entry), now));
-      } else if (record && pending(record)) {
-        return num(record, 'd');
-      }
-      startKey = page.lastKey;
-      if (!startKey) return undefined;
-    }
-    // A long run of stale entries: report the last one seen, so a timer looks again soon.
-    return startKey ? num(startKey, 'hd') : undefined;
   }
 
   async release(topic: string, msgId: string, now: number): Promise<ReleaseOutcome> {
