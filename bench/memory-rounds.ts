@@ -86,7 +86,9 @@ if (import.meta.main) {
       env: { type: 'string', multiple: true, default: [] },
     },
   });
-  const env = Object.fromEntries((values.env as string[]).map((pair) => pair.split('=', 2) as [string, string]));
+  const env = Object.fromEntries(
+    (values.env as string[]).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
   const idlePolls = Number(values.polls);
   const broker = await startProbedBroker(idlePollRoom(idlePolls), env);
   try {
