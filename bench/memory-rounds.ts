@@ -13,15 +13,19 @@ import { type ProbedBroker, startProbedBroker } from './probed-broker.ts';
 import { rssMiB, rssWithIdleLongPolls, withPeakRss } from './rss.ts';
 import { residentBreakdown } from './smaps.ts';
 
-/** Flags that leave room for every idle poll from the bench's one client address. */
+/**
+ * Flags that leave room for every idle poll from the bench's one client address, and for the
+ * connections (e) opens when the server falls behind its 1,000 sends/s on a busy machine: the
+ * per-client connection cap follows the per-client long-poll cap, and the defaults refused them.
+ */
 export function idlePollRoom(polls: number): string[] {
   return [
     '--max-long-polls',
     String(polls + 10),
     '--max-long-polls-per-client',
-    String(polls + 10),
+    String(polls + 4_000),
     '--max-connections',
-    String(polls + 200),
+    String(polls + 4_200),
   ];
 }
 
