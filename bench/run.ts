@@ -1,23 +1,19 @@
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runCoreScenarios } from './core-scenarios.ts';
 import { delayLateness } from './delay-lateness.ts';
-import { startEmbeddedProcess, startFloorProcess } from './embedded-process.ts';
+import { startFloorProcess } from './embedded-process.ts';
 import { BenchClient } from './http-client.ts';
+import { createIdleGroup, idlePollRoom, measureMemoryRounds } from './memory-rounds.ts';
+import { type MemoryRound, memoryVerdict, printMemoryRounds } from './memory-verdict.ts';
 import { orderedReceiveAndAck } from './ordered.ts';
+import { startProbedBroker } from './probed-broker.ts';
 import { compare, printComparison, runRedisScenarios } from './redis-compare.ts';
 import { findRedisServer, redisVersion, startRedisProcess } from './redis-process.ts';
-import { printScenarios, printTable, writeJson } from './report.ts';
-import { rssMiB, rssWithIdleLongPolls, withPeakRss } from './rss.ts';
-import {
-  batchedSends,
-  concurrentSends,
-  endToEndLatency,
-  floorSends,
-  receiveAndAck,
-  type ScenarioResult,
-  sequentialSends,
-} from './scenarios.ts';
+import { printScenarios, writeJson } from './report.ts';
+import { withPeakRss } from './rss.ts';
+import { floorSends, type ScenarioResult } from './scenarios.ts';
 import { round } from './stats.ts';
 import { checkBackLateness, halfAndCommit } from './transactions.ts';
 
@@ -30,28 +26,13 @@ const { values } = parseArgs({
 });
 const quick = values.quick === true;
 
-/** Rounds of (a)-(e), each followed by idle long-polls: RSS must not climb from one to the next. */
-const ROUNDS = 3;
+/**
+ * Rounds of (a)-(e) in one broker process, each followed by idle long-polls: enough for the
+ * V8 young generation and SQLite's page cache to reach their bounds, with a window of three
+ * rounds after that to judge whether RSS still grows (bench/memory-verdict.ts).
+ */
+const ROUNDS = 5;
 const IDLE_LONG_POLLS = 1_000;
-
-/** The core scenarios (a)-(e), the ones compared with Redis. */
-async function runCoreScenarios(endpoint: string, scale: number, e2eRate = 1_000): Promise<ScenarioResult[]> {
-  const n = (count: number) => Math.max(1, Math.round(count * scale));
-  const client = new BenchClient(endpoint);
-  try {
-    // Warm up the server (JIT, prepared statements) before measuring.
-    await sequentialSends(client, n(500));
-    return [
-      await sequentialSends(client, n(5_000)),
-      await concurrentSends(client, n(60_000), 64),
-      await batchedSends(client, n(3_000), 16),
-      await receiveAndAck(client, n(3_000), 4),
-      await endToEndLatency(client, e2eRate, Math.max(2, Math.round(10 * scale))),
-    ];
-  } finally {
-    client.close();
-  }
-}
 
 /** Delayed messages, transactions and ordered consumption: (f)-(i). */
 async function runFeatureScenarios(endpoint: string, scale: number): Promise<ScenarioResult[]> {
@@ -73,55 +54,24 @@ async function runScenarios(endpoint: string, scale: number, e2eRate = 1_000): P
   return [...(await runCoreScenarios(endpoint, scale, e2eRate)), ...(await runFeatureScenarios(endpoint, scale))];
 }
 
-interface MemoryRound {
-  round: number;
-  peakUnderBenchMiB: number;
-  afterBenchMiB: number;
-  [key: `with${number}IdleLongPollsMiB`]: number;
-  afterPollsClosedMiB: number;
-}
-
 /**
- * The embedded broker under (a)-(e) `ROUNDS` times in one process, with its RSS at the peak
- * of each round, after it, with `IDLE_LONG_POLLS` idle long-polls open, and once they close.
- * Returns the first round's results (the ones reported) and the memory rows.
+ * The embedded broker under (a)-(e) `ROUNDS` times in one process, with its memory around
+ * each round (bench/memory-rounds.ts), then (f)-(i). Returns the first round's results (the
+ * ones reported) and the memory rows.
  */
 async function runEmbedded(
   scale: number,
 ): Promise<{ core: ScenarioResult[]; features: ScenarioResult[]; memory: MemoryRound[] }> {
-  const server = await startEmbeddedProcess([
-    // Room for every idle poll from this one client address; the defaults would refuse most.
-    '--max-long-polls',
-    String(IDLE_LONG_POLLS + 10),
-    '--max-long-polls-per-client',
-    String(IDLE_LONG_POLLS + 10),
-    '--max-connections',
-    String(IDLE_LONG_POLLS + 200),
-  ]);
+  const server = await startProbedBroker(idlePollRoom(IDLE_LONG_POLLS));
   try {
-    const admin = new BenchClient(server.endpoint);
-    await admin.request('PUT', '/v1/topics/idle', { queueCount: 1 });
-    await admin.request('PUT', '/v1/groups/idle-g', { subscriptions: [{ topic: 'idle', tagExpression: '*' }] });
-    admin.close();
-    const memory: MemoryRound[] = [];
-    let core: ScenarioResult[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      const [results, peak] = await withPeakRss(server.pid, () => runCoreScenarios(server.endpoint, scale));
-      if (round === 1) core = results;
-      const afterBench = await rssMiB(server.pid);
-      const withPolls = await rssWithIdleLongPolls(server.pid, server.port, 'idle-g', IDLE_LONG_POLLS);
-      const row = {
-        round,
-        peakUnderBenchMiB: peak,
-        afterBenchMiB: afterBench,
-        [`with${IDLE_LONG_POLLS}IdleLongPollsMiB`]: withPolls,
-        afterPollsClosedMiB: await rssMiB(server.pid),
-      } as MemoryRound;
-      memory.push(row);
-      console.log(`round ${round}: RSS`, row);
-    }
+    const idleGroup = await createIdleGroup(server.endpoint);
+    const { rounds, results } = await measureMemoryRounds(
+      server,
+      { rounds: ROUNDS, idlePolls: IDLE_LONG_POLLS, idleGroup },
+      () => runCoreScenarios(server.endpoint, scale),
+    );
     const features = await runFeatureScenarios(server.endpoint, scale);
-    return { core, features, memory };
+    return { core: results[0] ?? [], features, memory: rounds };
   } finally {
     await server.stop();
   }
@@ -172,15 +122,15 @@ async function main() {
     const { core, features, memory } = await runEmbedded(scale);
     const results = [...core, ...features];
     printScenarios('Embedded broker (SQLite, fsync before confirm), HTTP on loopback, 1 KiB bodies', results);
-    printTable(`Embedded broker RSS (MiB), ${ROUNDS} rounds of (a)-(e) in one process`, memory as never, [
-      'round',
-      'peakUnderBenchMiB',
-      'afterBenchMiB',
-      `with${IDLE_LONG_POLLS}IdleLongPollsMiB`,
-      'afterPollsClosedMiB',
-    ]);
+    printMemoryRounds(
+      `Embedded broker memory (MiB), ${ROUNDS} rounds of (a)-(e) in one process, ${IDLE_LONG_POLLS} idle long-polls after each`,
+      memory,
+      IDLE_LONG_POLLS,
+    );
+    const verdict = memoryVerdict(memory);
+    console.log(`memory: ${verdict.summary}`);
     output.scenarios = results;
-    output.memory = memory;
+    output.memory = { idleLongPolls: IDLE_LONG_POLLS, rounds: memory, verdict };
     const redis = await runRedis(scale);
     if (redis) {
       printScenarios(

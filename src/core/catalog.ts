@@ -3,6 +3,7 @@ import { assertGroupName, assertTopicName, LIMITS } from './limits.ts';
 import type { ConsumeMode, Group, MessageType, Subscription, Topic } from './model.ts';
 import type { Clock } from './ports/clock.ts';
 import type { BrokerStore } from './ports/store.ts';
+import { RecentLookups } from './recent-lookups.ts';
 import { parseTagExpression } from './tag-expression.ts';
 
 export interface TopicInput {
@@ -35,8 +36,8 @@ const CACHE_MS = 2_000;
  * needs them; writes through this service refresh the cache at once.
  */
 export class Catalog {
-  private readonly topics = new Map<string, { at: number; value: Topic | undefined }>();
-  private readonly groups = new Map<string, { at: number; value: Group | undefined }>();
+  private readonly topics = new RecentLookups<Topic>(CACHE_MS);
+  private readonly groups = new RecentLookups<Group>(CACHE_MS);
 
   private readonly store: BrokerStore;
   private readonly clock: Clock;
@@ -86,7 +87,7 @@ export class Catalog {
     if (!existing || existing.retentionMs !== topic.retentionMs || existing.trace !== topic.trace) {
       await this.store.saveTopic(topic);
     }
-    this.topics.set(name, { at: this.clock.now(), value: topic });
+    this.topics.remember(name, topic, this.clock.now());
     return topic;
   }
 
@@ -100,10 +101,10 @@ export class Catalog {
 
   /** Cached lookup; `undefined` when the topic does not exist. */
   async findTopic(name: string): Promise<Topic | undefined> {
-    const cached = this.topics.get(name);
-    if (cached && this.clock.now() - cached.at < CACHE_MS) return cached.value;
+    const cached = this.topics.trusted(name, this.clock.now());
+    if (cached) return cached.value;
     const value = await this.store.getTopic(name);
-    this.topics.set(name, { at: this.clock.now(), value });
+    this.topics.remember(name, value, this.clock.now());
     return value;
   }
 
@@ -114,7 +115,7 @@ export class Catalog {
   async deleteTopic(name: string): Promise<void> {
     assertTopicName(name);
     const deleted = await this.store.deleteTopic(name);
-    this.topics.delete(name);
+    this.topics.forget(name);
     if (!deleted) throw new NimbusError('TOPIC_NOT_FOUND', `Topic "${name}" does not exist.`);
   }
 
@@ -176,7 +177,7 @@ export class Catalog {
       createdAt: existing?.createdAt ?? this.clock.now(),
     };
     await this.store.saveGroup(group);
-    this.groups.set(name, { at: this.clock.now(), value: group });
+    this.groups.remember(name, group, this.clock.now());
     return group;
   }
 
@@ -210,13 +211,13 @@ export class Catalog {
   /** The group; a name that breaks the naming rules is INVALID_GROUP_NAME, not GROUP_NOT_FOUND. */
   async getGroup(name: string): Promise<Group> {
     assertGroupName(name);
-    const cached = this.groups.get(name);
+    const cached = this.groups.trusted(name, this.clock.now());
     let group: Group | undefined;
-    if (cached && this.clock.now() - cached.at < CACHE_MS) {
+    if (cached) {
       group = cached.value;
     } else {
       group = await this.store.getGroup(name);
-      this.groups.set(name, { at: this.clock.now(), value: group });
+      this.groups.remember(name, group, this.clock.now());
     }
     if (!group) throw new NimbusError('GROUP_NOT_FOUND', `Consumer group "${name}" does not exist.`);
     return group;
@@ -229,7 +230,7 @@ export class Catalog {
   async deleteGroup(name: string): Promise<void> {
     assertGroupName(name);
     const deleted = await this.store.deleteGroup(name);
-    this.groups.delete(name);
+    this.groups.forget(name);
     if (!deleted) throw new NimbusError('GROUP_NOT_FOUND', `Consumer group "${name}" does not exist.`);
   }
 }

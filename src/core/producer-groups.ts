@@ -3,6 +3,7 @@ import { assertGroupName } from './limits.ts';
 import type { Clock } from './ports/clock.ts';
 import type { BrokerStore } from './ports/store.ts';
 import { type ProducerGroup, type ProducerGroupInput, producerGroupFrom } from './producer-group.ts';
+import { RecentLookups } from './recent-lookups.ts';
 
 /** How long a process trusts a cached producer group; other processes' changes show after this. */
 const CACHE_MS = 2_000;
@@ -12,7 +13,7 @@ const CACHE_MS = 2_000;
  * half message names one, and every check-back reads it, so reads are cached briefly.
  */
 export class ProducerGroups {
-  private readonly cache = new Map<string, { at: number; value: ProducerGroup | undefined }>();
+  private readonly cache = new RecentLookups<ProducerGroup>(CACHE_MS);
   private readonly store: BrokerStore;
   private readonly clock: Clock;
 
@@ -31,7 +32,7 @@ export class ProducerGroups {
     const existing = await this.store.getProducerGroup(name);
     const group = { ...fresh, createdAt: existing?.createdAt ?? fresh.createdAt };
     await this.store.saveProducerGroup(group);
-    this.cache.set(name, { at: this.clock.now(), value: group });
+    this.cache.remember(name, group, this.clock.now());
     return group;
   }
 
@@ -45,10 +46,10 @@ export class ProducerGroups {
 
   /** Cached lookup; `undefined` when the group is not registered. */
   async find(name: string): Promise<ProducerGroup | undefined> {
-    const cached = this.cache.get(name);
-    if (cached && this.clock.now() - cached.at < CACHE_MS) return cached.value;
+    const cached = this.cache.trusted(name, this.clock.now());
+    if (cached) return cached.value;
     const value = await this.store.getProducerGroup(name);
-    this.cache.set(name, { at: this.clock.now(), value });
+    this.cache.remember(name, value, this.clock.now());
     return value;
   }
 
@@ -59,7 +60,7 @@ export class ProducerGroups {
   async delete(name: string): Promise<void> {
     assertGroupName(name);
     const deleted = await this.store.deleteProducerGroup(name);
-    this.cache.delete(name);
+    this.cache.forget(name);
     if (!deleted) throw new NimbusError('PRODUCER_GROUP_NOT_FOUND', `Producer group "${name}" is not registered.`);
   }
 }

@@ -9,6 +9,7 @@ import type { Notifier } from './ports/notifier.ts';
 import type { BrokerStore } from './ports/store.ts';
 import type { ScheduledMessages } from './scheduled-messages.ts';
 import type { Transactions } from './transactions.ts';
+import { setTurn } from './turns.ts';
 
 /** One message as a producer hands it over (the body already decoded to bytes). */
 export interface OutgoingMessage {
@@ -194,10 +195,13 @@ export class Producer {
     };
   }
 
-  /** Round-robin over the topic's queues per send call, so queues (partitions) fill evenly. */
+  /**
+   * Round-robin over the topic's queues per send call, so queues (partitions) fill evenly.
+   * Bounded like the consumers' turns: turns of topics long deleted must not pile up.
+   */
   private pickQueue(topic: Topic): number {
     const next = this.nextQueue.get(topic.name) ?? 0;
-    this.nextQueue.set(topic.name, (next + 1) % topic.queueCount);
+    setTurn(this.nextQueue, topic.name, (next + 1) % topic.queueCount);
     return next % topic.queueCount;
   }
 }

@@ -26,7 +26,7 @@ export class InProcessNotifier implements Notifier {
       const wake = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', wake);
-        for (const topic of topics) this.waiters.get(topic)?.delete(wake);
+        for (const topic of topics) this.forget(topic, wake);
         resolve();
       };
       const timer = setTimeout(wake, Math.max(0, timeoutMs));
@@ -40,5 +40,11 @@ export class InProcessNotifier implements Notifier {
         set.add(wake);
       }
     });
+  }
+
+  /** Drops a waiter, and the topic's entry with its last one, so topics waited on once do not stay. */
+  private forget(topic: string, wake: () => void): void {
+    const set = this.waiters.get(topic);
+    if (set?.delete(wake) && set.size === 0) this.waiters.delete(topic);
   }
 }
