@@ -40,12 +40,22 @@ export class GroupCommitWriter {
   private readonly limits: GroupCommitLimits;
 
   private readonly syncer: WalSyncer | undefined;
+  private readonly onCommit: ((bodyBytes: number) => void) | undefined;
 
-  /** With a `syncer`, promises settle only after the WAL holding their commit is fsynced. */
-  constructor(statements: Statements, limits: Partial<GroupCommitLimits> = {}, syncer?: WalSyncer) {
+  /**
+   * With a `syncer`, promises settle only after the WAL holding their commit is fsynced.
+   * `onCommit` hears of every commit with the payload bytes it carried (the checkpointer counts them).
+   */
+  constructor(
+    statements: Statements,
+    limits: Partial<GroupCommitLimits> = {},
+    syncer?: WalSyncer,
+    onCommit?: (bodyBytes: number) => void,
+  ) {
     this.sql = statements;
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.syncer = syncer;
+    this.onCommit = onCommit;
   }
 
   /** Queues a write; resolves with its result once the transaction holding it committed. */
@@ -141,6 +151,7 @@ export class GroupCommitWriter {
       return batch.map(() => ({ ok: false, error: unavailable('could not commit', error) }));
     }
     this.commits++;
+    if (this.onCommit) this.onCommit(batch.reduce((bytes, write) => bytes + write.weight, 0));
     return outcomes;
   }
 

@@ -28,6 +28,7 @@ import type {
   TraceSubject,
 } from '../../core/ports/store.ts';
 import type { ProducerGroup } from '../../core/producer-group.ts';
+import { Checkpointer, type CheckpointerOptions } from './checkpointer.ts';
 import { type GroupCommitLimits, GroupCommitWriter } from './group-commit.ts';
 import * as held from './held-writes.ts';
 import * as leases from './lease-writes.ts';
@@ -47,6 +48,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Bounds of one group-commit transaction. Default 512 writes, 64 MiB of bodies. */
   groupCommit?: Partial<GroupCommitLimits>;
+  /** WAL checkpoints on a worker thread (file stores only). `false` leaves every commit in the WAL until close (crash tests). */
+  checkpoints?: CheckpointerOptions | false;
 }
 
 /**
@@ -76,7 +79,9 @@ export class SqliteStore implements BrokerStore {
   private readonly querySql: ReturnType<typeof query.prepareQueryStatements>;
   private readonly writer: GroupCommitWriter;
   private readonly syncer: WalSyncer | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   private readonly unsynced = new UnsyncedAppends();
+  private closing: Promise<void> | undefined;
 
   constructor(options: SqliteStoreOptions) {
     const onDisk = options.path !== ':memory:';
@@ -92,7 +97,24 @@ export class SqliteStore implements BrokerStore {
       throw error;
     }
     this.syncer = onDisk ? new WalSyncer(options.path) : undefined;
-    this.writer = new GroupCommitWriter(this.sql, options.groupCommit, this.syncer);
+    if (onDisk && options.checkpoints !== false) {
+      const remainder = this.db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+      this.checkpointer = new Checkpointer(options.path, options.checkpoints, () => {
+        if (this.closing !== undefined) return;
+        try {
+          remainder.get();
+        } catch {
+          // Busy with another checkpoint: the next round copies these frames.
+        }
+      });
+    }
+    const checkpointer = this.checkpointer;
+    this.writer = new GroupCommitWriter(
+      this.sql,
+      options.groupCommit,
+      this.syncer,
+      checkpointer && ((bytes) => checkpointer.afterCommit(bytes)),
+    );
   }
 
   /**
@@ -373,10 +395,16 @@ export class SqliteStore implements BrokerStore {
   }
 
   /** Flushes queued writes (their promises settle), then closes the file. Idempotent. */
-  async close(): Promise<void> {
-    if (!this.db.isOpen) return;
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.writer.closeAndDrain();
     this.syncer?.close();
+    // The worker's connection closes first, so the main one is the last and checkpoints the rest.
+    await this.checkpointer?.stop();
     this.db.close();
   }
 }
