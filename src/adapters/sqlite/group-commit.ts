@@ -34,6 +34,8 @@ export class GroupCommitWriter {
 
   private queue: PendingWrite[] = [];
   private scheduled = false;
+  /** Durable writes wait in the queue for the running sync to end (see `holdBack`). */
+  private heldBack = false;
   private closed = false;
 
   private readonly sql: Statements;
@@ -56,6 +58,7 @@ export class GroupCommitWriter {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.syncer = syncer;
     this.onCommit = onCommit;
+    if (syncer) syncer.onSynced = () => this.flushHeldBack();
   }
 
   /** Queues a write; resolves with its result once the transaction holding it committed. */
@@ -81,9 +84,29 @@ export class GroupCommitWriter {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      if (this.holdBack()) return;
       this.flush();
       if (this.queue.length > 0) this.schedule();
     });
+  }
+
+  /**
+   * While a WAL sync runs, durable writes committed now could only be confirmed by the
+   * sync after it; so they wait in the queue and commit together when it ends, in one
+   * transaction instead of one per turn of the event loop (each commit writes every
+   * B-tree page it touched to the WAL again). Writes that do not wait for a sync (acks,
+   * leases) are never held back, and carry the queued durable ones with them.
+   */
+  private holdBack(): boolean {
+    if (!this.syncer?.syncing || !this.queue.every((write) => write.durable)) return false;
+    this.heldBack = true;
+    return true;
+  }
+
+  private flushHeldBack(): void {
+    if (!this.heldBack) return;
+    this.heldBack = false;
+    while (this.queue.length > 0) this.flush();
   }
 
   private takeBatch(): PendingWrite[] {

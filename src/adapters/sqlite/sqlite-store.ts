@@ -125,6 +125,11 @@ export class SqliteStore implements BrokerStore {
     return this.writer.commits;
   }
 
+  /** WAL syncs completed since the store opened (file stores); one confirms every commit before it. */
+  get syncs(): number {
+    return this.syncer?.syncs ?? 0;
+  }
+
   async getTopic(name: string): Promise<Topic | undefined> {
     return parseDoc<Topic>(this.sql.getTopic.get(name) as Row | undefined);
   }
