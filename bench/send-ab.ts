@@ -22,6 +22,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     scale: { type: 'string', default: '0.3' },
     redis: { type: 'boolean', default: false },
+    /** `a` runs only (a) (one send at a time), the latency-bound scenario. */
+    only: { type: 'string' },
   },
 });
 const builds = values.build as string[];
@@ -77,6 +79,7 @@ async function runBroker(root: string): Promise<Measured[]> {
   };
   try {
     await sequentialSends(client, n(500));
+    if (values.only === 'a') return [await withCpu(() => sequentialSends(client, n(5_000)))];
     return [
       await withCpu(() => sequentialSends(client, n(5_000))),
       await withCpu(() => concurrentSends(client, n(60_000), 64)),
@@ -94,6 +97,7 @@ async function runRedis(): Promise<ScenarioResult[]> {
   const redis = await startRedisProcess(binary);
   try {
     await redisSequentialSends(redis.port, n(500));
+    if (values.only === 'a') return [await redisSequentialSends(redis.port, n(5_000))];
     return [
       await redisSequentialSends(redis.port, n(5_000)),
       await redisConcurrentSends(redis.port, n(60_000), 64),
@@ -120,7 +124,7 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] as number;
 };
 for (const [label, results] of runs) {
-  const figures = [0, 1, 2].map((i) => {
+  const figures = (values.only === 'a' ? [0] : [0, 1, 2]).map((i) => {
     const rates = results.map((r) => (r[i] as Measured).msgsPerSec);
     const p50s = results.map((r) => (r[i] as Measured).p50Ms ?? Number.NaN);
     const cpu = results.map((r) => (r[i] as Measured).cpuUsPerMsg ?? Number.NaN);

@@ -1,3 +1,4 @@
+import type { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 
 export interface CheckpointerOptions {
@@ -30,7 +31,7 @@ const ESTIMATED_BYTES_PER_COMMIT = 8 * 4096;
  * next commit writes the WAL from its start again (overwriting allocated blocks syncs
  * faster than growing the file). Commits that land while it copies leave the WAL short of
  * "all copied", which SQLite needs before it starts the WAL over; so the main connection
- * then copies that small remainder itself (`onCaughtUp`). With synchronous=NORMAL SQLite syncs the WAL before
+ * then copies that small remainder itself. With synchronous=NORMAL SQLite syncs the WAL before
  * copying and the database after, so a crash at any point leaves either the frames in the
  * WAL or the pages in the database.
  */
@@ -71,7 +72,7 @@ timer = setTimeout(checkpoint, idleIntervalMs);
  * one: the main connection sets `wal_autocheckpoint=0` (schema.ts).
  *
  * @example
- * const checkpointer = new Checkpointer('/data/store.db');
+ * const checkpointer = new Checkpointer(db, '/data/store.db');
  * checkpointer.afterCommit(1024); // after each commit on the main connection
  * await checkpointer.stop();
  */
@@ -81,15 +82,17 @@ export class Checkpointer {
   private readonly everyBytes: number;
   private written = 0;
   private running = false;
+  private stopping = false;
   /** The last error a checkpoint reported; checkpoints go on regardless. */
   lastError: string | undefined;
 
   /**
-   * `onCaughtUp` runs on the caller's thread after each checkpoint the worker finished:
-   * the main connection checkpoints the few frames committed meanwhile, so its next commit
-   * starts the WAL over.
+   * `db` is the main connection: after each checkpoint the worker finished, it checkpoints
+   * the few frames committed meanwhile (on the caller's thread), so its next commit starts
+   * the WAL over.
    */
-  constructor(databasePath: string, options: CheckpointerOptions = {}, onCaughtUp?: () => void) {
+  constructor(db: DatabaseSync, databasePath: string, options: CheckpointerOptions = {}) {
+    const remainder = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
@@ -104,7 +107,12 @@ export class Checkpointer {
     this.worker.on('message', (message: { error?: string }) => {
       this.lastError = message.error;
       this.running = false;
-      onCaughtUp?.();
+      if (this.stopping) return;
+      try {
+        remainder.get();
+      } catch {
+        // Busy with another checkpoint: the next round copies these frames.
+      }
     });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
   }
@@ -120,6 +128,7 @@ export class Checkpointer {
 
   /** Stops the loop and closes the worker's connection; the main connection's close then checkpoints the rest. */
   async stop(): Promise<void> {
+    this.stopping = true;
     // Kept alive until the worker closed its connection: the close must finish.
     this.worker.ref();
     this.worker.postMessage('stop');

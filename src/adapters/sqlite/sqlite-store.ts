@@ -8,7 +8,6 @@ import type {
   CancelOutcome,
   Claim,
   DeadLetterFilter,
-  DeadLetterPosition,
   DuePosition,
   HeldMessage,
   HeldPosition,
@@ -35,7 +34,7 @@ import * as leases from './lease-writes.ts';
 import * as reads from './message-reads.ts';
 import * as writes from './message-writes.ts';
 import * as query from './query-store.ts';
-import { type Row, toDeadLetter, toLease } from './row-mapping.ts';
+import { BEFORE_EVERY_DEAD_LETTER, parseDoc, type Row, toDeadLetter, toLease } from './row-mapping.ts';
 import { applyPragmas, migrate } from './schema.ts';
 import { prepareStatements, type Statements } from './statements.ts';
 import { UnsyncedAppends } from './unsynced-appends.ts';
@@ -64,15 +63,6 @@ export interface SqliteStoreOptions {
  */
 const CONSUMPTION_STATE = { durable: false } as const;
 
-/** Sorts before every real dead letter (times and offsets are never negative). */
-const BEFORE_EVERY_DEAD_LETTER: DeadLetterPosition = {
-  deadAt: -1,
-  consumer: '',
-  topic: '',
-  queueId: -1,
-  queueOffset: -1,
-};
-
 export class SqliteStore implements BrokerStore {
   private readonly db: DatabaseSync;
   private readonly sql: Statements;
@@ -97,18 +87,11 @@ export class SqliteStore implements BrokerStore {
       throw error;
     }
     this.syncer = onDisk ? new WalSyncer(options.path) : undefined;
-    if (onDisk && options.checkpoints !== false) {
-      const remainder = this.db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-      this.checkpointer = new Checkpointer(options.path, options.checkpoints, () => {
-        if (this.closing !== undefined) return;
-        try {
-          remainder.get();
-        } catch {
-          // Busy with another checkpoint: the next round copies these frames.
-        }
-      });
-    }
-    const checkpointer = this.checkpointer;
+    const checkpointer =
+      onDisk && options.checkpoints !== false
+        ? new Checkpointer(this.db, options.path, options.checkpoints)
+        : undefined;
+    this.checkpointer = checkpointer;
     this.writer = new GroupCommitWriter(
       this.sql,
       options.groupCommit,
@@ -422,8 +405,4 @@ export class SqliteStore implements BrokerStore {
  */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options);
-}
-
-function parseDoc<T>(row: Row | undefined): T | undefined {
-  return row ? (JSON.parse(row['doc'] as string) as T) : undefined;
 }
