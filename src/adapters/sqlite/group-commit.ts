@@ -23,10 +23,11 @@ const DEFAULT_LIMITS: GroupCommitLimits = { maxOps: 512, maxBytes: 64 * 1024 * 1
 
 /**
  * Group commit: writes are queued and flushed together on the next turn of the event
- * loop, in ONE `BEGIN IMMEDIATE ... COMMIT`, so concurrent sends share one fsync. Each
- * write runs inside its own SAVEPOINT: a write that throws is rolled back alone and
- * rejects only its own promise. Promises settle after COMMIT, i.e. once the data is on
- * disk (synchronous=FULL).
+ * loop (or, while a WAL sync runs, when it ends), in ONE `BEGIN IMMEDIATE ... COMMIT`, so
+ * concurrent sends share one fsync. A write that throws is rolled back alone (see
+ * `runInTransaction`) and rejects only its own promise. Durable writes settle once their
+ * commit is on disk: after the syncer's fdatasync of the WAL, or after COMMIT itself
+ * without a syncer (synchronous=FULL).
  */
 export class GroupCommitWriter {
   /** Transactions committed so far (one per flush); tests use it to see that writes are batched. */
