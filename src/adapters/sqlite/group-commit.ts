@@ -23,10 +23,11 @@ const DEFAULT_LIMITS: GroupCommitLimits = { maxOps: 512, maxBytes: 64 * 1024 * 1
 
 /**
  * Group commit: writes are queued and flushed together on the next turn of the event
- * loop, in ONE `BEGIN IMMEDIATE ... COMMIT`, so concurrent sends share one fsync. Each
- * write runs inside its own SAVEPOINT: a write that throws is rolled back alone and
- * rejects only its own promise. Promises settle after COMMIT, i.e. once the data is on
- * disk (synchronous=FULL).
+ * loop (or, while a WAL sync runs, when it ends), in ONE `BEGIN IMMEDIATE ... COMMIT`, so
+ * concurrent sends share one fsync. A write that throws is rolled back alone (see
+ * `runInTransaction`) and rejects only its own promise. Durable writes settle once their
+ * commit is on disk: after the syncer's fdatasync of the WAL, or after COMMIT itself
+ * without a syncer (synchronous=FULL).
  */
 export class GroupCommitWriter {
   /** Transactions committed so far (one per flush); tests use it to see that writes are batched. */
@@ -34,18 +35,31 @@ export class GroupCommitWriter {
 
   private queue: PendingWrite[] = [];
   private scheduled = false;
+  /** Durable writes wait in the queue for the running sync to end (see `holdBack`). */
+  private heldBack = false;
   private closed = false;
 
   private readonly sql: Statements;
   private readonly limits: GroupCommitLimits;
 
   private readonly syncer: WalSyncer | undefined;
+  private readonly onCommit: ((bodyBytes: number) => void) | undefined;
 
-  /** With a `syncer`, promises settle only after the WAL holding their commit is fsynced. */
-  constructor(statements: Statements, limits: Partial<GroupCommitLimits> = {}, syncer?: WalSyncer) {
+  /**
+   * With a `syncer`, promises settle only after the WAL holding their commit is fsynced.
+   * `onCommit` hears of every commit with the payload bytes it carried (the checkpointer counts them).
+   */
+  constructor(
+    statements: Statements,
+    limits: Partial<GroupCommitLimits> = {},
+    syncer?: WalSyncer,
+    onCommit?: (bodyBytes: number) => void,
+  ) {
     this.sql = statements;
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.syncer = syncer;
+    this.onCommit = onCommit;
+    if (syncer) syncer.onSynced = () => this.flushHeldBack();
   }
 
   /** Queues a write; resolves with its result once the transaction holding it committed. */
@@ -71,9 +85,29 @@ export class GroupCommitWriter {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      if (this.holdBack()) return;
       this.flush();
       if (this.queue.length > 0) this.schedule();
     });
+  }
+
+  /**
+   * While a WAL sync runs, durable writes committed now could only be confirmed by the
+   * sync after it; so they wait in the queue and commit together when it ends, in one
+   * transaction instead of one per turn of the event loop (each commit writes every
+   * B-tree page it touched to the WAL again). Writes that do not wait for a sync (acks,
+   * leases) are never held back, and carry the queued durable ones with them.
+   */
+  private holdBack(): boolean {
+    if (!this.syncer?.syncing || !this.queue.every((write) => write.durable)) return false;
+    this.heldBack = true;
+    return true;
+  }
+
+  private flushHeldBack(): void {
+    if (!this.heldBack) return;
+    this.heldBack = false;
+    while (this.queue.length > 0) this.flush();
   }
 
   private takeBatch(): PendingWrite[] {
@@ -141,6 +175,7 @@ export class GroupCommitWriter {
       return batch.map(() => ({ ok: false, error: unavailable('could not commit', error) }));
     }
     this.commits++;
+    if (this.onCommit) this.onCommit(batch.reduce((bytes, write) => bytes + write.weight, 0));
     return outcomes;
   }
 

@@ -1,6 +1,6 @@
 import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
 import type { DeadLetter, MessageToAppend, StoredMessage } from '../../core/model.ts';
-import type { Lease } from '../../core/ports/store.ts';
+import type { DeadLetterPosition, Lease } from '../../core/ports/store.ts';
 
 /** Raw rows as node:sqlite returns them (integers as numbers, BLOBs as Uint8Array). */
 export type Row = Record<string, SQLOutputValue>;
@@ -106,4 +106,18 @@ export function toDeadLetter(row: Row): DeadLetter {
     deadAt: row['dead_at'] as number,
     reason: row['reason'] as string,
   };
+}
+
+/** Sorts before every real dead letter (times and offsets are never negative). */
+export const BEFORE_EVERY_DEAD_LETTER: DeadLetterPosition = {
+  deadAt: -1,
+  consumer: '',
+  topic: '',
+  queueId: -1,
+  queueOffset: -1,
+};
+
+/** A JSON document column (topics, groups, producer groups). */
+export function parseDoc<T>(row: Row | undefined): T | undefined {
+  return row ? (JSON.parse(row['doc'] as string) as T) : undefined;
 }

@@ -14,6 +14,9 @@ export function applyPragmas(db: DatabaseSync, busyTimeoutMs: number, syncedExte
   // Bounds the WAL file after checkpoints; without it a burst leaves a large file behind.
   db.exec('PRAGMA journal_size_limit = 67108864');
   db.exec('PRAGMA cache_size = -32768');
+  // A file store checkpoints on a worker thread (checkpointer.ts): no commit on the event
+  // loop turns into a checkpoint that copies thousands of pages and syncs twice.
+  if (syncedExternally) db.exec('PRAGMA wal_autocheckpoint = 0');
 }
 
 /**

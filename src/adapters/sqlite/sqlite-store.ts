@@ -8,7 +8,6 @@ import type {
   CancelOutcome,
   Claim,
   DeadLetterFilter,
-  DeadLetterPosition,
   DuePosition,
   HeldMessage,
   HeldPosition,
@@ -28,13 +27,14 @@ import type {
   TraceSubject,
 } from '../../core/ports/store.ts';
 import type { ProducerGroup } from '../../core/producer-group.ts';
+import { Checkpointer, type CheckpointerOptions } from './checkpointer.ts';
 import { type GroupCommitLimits, GroupCommitWriter } from './group-commit.ts';
 import * as held from './held-writes.ts';
 import * as leases from './lease-writes.ts';
 import * as reads from './message-reads.ts';
 import * as writes from './message-writes.ts';
 import * as query from './query-store.ts';
-import { type Row, toDeadLetter, toLease } from './row-mapping.ts';
+import { BEFORE_EVERY_DEAD_LETTER, parseDoc, type Row, toDeadLetter, toLease } from './row-mapping.ts';
 import { applyPragmas, migrate } from './schema.ts';
 import { prepareStatements, type Statements } from './statements.ts';
 import { UnsyncedAppends } from './unsynced-appends.ts';
@@ -47,6 +47,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Bounds of one group-commit transaction. Default 512 writes, 64 MiB of bodies. */
   groupCommit?: Partial<GroupCommitLimits>;
+  /** WAL checkpoints on a worker thread (file stores only). `false` leaves every commit in the WAL until close (crash tests). */
+  checkpoints?: CheckpointerOptions | false;
 }
 
 /**
@@ -61,22 +63,15 @@ export interface SqliteStoreOptions {
  */
 const CONSUMPTION_STATE = { durable: false } as const;
 
-/** Sorts before every real dead letter (times and offsets are never negative). */
-const BEFORE_EVERY_DEAD_LETTER: DeadLetterPosition = {
-  deadAt: -1,
-  consumer: '',
-  topic: '',
-  queueId: -1,
-  queueOffset: -1,
-};
-
 export class SqliteStore implements BrokerStore {
   private readonly db: DatabaseSync;
   private readonly sql: Statements;
   private readonly querySql: ReturnType<typeof query.prepareQueryStatements>;
   private readonly writer: GroupCommitWriter;
   private readonly syncer: WalSyncer | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   private readonly unsynced = new UnsyncedAppends();
+  private closing: Promise<void> | undefined;
 
   constructor(options: SqliteStoreOptions) {
     const onDisk = options.path !== ':memory:';
@@ -92,7 +87,17 @@ export class SqliteStore implements BrokerStore {
       throw error;
     }
     this.syncer = onDisk ? new WalSyncer(options.path) : undefined;
-    this.writer = new GroupCommitWriter(this.sql, options.groupCommit, this.syncer);
+    const checkpointer =
+      onDisk && options.checkpoints !== false
+        ? new Checkpointer(this.db, options.path, options.checkpoints)
+        : undefined;
+    this.checkpointer = checkpointer;
+    this.writer = new GroupCommitWriter(
+      this.sql,
+      options.groupCommit,
+      this.syncer,
+      checkpointer && ((bytes) => checkpointer.afterCommit(bytes)),
+    );
   }
 
   /**
@@ -101,6 +106,11 @@ export class SqliteStore implements BrokerStore {
    */
   get commits(): number {
     return this.writer.commits;
+  }
+
+  /** WAL syncs completed since the store opened (file stores); one confirms every commit before it. */
+  get syncs(): number {
+    return this.syncer?.syncs ?? 0;
   }
 
   async getTopic(name: string): Promise<Topic | undefined> {
@@ -373,10 +383,16 @@ export class SqliteStore implements BrokerStore {
   }
 
   /** Flushes queued writes (their promises settle), then closes the file. Idempotent. */
-  async close(): Promise<void> {
-    if (!this.db.isOpen) return;
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.writer.closeAndDrain();
     this.syncer?.close();
+    // The worker's connection closes first, so the main one is the last and checkpoints the rest.
+    await this.checkpointer?.stop();
     this.db.close();
   }
 }
@@ -389,8 +405,4 @@ export class SqliteStore implements BrokerStore {
  */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options);
-}
-
-function parseDoc<T>(row: Row | undefined): T | undefined {
-  return row ? (JSON.parse(row['doc'] as string) as T) : undefined;
 }

@@ -24,6 +24,13 @@ export class WalSyncer {
   private closed = false;
   /** Syncs completed so far (one may cover many commits). */
   syncs = 0;
+  /** Runs after each background sync settled its waiters, before the next sync starts. */
+  onSynced: (() => void) | undefined;
+
+  /** A sync is running on the thread pool: a commit now would wait for the next one anyway. */
+  get syncing(): boolean {
+    return this.running;
+  }
 
   constructor(databasePath: string) {
     this.walPath = `${databasePath}-wal`;
@@ -63,6 +70,8 @@ export class WalSyncer {
       const batch = this.inFlight;
       this.inFlight = [];
       this.settle(batch);
+      // Writes held back during this sync commit now, so they join the next one.
+      if (!this.closed) this.onSynced?.();
       if (this.closed) this.closeDescriptor();
       else if (this.waiting.length > 0) this.start();
     });

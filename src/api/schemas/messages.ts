@@ -107,11 +107,50 @@ export const SendRequestSchema = named(
 
 type Props = { properties?: unknown };
 
+type SendRequest = z.output<typeof SendRequestSchema>;
+
 /**
- * Parses a send body by its shape: `{ messages }` is a batch, anything else one message.
- * A mistake then reports its own field instead of "no union member matched".
+ * Parses a send body. The common shapes, `{ body }` and `{ messages: [{ body }, ...] }` with
+ * non-empty string bodies and nothing else, pass without the schema: they are what nearly
+ * every send looks like, and walking the schema costs several microseconds per message.
+ * Everything else goes through the schema, which also words the errors; the two accept and
+ * refuse the same bodies (test/api/send-fast-path.test.ts).
+ * @example
+ * parseSendRequest({ body: 'hello' }); // { body: 'hello' }, without the schema
+ * parseSendRequest({ body: 'hello', tag: 'TagA' }); // { body: 'hello', tag: 'TagA' }, by the schema
  */
-export function parseSendRequest(value: unknown): z.output<typeof SendRequestSchema> {
+export function parseSendRequest(value: unknown): SendRequest {
+  return plainSend(value) ?? parseSendRequestBySchema(value);
+}
+
+/** `value` itself when it is one of the plain shapes `parseSendRequest` takes without the schema. */
+function plainSend(value: unknown): SendRequest | undefined {
+  if (isBodyOnly(value)) return value;
+  if (!hasOnlyKey(value, 'messages')) return undefined;
+  const { messages } = value as { messages: unknown };
+  if (!Array.isArray(messages) || messages.length < 1 || messages.length > LIMITS.maxBatchMessages) return undefined;
+  for (const message of messages) if (!isBodyOnly(message)) return undefined;
+  return value as SendRequest;
+}
+
+function isBodyOnly(value: unknown): value is { body: string } {
+  if (!hasOnlyKey(value, 'body')) return false;
+  const { body } = value as { body: unknown };
+  return typeof body === 'string' && body.length > 0;
+}
+
+/** A plain object (as JSON.parse makes them) whose one own key is `key`. */
+function hasOnlyKey(value: unknown, key: string): boolean {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === key;
+}
+
+/**
+ * Parses a send body with the schema, by its shape: `{ messages }` is a batch, anything else
+ * one message. A mistake then reports its own field instead of "no union member matched".
+ */
+export function parseSendRequestBySchema(value: unknown): SendRequest {
   const isBatch = typeof value === 'object' && value !== null && 'messages' in value;
   // Checked before the schema, which would silently drop a `__proto__` key while copying.
   const messages: unknown[] = isBatch ? [(value as { messages: unknown }).messages].flat() : [value];

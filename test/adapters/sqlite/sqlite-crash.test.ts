@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +19,9 @@ interface Confirmed {
 }
 
 /** Runs the child until it confirmed `count` appends, then SIGKILLs it mid-stream. */
-function appendUntilKilled(path: string, topic: string, count: number): Promise<Confirmed[]> {
+function appendUntilKilled(path: string, topic: string, count: number, mode = ''): Promise<Confirmed[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, path, topic], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, path, topic, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     const confirmed: Confirmed[] = [];
     let pending = '';
     let stderr = '';
@@ -48,10 +48,21 @@ function appendUntilKilled(path: string, topic: string, count: number): Promise<
 
 it('keeps every confirmed append, with dense offsets, when the writing process is SIGKILLed', async () => {
   const path = join(dir, 'crash.db');
-  const topic = 'crash-topic';
-  const confirmed = await appendUntilKilled(path, topic, CONFIRMED_BEFORE_KILL);
-  expect(confirmed.length).toBeGreaterThanOrEqual(CONFIRMED_BEFORE_KILL);
+  const confirmed = await appendUntilKilled(path, 'crash-topic', CONFIRMED_BEFORE_KILL);
+  await expectAllConfirmed(path, 'crash-topic', confirmed);
+});
 
+it('keeps every confirmed append when the process dies between commit and checkpoint', async () => {
+  const path = join(dir, 'uncheckpointed.db');
+  const confirmed = await appendUntilKilled(path, 'wal-topic', CONFIRMED_BEFORE_KILL, 'no-checkpoints');
+  // Every confirmed append is still only in the WAL: the database file holds the schema alone.
+  expect(statSync(`${path}-wal`).size).toBeGreaterThan(CONFIRMED_BEFORE_KILL * 256);
+  expect(statSync(path).size).toBeLessThan(256 * 1024);
+  await expectAllConfirmed(path, 'wal-topic', confirmed);
+});
+
+async function expectAllConfirmed(path: string, topic: string, confirmed: Confirmed[]): Promise<void> {
+  expect(confirmed.length).toBeGreaterThanOrEqual(CONFIRMED_BEFORE_KILL);
   const store = openSqliteStore({ path });
   try {
     const now = Date.now();
@@ -93,4 +104,4 @@ it('keeps every confirmed append, with dense offsets, when the writing process i
   } finally {
     await store.close();
   }
-});
+}

@@ -115,6 +115,32 @@ describe('SQLite store', () => {
     }
   });
 
+  it('holds appends back while a sync runs: appends arriving turn by turn commit once per sync', async () => {
+    const store = openSqliteStore({ path: join(dir, 'held-back.db') });
+    try {
+      await store.append([msg('hb', 0)]);
+      const commitsBefore = store.commits;
+      const syncsBefore = store.syncs;
+      // One append per turn of the event loop, as requests over HTTP arrive: without holding
+      // back, each turn would commit (and write its pages to the WAL) on its own.
+      const appends: Promise<unknown>[] = [];
+      for (let i = 0; i < 40; i++) {
+        appends.push(store.append([msg('hb', i % 2)]));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(appends);
+      const commits = store.commits - commitsBefore;
+      const syncs = store.syncs - syncsBefore;
+      // Every commit but one made while the syncer was idle waited for a sync boundary.
+      expect(commits).toBeLessThanOrEqual(syncs + 1);
+      expect(commits).toBeLessThan(40);
+      const heads = await store.queueOffsets('hb', 2);
+      expect(heads.map((head) => head.nextOffset)).toEqual([21, 20]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('caps a transaction at maxOps writes', async () => {
     const store = openSqliteStore({ path: ':memory:', groupCommit: { maxOps: 50 } });
     try {
