@@ -18,6 +18,8 @@ interface PhaseCapacity {
   messages: number;
   wcuPerMsg: number;
   rcuPerMsg: number;
+  /** Per store operation (`store.capacity.snapshot().byOperation`), per message. */
+  byOperation?: Record<string, { wcu: number; rcu: number }>;
 }
 
 /**
@@ -34,15 +36,10 @@ export async function runDynamoDbBench(options: Options): Promise<Record<string,
   const settled = () => server.broker.tracer.settled();
   try {
     const capacity = [
-      ...(await measurePath(client, store.capacity, settled, 32, options.quick ? 640 : 3_200)),
-      ...(await measurePath(client, store.capacity, settled, 1, options.quick ? 100 : 500)),
+      ...(await measureCapacityPaths(client, store.capacity, settled, options.quick)),
       ...(await measureOrderedCapacity(client, store.capacity, options.quick ? 4 : 16)),
     ];
-    printTable(
-      'DynamoDB capacity units per 1 KiB message (ReturnConsumedCapacity)',
-      capacity as unknown as Record<string, unknown>[],
-      ['phase', 'messages', 'wcuPerMsg', 'rcuPerMsg'],
-    );
+    printCapacity(capacity);
     const byOperation = store.capacity.snapshot().byOperation;
     const idleLongPoll = await measureIdleLongPoll(local.endpoint, {
       queues: 8,
@@ -68,9 +65,40 @@ export async function runDynamoDbBench(options: Options): Promise<Record<string,
 }
 
 type Meter = {
-  snapshot(): { total: { wcu: number; rcu: number }; byOperation: Record<string, { wcu: number }> };
+  snapshot(): { total: { wcu: number; rcu: number }; byOperation: Record<string, { wcu: number; rcu: number }> };
   reset(): void;
 };
+
+/**
+ * Send, receive and ack of 1 KiB messages in batches of 32 and one per call, each with the
+ * topic's lifecycle trace on (the default) and off, so what the trace adds shows apart.
+ */
+export async function measureCapacityPaths(
+  client: BenchClient,
+  meter: Meter,
+  settled: () => Promise<void>,
+  quick: boolean,
+): Promise<PhaseCapacity[]> {
+  const rows: PhaseCapacity[] = [];
+  for (const trace of [true, false]) {
+    rows.push(...(await measurePath(client, meter, settled, 32, quick ? 640 : 3_200, trace)));
+    rows.push(...(await measurePath(client, meter, settled, 1, quick ? 100 : 500, trace)));
+  }
+  return rows;
+}
+
+/** The capacity table, then each phase's figures per store operation. */
+export function printCapacity(capacity: PhaseCapacity[]): void {
+  printTable(
+    'DynamoDB capacity units per 1 KiB message (ReturnConsumedCapacity)',
+    capacity as unknown as Record<string, unknown>[],
+    ['phase', 'messages', 'wcuPerMsg', 'rcuPerMsg'],
+  );
+  const operations = capacity.flatMap((row) =>
+    Object.entries(row.byOperation ?? {}).map(([operation, used]) => ({ phase: row.phase, operation, ...used })),
+  );
+  printTable('Per store operation (capacity units per message)', operations, ['phase', 'operation', 'wcu', 'rcu']);
+}
 
 /** The trace port's writes (src/adapters/dynamodb/trace-records.ts). */
 const TRACE_OPERATION = 'trace.append';
@@ -81,12 +109,13 @@ async function measurePath(
   settled: () => Promise<void>,
   batch: number,
   total: number,
+  trace: boolean,
 ): Promise<PhaseCapacity[]> {
-  const topic = `cap-${batch}-${Date.now()}`;
+  const topic = `cap-${batch}-${trace ? 't' : 'n'}-${Date.now()}`;
   const group = `${topic}-g`;
-  await client.request('PUT', `/v1/topics/${topic}`, { queueCount: 8 });
+  await client.request('PUT', `/v1/topics/${topic}`, { queueCount: 8, trace });
   await client.request('PUT', `/v1/groups/${group}`, { subscriptions: [{ topic, tagExpression: '*' }] });
-  const label = batch === 1 ? 'single' : `batches of ${batch}`;
+  const label = `${batch === 1 ? 'single' : `batches of ${batch}`}, trace ${trace ? 'on' : 'off'}`;
   let traceWcu = 0;
   const phase = async (name: string, work: () => Promise<void>): Promise<PhaseCapacity> => {
     await settled();
@@ -96,11 +125,16 @@ async function measurePath(
     const { total: used, byOperation } = meter.snapshot();
     const { wcu, rcu } = used;
     traceWcu += byOperation[TRACE_OPERATION]?.wcu ?? 0;
+    const perOperation: Record<string, { wcu: number; rcu: number }> = {};
+    for (const [operation, spent] of Object.entries(byOperation)) {
+      perOperation[operation] = { wcu: round(spent.wcu / total, 3), rcu: round(spent.rcu / total, 3) };
+    }
     return {
       phase: `${name} (${label})`,
       messages: total,
       wcuPerMsg: round(wcu / total, 3),
       rcuPerMsg: round(rcu / total, 3),
+      byOperation: perOperation,
     };
   };
   const send = await phase('send', async () => {
@@ -134,13 +168,13 @@ async function measurePath(
     rcuPerMsg: round(send.rcuPerMsg + receive.rcuPerMsg + ack.rcuPerMsg, 3),
   };
   // Included in the figures above: what the lifecycle trace adds (goal: at most 0.5 WCU per message batched).
-  const trace: PhaseCapacity = {
+  const ofWhichTrace: PhaseCapacity = {
     phase: `of which trace (${label})`,
     messages: total,
     wcuPerMsg: round(traceWcu / total, 3),
     rcuPerMsg: 0,
   };
-  return [send, receive, ack, path, trace];
+  return [send, receive, ack, path, ofWhichTrace];
 }
 
 interface EmptyReceiveLatency {
