@@ -78,4 +78,13 @@ describe('time lookups on DynamoDB Local', () => {
     expect(await store.offsetForTime(topic, 0, base + 2_990)).toBe(299);
     expect(await store.offsetForTime(topic, 0, base + 3_000)).toBe(300);
   });
+
+  it('finds the first of many messages stored in one millisecond, below markers of the same time', async () => {
+    const topic = `t${randomBytes(3).toString('hex')}`;
+    const at = Date.now() - 30_000;
+    // 320 messages in batches of 32, all in one millisecond: markers at 0, 128 and 256 share it.
+    for (let i = 0; i < 10; i++) await store.append(Array.from({ length: 32 }, () => message(topic, at)));
+    expect(await store.offsetForTime(topic, 0, at)).toBe(0);
+    expect(await store.offsetForTime(topic, 0, at + 1)).toBe(320);
+  });
 });
