@@ -110,7 +110,7 @@ export interface SegmentAttributes {
   /** Absent on void-only segments (they hold no message, so no time index entry). */
   storeTimestamp?: number;
   expireAt: number;
-  /** Set on the first segment of a queue in a new second: the sparse time index entry. */
+  /** Set on the first segment of a range that holds a multiple of 128 offsets: the sparse time index entry. */
   timeMarker?: boolean;
   /** When its range was reserved (the writer's `rt`): bounds the age of any hole below it. */
   reservedAt?: number;
