@@ -134,8 +134,7 @@ export class Appender {
       // Encode once before reserving: whatever the input, nothing fails between reservation and put.
       for (const draft of drafts) encodeDraft(draft, 0);
       this.assertAlive(startedAt);
-      const bucket = Math.floor((pending[0]?.message.storeTimestamp ?? 0) / 1000);
-      const request = { count: pending.length, bucket, incarnation, holdsNoRange: round === 0 };
+      const request = { count: pending.length, incarnation, holdsNoRange: round === 0 };
       const reservation = await this.reserver.reserveForAppend(topic, queueId, request);
       incarnation = reservation.incarnation;
       const stored = await this.writeReservation(drafts, reservation, results, startedAt);
@@ -169,7 +168,7 @@ export class Appender {
     try {
       for (const [d, draft] of drafts.entries()) {
         trying = draft.entries.length;
-        const marker = reservation.firstInSecond && d === 0;
+        const marker = reservation.marksTime && d === 0;
         const outcome = await this.writeDraft(
           draft,
           offset,

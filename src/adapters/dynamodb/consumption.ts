@@ -15,7 +15,7 @@ import {
   updateLeaseEntry,
 } from './consumption-requests.ts';
 import type { DynamoGateway, Item } from './gateway.ts';
-import { claimBatchId, groupLanesPartition, topicLanesPartition } from './keys.ts';
+import { batchSize, claimBatchId, groupLanesPartition, topicLanesPartition } from './keys.ts';
 import { type CursorState, cursorState, LeaseClaims } from './lease-claims.ts';
 import { earliestVisibleAt, itemKeyOf, itemVersion, leaseEntries, leaseItemKey, leasesOf } from './lease-items.ts';
 import type { TableNames } from './table-definitions.ts';
@@ -105,8 +105,9 @@ export class Consumption {
       );
       return outcome.ok ? [] : false;
     }
-    // One lease item per received batch: every lease of the claim shares its reference.
-    const batchId = claimBatchId(fromOffset);
+    // One lease item per received batch: every lease of the claim shares its reference,
+    // which also says how many leases the batch has (so any process can ack it whole).
+    const batchId = claimBatchId(fromOffset, claim.leases.length);
     const leases = claim.leases.map((lease): Lease => ({ ...lease, batchId }));
     const won = await this.claims.claim(consumer, topic, queueId, fromOffset, toOffset, leases);
     if (!won) return false;
@@ -196,12 +197,12 @@ export class Consumption {
     const results: boolean[] = new Array(items.length).fill(false);
     const groups = new Map<
       string,
-      { id: string; key: Item; members: { index: number; offset: number; token: string }[] }
+      { id: string; key: Item; batchId: string; members: { index: number; offset: number; token: string }[] }
     >();
     items.forEach(({ key, token }, index) => {
       const itemKey = leaseItemKey(key);
       const id = itemId(itemKey);
-      const group = groups.get(id) ?? { id, key: itemKey, members: [] };
+      const group = groups.get(id) ?? { id, key: itemKey, batchId: key.batchId, members: [] };
       // The same handle twice in one call: only the first can succeed.
       if (!group.members.some((member) => member.offset === key.queueOffset)) {
         group.members.push({ index, offset: key.queueOffset, token });
@@ -209,15 +210,18 @@ export class Consumption {
       groups.set(id, group);
     });
     await Promise.all(
-      [...groups.values()].map(async ({ id, key, members }) => {
-        if (this.entryCounts.get(id) === members.length) {
-          const whole = await this.gateway.delete(
+      [...groups.values()].map(async ({ id, key, batchId, members }) => {
+        // The whole batch (by the size its id carries, or by what this process last saw of
+        // the item): one conditional delete, which holds only if the item has exactly these.
+        const whole = this.entryCounts.get(id) ?? batchSize(batchId);
+        if (whole === members.length) {
+          const deleted = await this.gateway.delete(
             'ack',
             'deleteLeases',
             deleteWholeLeaseItem(this.tables, key, members),
           );
           this.hint(id, undefined);
-          if (whole.ok) {
+          if (deleted.ok) {
             for (const member of members) results[member.index] = true;
             return;
           }

@@ -40,10 +40,27 @@ export function leaseSortKey(queueId: number, batchId: string): string {
 /**
  * The reference (batchId) of a claim's lease item: the offset the claim moved the cursor
  * from, unique per lane and queue until an offset reset moves the cursor back (the claim
- * then merges into the item left there, see LeaseClaims).
+ * then merges into the item left there, see LeaseClaims), then `.` and how many leases the
+ * claim stored, so whoever acks the whole batch (any process: the size travels in the
+ * receipt handles) deletes the item in one write. The item's key leaves the size out
+ * (`batchItemId`): receivers racing from one position must write the same key, whatever
+ * they claim.
  */
-export function claimBatchId(fromOffset: number): string {
-  return `c${fromOffset}`;
+export function claimBatchId(fromOffset: number, leases: number): string {
+  return `c${fromOffset}.${leases}`;
+}
+
+const CLAIM_BATCH_ID = /^(c\d+)\.(\d+)$/;
+
+/** The part of a batchId that names its lease item (handles of earlier versions carry `c<from>` alone). */
+export function batchItemId(batchId: string): string {
+  return CLAIM_BATCH_ID.exec(batchId)?.[1] ?? batchId;
+}
+
+/** How many leases a claim stored under this batchId, when the id says so. */
+export function batchSize(batchId: string): number | undefined {
+  const size = CLAIM_BATCH_ID.exec(batchId)?.[2];
+  return size === undefined ? undefined : Number(size);
 }
 
 /** The reference (batchId) of a redriven lease's item: when and which message was put back. */

@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Lease, LeaseKey } from '../../core/ports/store.ts';
 import { N, num, requireNum, requireStr, S, str, ttlSeconds } from './attributes.ts';
 import type { Item } from './gateway.ts';
-import { leasePartition, leaseSortKey } from './keys.ts';
+import { batchItemId, leasePartition, leaseSortKey } from './keys.ts';
 import { LEASE_LIFETIME_MS } from './options.ts';
 
 /**
@@ -23,7 +23,8 @@ export interface LeaseEntry {
 }
 
 export function leaseItemKey(key: Pick<LeaseKey, 'consumer' | 'topic' | 'queueId' | 'batchId'>): Item {
-  return { p: S(leasePartition(key.consumer, key.topic)), s: S(leaseSortKey(key.queueId, key.batchId)) };
+  // A claim's batchId also carries the batch size; the item's key is the same without it.
+  return { p: S(leasePartition(key.consumer, key.topic)), s: S(leaseSortKey(key.queueId, batchItemId(key.batchId))) };
 }
 
 export function entryValue(entry: LeaseEntry): AttributeValue {

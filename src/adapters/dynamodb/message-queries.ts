@@ -81,10 +81,12 @@ export class MessageQueries {
   }
 
   async offsetForTime(topic: string, queueId: number, timestamp: number): Promise<number> {
+    // Strictly before the time: messages stored in the same millisecond as a marker may sit
+    // below it (markers go by offset), and the first of them is the answer.
     const marker = await this.gateway.query('other', 'query.offsetForTime', {
       TableName: this.tables.messages,
       IndexName: INDEXES.byQueueTime,
-      KeyConditionExpression: 'q = :q AND ts <= :ts',
+      KeyConditionExpression: 'q = :q AND ts < :ts',
       ExpressionAttributeValues: { ':q': S(queueKey(topic, queueId)), ':ts': N(timestamp) },
       ScanIndexForward: false,
       Limit: 1,

@@ -32,8 +32,6 @@ export const RESERVATION_SLOTS = 20;
 
 export interface ReservationRequest {
   count: number;
-  /** Epoch second of the store time: the first writer of each second marks the sparse time index. */
-  bucket: number;
   /** Unique per logical reservation: a retry after a lost response sends the same id. */
   id: string;
   /** The writer's clock at reservation: readers judge the age of a hole below the tail by it. */
@@ -44,9 +42,8 @@ export interface ReservationRequest {
 
 /**
  * Reserves `count` offsets of a queue: ADD on the queue's head item returns the old
- * counter, so [old, old + count) belongs to this writer alone. The old time bucket tells
- * whether this is the queue's first write in the current second (it then marks the
- * sparse time index). `hk` lists the head in the queues index (written once per queue).
+ * counter, so [old, old + count) belongs to this writer alone (a range holding a multiple
+ * of 128 marks the sparse time index, reservation.ts). `hk` lists the head in the queues index (written once per queue).
  * `rt` records when the newest reservation was made, so any reader can tell how old a
  * hole below the tail is.
  *
@@ -69,7 +66,6 @@ export function reserveOffsets(tables: TableNames, q: string, request: Reservati
     (_, i) => `(attribute_not_exists(r${i}) OR r${i} <> :id)`,
   ).join(' AND ');
   const values: Item = {
-    ':bucket': N(request.bucket),
     ':count': N(request.count),
     ':hk': S(QUEUES_INDEX_KEY),
     ':id': S(request.id),
@@ -82,7 +78,7 @@ export function reserveOffsets(tables: TableNames, q: string, request: Reservati
   return {
     TableName: tables.messages,
     Key: { q: S(q), o: N(HEAD_OFFSET) },
-    UpdateExpression: `SET tb = :bucket, hk = if_not_exists(hk, :hk), rt = :at, ic = if_not_exists(ic, :ic), ${shifts.join(', ')}, r0 = :id, b0 = if_not_exists(n, :zero) ADD n :count`,
+    UpdateExpression: `SET hk = if_not_exists(hk, :hk), rt = :at, ic = if_not_exists(ic, :ic), ${shifts.join(', ')}, r0 = :id, b0 = if_not_exists(n, :zero) ADD n :count`,
     ConditionExpression: condition,
     ExpressionAttributeValues: values,
     ReturnValues: 'ALL_OLD',
@@ -114,7 +110,7 @@ export interface SegmentAttributes {
   /** Absent on void-only segments (they hold no message, so no time index entry). */
   storeTimestamp?: number;
   expireAt: number;
-  /** Set on the first segment of a queue in a new second: the sparse time index entry. */
+  /** Set on the first segment of a range that holds a multiple of 128 offsets: the sparse time index entry. */
   timeMarker?: boolean;
   /** When its range was reserved (the writer's `rt`): bounds the age of any hole below it. */
   reservedAt?: number;

@@ -13,10 +13,25 @@ export interface Reservation {
   count: number;
   /** The topic incarnation the range belongs to. */
   incarnation: number;
-  /** The first reservation of the queue in this second: its first segment marks the time index. */
-  firstInSecond: boolean;
+  /** The range holds a multiple of TIME_MARKER_OFFSETS: its first segment marks the time index. */
+  marksTime: boolean;
   /** The writer's clock when it reserved (recorded on the head and on the range's segments). */
   at: number;
+}
+
+/**
+ * Offsets between two time markers (`ts`, the sparse `by-queue-time` index): a time lookup
+ * reads forward from the marker at or before its time, so about this many messages at most
+ * (one page of MessageQueries' forward read), whatever the queue's rate. A marker costs one
+ * index write: 1/128 write unit per message. Markers were once the first segment of each
+ * second per queue, which cost a write per message at one message a second, and a read of a
+ * whole second of a busy queue; those markers still serve lookups.
+ */
+export const TIME_MARKER_OFFSETS = 128;
+
+/** Whether [base, base + count) holds a multiple of TIME_MARKER_OFFSETS. */
+export function marksTime(base: number, count: number): boolean {
+  return Math.ceil(base / TIME_MARKER_OFFSETS) * TIME_MARKER_OFFSETS < base + count;
 }
 
 /**
@@ -49,16 +64,16 @@ export class Reserver {
   async reserveForAppend(
     topic: string,
     queueId: number,
-    request: { count: number; bucket: number; incarnation: number; holdsNoRange: boolean },
+    request: { count: number; incarnation: number; holdsNoRange: boolean },
   ): Promise<Reservation> {
-    const { count, bucket } = request;
+    const { count } = request;
     let incarnation = request.incarnation;
-    let reservation = await this.reserve(topic, queueId, count, bucket, incarnation);
+    let reservation = await this.reserve(topic, queueId, count, incarnation);
     if (reservation === 'fenced' && request.holdsNoRange) {
       const fresh = await this.incarnations.of(topic, true);
       if (fresh !== incarnation) {
         incarnation = fresh;
-        reservation = await this.reserve(topic, queueId, count, bucket, incarnation);
+        reservation = await this.reserve(topic, queueId, count, incarnation);
       }
     }
     if (reservation === 'fenced') {
@@ -78,11 +93,10 @@ export class Reserver {
     topic: string,
     queueId: number,
     count: number,
-    bucket: number,
     incarnation: number,
   ): Promise<Omit<Reservation, 'incarnation'> | 'fenced'> {
     const id = randomBytes(9).toString('base64url');
-    const request = { count, bucket, id, at: this.now(), incarnation };
+    const request = { count, id, at: this.now(), incarnation };
     const outcome = await this.gateway.update(
       'send',
       'append.reserve',
@@ -93,17 +107,16 @@ export class Reserver {
       return {
         base: num(old, 'n') ?? 0,
         count,
-        firstInSecond: num(old, 'tb') !== bucket,
+        marksTime: marksTime(num(old, 'n') ?? 0, count),
         at: request.at,
       };
     }
     const old = outcome.old;
     for (let slot = 0; slot < RESERVATION_SLOTS; slot++) {
       if (str(old, `r${slot}`) !== id) continue;
-      // Our own earlier attempt got through and its response was lost. The time marker may be
-      // missing for this second; an extra one is harmless.
+      // Our own earlier attempt got through and its response was lost.
       const base = num(old, `b${slot}`) ?? 0;
-      return { base, count, firstInSecond: true, at: request.at };
+      return { base, count, marksTime: marksTime(base, count), at: request.at };
     }
     return 'fenced';
   }

@@ -36,7 +36,7 @@ export const DEFAULT_TABLE_PREFIX = 'nimbus';
 export const INDEXES = {
   /** messages: segments by exact store time (ms), to find a message by its time-prefixed msgId. */
   byStoreMs: 'by-store-ms',
-  /** messages: sparse per-queue time markers (about one per queue per second) for reset-by-time and time ranges. */
+  /** messages: sparse per-queue time markers (one per 128 offsets of a queue) for reset-by-time and time ranges. */
   byQueueTime: 'by-queue-time',
   /** messages: every queue (its head item), so the retention sweep reaches queues of any topic. */
   queues: 'queues',

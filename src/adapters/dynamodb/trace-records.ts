@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { TraceRecord, TraceSubject } from '../../core/ports/store.ts';
 import type { TraceEvent } from '../../core/trace-event.ts';
@@ -14,6 +15,11 @@ import type { TableNames } from './table-definitions.ts';
  * the DELIVERED (or ACKED) events of one received batch share an item. Each call writes one
  * item per partition it touches (sort key `time#random`, never overwritten), with `v` the
  * JSON list of `[offset, event, expireAt]`, `e` the latest expiry and `ttl`.
+ *
+ * The events of one call repeat nearly everything but the offset (type, time, group,
+ * client, attempt, request id), so that list is stored deflated as `z` when that is
+ * smaller: 32 DELIVERED events take one or two write units instead of five. Items written
+ * before `z` existed keep `v` and read as before.
  */
 const BUCKET_OFFSETS = 64;
 /** Events per item: ~120 bytes each keeps an item near 4 KB at most. */
@@ -76,7 +82,7 @@ export class TraceRecords {
         for (const item of page.items) {
           // TTL deletes lazily (days late): expired events are filtered here.
           if ((num(item, 'e') ?? 0) <= now) continue;
-          const packed = JSON.parse(str(item, 'v') ?? '[]') as PackedEvent[];
+          const packed = JSON.parse(packedJson(item)) as PackedEvent[];
           for (const [at, event, expireAt] of packed) {
             if (at === offset && expireAt > now) out.push({ subject, event, expireAt });
           }
@@ -86,6 +92,18 @@ export class TraceRecords {
     }
     return out;
   }
+}
+
+function packedJson(item: Item): string {
+  const deflated = item['z']?.B;
+  return deflated ? inflateRawSync(deflated).toString('utf8') : (str(item, 'v') ?? '[]');
+}
+
+/** The packed events as `z` (deflated) or `v` (JSON), whichever is smaller. */
+function packedAttribute(packed: PackedEvent[]): Item {
+  const json = JSON.stringify(packed);
+  const deflated = deflateRawSync(json);
+  return deflated.byteLength < Buffer.byteLength(json) ? { z: { B: deflated } } : { v: S(json) };
 }
 
 function traceItem(partition: string, records: readonly TraceRecord[]): WriteRequest {
@@ -101,7 +119,7 @@ function traceItem(partition: string, records: readonly TraceRecord[]): WriteReq
       Item: {
         p: S(partition),
         s: S(`${pad(time)}#${randomUUID()}`),
-        v: S(JSON.stringify(packed)),
+        ...packedAttribute(packed),
         e: N(expireAt),
         ttl: N(ttlSeconds(expireAt)),
       },

@@ -45,7 +45,7 @@ function batch(consumer: string, topic: string, from: number, count: number, vis
     queueId: 0,
     queueOffset: from + i,
     // The reference this adapter chooses for a claim's lease item (crashed claims are written raw).
-    batchId: claimBatchId(from),
+    batchId: claimBatchId(from, count),
     msgId: randomBytes(16).toString('hex').toUpperCase(),
     attempt: 1,
     visibleAt,
@@ -134,5 +134,44 @@ describe('DynamoDB claims without a transaction', () => {
     expect(handedOut.sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
     const held = await store.dueLeases(consumer, Number.MAX_SAFE_INTEGER, 100);
     expect(held.map((lease) => lease.queueOffset).sort((a, b) => a - b)).toEqual(handedOut);
+  });
+
+  it('lets another process ack a whole batch with one delete: the batch size travels in the reference', async () => {
+    const { lane: consumer, topic } = lane();
+    await store.initCursors(consumer, topic, new Map([[0, 0]]));
+    const claimed = await store.claim(claimOf(batch(consumer, topic, 0, 3), 0, 3));
+    if (!claimed) throw new Error('the claim from the current cursor failed');
+    expect(claimed.map((held) => held.batchId)).toEqual(['c0.3', 'c0.3', 'c0.3']);
+    // `other` never saw the item: without the size in the reference it would remove the
+    // entries (one update) and then delete the emptied item (a second write).
+    other.capacity.reset();
+    expect(await other.deleteLeases(claimed.map((held) => ({ key: held, token: held.token })))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    const { byOperation } = other.capacity.snapshot();
+    expect(Object.keys(byOperation)).toEqual(['deleteLeases']);
+    // One DeleteItem of a small item (1) and its due-leases index entry (1).
+    expect(byOperation['deleteLeases']?.wcu).toBe(2);
+    expect(await store.dueLeases(consumer, Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+  });
+
+  it('keeps a batch whose reference names more leases than are acked, and settles handles without a size', async () => {
+    const { lane: consumer, topic } = lane();
+    await store.initCursors(consumer, topic, new Map([[0, 0]]));
+    const claimed = await store.claim(claimOf(batch(consumer, topic, 0, 3), 0, 3));
+    if (!claimed) throw new Error('the claim from the current cursor failed');
+    const [first, second, third] = claimed as [Lease, Lease, Lease];
+    expect(await other.deleteLeases([first, second].map((held) => ({ key: held, token: held.token })))).toEqual([
+      true,
+      true,
+    ]);
+    expect((await store.dueLeases(consumer, Number.MAX_SAFE_INTEGER, 10)).map((held) => held.queueOffset)).toEqual([2]);
+    // A handle issued before batch sizes were in the reference names the item as `c<from>`.
+    const legacy = { ...third, batchId: 'c0' };
+    expect(await other.getLease(legacy)).toEqual({ ...third });
+    expect(await other.deleteLeases([{ key: legacy, token: third.token }])).toEqual([true]);
+    expect(await store.dueLeases(consumer, Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
   });
 });

@@ -45,7 +45,6 @@ describe('request builders', () => {
   it('reserve offsets with one atomic ADD that returns the old counter', () => {
     const input = reserveOffsets(tables, 'orders#2', {
       count: 32,
-      bucket: 1_800_000_000,
       id: 'r1',
       at: 5,
       incarnation: 0,

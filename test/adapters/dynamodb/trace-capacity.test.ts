@@ -21,7 +21,8 @@ afterAll(async () => {
  * What the lifecycle trace adds to a message's send, receive and ack on DynamoDB, in write
  * units per message (ReturnConsumedCapacity on DynamoDB Local): sends write no trace at all
  * (the stored message is its own SENT record), each received batch's DELIVERED events share
- * one item per 64 offsets of a queue, as do the ACKED events of one ack call.
+ * one item per 64 offsets of a queue, as do the ACKED events of one ack call, and those
+ * items are stored deflated, so each is one write unit.
  */
 async function traceWcuPerMessage(messages: number, batch: number): Promise<number> {
   const broker = createBroker({
@@ -62,10 +63,11 @@ async function traceWcuPerMessage(messages: number, batch: number): Promise<numb
   return (trace?.wcu ?? 0) / messages;
 }
 
-it('adds at most 0.5 WCU per message end to end when consumers receive and ack in batches of 16', async () => {
+it('adds 2 WCU per batch of 16 end to end (one DELIVERED and one ACKED item, 1 write unit each)', async () => {
   const perMessage = await traceWcuPerMessage(256, 16);
   console.log(`trace cost, batches of 16: ${perMessage.toFixed(3)} WCU per message`);
-  expect(perMessage).toBeLessThanOrEqual(0.5);
+  // The issue's goal was at most 0.5; undeflated JSON items cost 0.313.
+  expect(perMessage).toBeLessThanOrEqual(2 / 16);
 }, 120_000);
 
 it('adds about 2 WCU per message when every message is received and acked alone', async () => {
