@@ -70,10 +70,12 @@ export class WalSyncer {
       const batch = this.inFlight;
       this.inFlight = [];
       this.settle(batch);
-      // Writes held back during this sync commit now, so they join the next one.
+      // Writes held back during this sync commit now, so they join the next one. Their first
+      // commit may already have started that sync: one runs at a time, or a sync started
+      // before a later commit would confirm it (and drop the waiters of the one it replaced).
       if (!this.closed) this.onSynced?.();
       if (this.closed) this.closeDescriptor();
-      else if (this.waiting.length > 0) this.start();
+      else if (this.waiting.length > 0 && !this.running) this.start();
     });
   }
 
