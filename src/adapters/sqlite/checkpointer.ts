@@ -83,6 +83,8 @@ export class Checkpointer {
   private written = 0;
   private running = false;
   private stopping = false;
+  /** The worker died: checkpoints went back to the main connection (SQLite's own autocheckpoint). */
+  failed = false;
   /** The last error a checkpoint reported; checkpoints go on regardless. */
   lastError: string | undefined;
 
@@ -114,13 +116,20 @@ export class Checkpointer {
         // Busy with another checkpoint: the next round copies these frames.
       }
     });
+    // A worker that cannot run (its connection failed to open, say) must not take the broker
+    // down, nor leave the WAL to grow for good: the main connection checkpoints by itself again.
+    this.worker.on('error', (error) => {
+      this.lastError = String(error);
+      this.failed = true;
+      db.exec('PRAGMA wal_autocheckpoint = 1000');
+    });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
   }
 
   /** Counts a commit carrying `bodyBytes` of message bodies; asks for a checkpoint once enough WAL was written. */
   afterCommit(bodyBytes: number): void {
     this.written += ESTIMATED_BYTES_PER_COMMIT + bodyBytes;
-    if (this.running || this.written < this.everyBytes) return;
+    if (this.failed || this.running || this.written < this.everyBytes) return;
     this.written = 0;
     this.running = true;
     this.worker.postMessage('checkpoint');

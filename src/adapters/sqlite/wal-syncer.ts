@@ -1,4 +1,5 @@
-import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * Makes committed WAL frames durable with fdatasync on the libuv thread pool, so the event
@@ -90,7 +91,25 @@ export class WalSyncer {
   }
 
   private descriptor(): number {
-    this.fd ??= openSync(this.walPath, 'r+');
+    if (this.fd === undefined) {
+      this.fd = openSync(this.walPath, 'r+');
+      syncDirectoryOf(this.walPath);
+    }
     return this.fd;
+  }
+}
+
+/**
+ * SQLite creates the WAL when the store opens (and deletes it on a clean close); our
+ * fdatasync of the file does not make its directory entry durable, and until SQLite's first
+ * checkpoint syncs the directory a power loss could drop the whole WAL on file systems that
+ * do not order metadata after data. Synced once, before the first confirm.
+ */
+function syncDirectoryOf(path: string): void {
+  const fd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
