@@ -3,14 +3,14 @@ import { NimbusError } from './errors.ts';
 import { laneOf } from './lane.ts';
 import { laneCursors } from './lane-cursors.ts';
 import { LIMITS } from './limits.ts';
-import type { Group, ReceivedMessage, StoredMessage } from './model.ts';
+import type { Group, ReceivedMessage } from './model.ts';
 import { receiveOrderedQueue } from './ordered-receive.ts';
 import type { Clock, IdGenerator } from './ports/clock.ts';
-import type { QueueRead } from './ports/message-log.ts';
 import type { Notifier } from './ports/notifier.ts';
-import type { BrokerStore, Lease, NewLease } from './ports/store.ts';
+import type { BrokerStore } from './ports/store.ts';
+import { ClaimsInFlight, claimFromQueue, type QueueClaimContext } from './queue-claim.ts';
 import { type Prefetch, QueueHints, readsAhead, type TopicView } from './queue-hints.ts';
-import { fits, hand, type Pass, toReceived } from './receive-pass.ts';
+import type { Pass } from './receive-pass.ts';
 import { redeliver } from './redelivery.ts';
 import { parseTagExpression, type TagFilter } from './tag-expression.ts';
 import { deliveryEvents } from './trace-emissions.ts';
@@ -33,9 +33,6 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
 }
 
-/** How often one receive retries a queue after other receivers claimed its next range first. */
-const MAX_CLAIM_CONFLICTS = 8;
-
 /** Upper bound on a long-poll sleep between store checks when no signal arrives. */
 const POLL_INTERVAL_MS = 1_000;
 /**
@@ -44,8 +41,6 @@ const POLL_INTERVAL_MS = 1_000;
  * checks about 11 times instead of 40, and a message still arrives within 2 s.
  */
 const MAX_POLL_INTERVAL_MS = 2_000;
-/** Messages read at once from a queue when a tag filter may skip most of them. */
-const FILTERED_READ_PAGE = 64;
 /**
  * Most queue offsets and due leases one pass of a receive examines (filtered-out and
  * dead-lettered ones included), so a receive answers quickly; a long-poll goes on at once.
@@ -68,6 +63,7 @@ export class Consumer {
    */
   private readonly queueTurn = new Map<string, number>();
   private readonly hints = new QueueHints();
+  private readonly claims = new ClaimsInFlight();
 
   private readonly store: BrokerStore;
   private readonly catalog: Catalog;
@@ -209,8 +205,15 @@ export class Consumer {
     const { topic, cursors, start } = view;
     let { heads, fresh } = view;
     const prefetched = new Map<number, Prefetch>();
-    for (let i = 0; i < topic.queueCount && pass.messages.length < max && pass.budget > 0 && !pass.full; i++) {
+    const context = this.claimContext(lane, topic.name, filter, max, invisibleMs);
+    // Queues another receive of this lane is claiming from: served last, from where it leaves the cursor.
+    const busy: number[] = [];
+    for (let i = 0; i < topic.queueCount && wantsMore(pass, max); i++) {
       const queueId = (start + i) % topic.queueCount;
+      if (this.claims.claimOf(lane, topic.name, queueId)) {
+        busy.push(queueId);
+        continue;
+      }
       const cursor = cursors.get(queueId) ?? 0;
       if (cursor >= (heads[queueId] ?? 0)) {
         // Remembered heads only prove a queue ready, never empty: read them before skipping one.
@@ -221,23 +224,56 @@ export class Consumer {
       }
       if (fresh && !prefetched.has(queueId))
         this.prefetch(view, heads, i, filter, max - pass.messages.length, pass, prefetched);
-      const before = pass.messages.length;
-      const left = await this.receiveFromQueue(
-        lane,
-        topic.name,
-        queueId,
-        cursor,
-        filter,
-        max,
-        invisibleMs,
-        pass,
-        prefetched.get(queueId),
-      );
-      this.hints.moved(lane, topic.name, queueId, left);
-      // The next receive starts after the last queue that served one: turns go round the
-      // queues that have messages, whatever the empty ones in between.
-      if (pass.messages.length > before) setTurn(this.queueTurn, turnKey(lane, topic.name), queueId + 1);
+      await this.claimQueue(context, queueId, cursor, pass, prefetched.get(queueId));
     }
+    for (const queueId of busy) {
+      if (!wantsMore(pass, max)) return;
+      let cursor = cursors.get(queueId) ?? 0;
+      for (let claim = this.claims.claimOf(lane, topic.name, queueId); claim; ) {
+        cursor = Math.max(cursor, await claim);
+        claim = this.claims.claimOf(lane, topic.name, queueId);
+      }
+      if (fresh && cursor >= (heads[queueId] ?? 0)) continue;
+      await this.claimQueue(context, queueId, cursor, pass);
+    }
+  }
+
+  private claimContext(
+    lane: string,
+    topic: string,
+    filter: TagFilter,
+    max: number,
+    invisibleMs: number,
+  ): QueueClaimContext {
+    return {
+      store: this.store,
+      now: () => this.clock.now(),
+      newToken: () => this.ids.token(),
+      lane,
+      topic,
+      filter,
+      max,
+      invisibleMs,
+      drained: (queueId, cursor) => this.hints.drained(topic, queueId, cursor),
+    };
+  }
+
+  /** One queue's claim, marked busy for the lane's other receives in this process while it runs. */
+  private async claimQueue(
+    context: QueueClaimContext,
+    queueId: number,
+    cursor: number,
+    pass: Pass,
+    prefetched?: Prefetch,
+  ): Promise<void> {
+    const { lane, topic } = context;
+    const before = pass.messages.length;
+    const claim = claimFromQueue(context, queueId, cursor, pass, prefetched);
+    const left = await this.claims.track(lane, topic, queueId, claim);
+    this.hints.moved(lane, topic, queueId, left);
+    // The next receive starts after the last queue that served one: turns go round the
+    // queues that have messages, whatever the empty ones in between.
+    if (pass.messages.length > before) setTurn(this.queueTurn, turnKey(lane, topic), queueId + 1);
   }
 
   /**
@@ -286,101 +322,11 @@ export class Consumer {
       into.set(queueId, { from, limit, read });
     }
   }
+}
 
-  /**
-   * Claims matching messages of one queue from the lane's cursor. The cursor moves past
-   * filtered-out messages too, but stops right after the last message handed out, so the
-   * rest stays for the next receive.
-   */
-  private async receiveFromQueue(
-    lane: string,
-    topic: string,
-    queueId: number,
-    cursor: number,
-    filter: TagFilter,
-    max: number,
-    invisibleMs: number,
-    pass: Pass,
-    prefetched?: Prefetch,
-  ): Promise<number> {
-    let from = cursor;
-    let conflicts = 0;
-    let early = prefetched?.from === cursor ? prefetched : undefined;
-    while (pass.messages.length < max && pass.budget > 0 && !pass.full) {
-      const wanted = max - pass.messages.length;
-      // Without a filter every message is taken: read exactly what is wanted (bodies can be 4 MiB).
-      let limit = filter.expression === '*' ? wanted : Math.min(Math.max(wanted, FILTERED_READ_PAGE), pass.budget);
-      const now = this.clock.now();
-      let read: QueueRead;
-      if (early) {
-        ({ limit } = early);
-        read = await early.read;
-        early = undefined;
-      } else {
-        read = await this.store.readQueue(topic, queueId, from, limit, now);
-      }
-      if (read.nextOffset === from) {
-        if (read.messages.length === 0) this.hints.drained(topic, queueId, from);
-        return from;
-      }
-      const leases: NewLease[] = [];
-      const delivered: StoredMessage[] = [];
-      let toOffset = read.nextOffset;
-      let deliveredBytes = 0;
-      let bodiesFull = false;
-      for (const message of read.messages) {
-        if (delivered.length === wanted) {
-          toOffset = message.queueOffset;
-          break;
-        }
-        if (!filter.matches(message.tag)) continue;
-        if (!fits(pass, delivered.length, deliveredBytes, message.body)) {
-          // The cursor stops before it: the next receive starts with this message.
-          toOffset = message.queueOffset;
-          bodiesFull = true;
-          break;
-        }
-        deliveredBytes += message.body.length;
-        delivered.push(message);
-        leases.push({
-          consumer: lane,
-          topic,
-          queueId,
-          queueOffset: message.queueOffset,
-          msgId: message.msgId,
-          attempt: 1,
-          visibleAt: now + invisibleMs,
-          token: this.ids.token(),
-        });
-      }
-      if (toOffset === from) {
-        pass.full = bodiesFull;
-        return from;
-      }
-      const claimed = await this.store.claim({ consumer: lane, topic, queueId, fromOffset: from, toOffset, leases });
-      if (!claimed) {
-        // Another receiver of the lane claimed this range first: it hands those out. Go on from
-        // where it left the cursor, so concurrent receivers on one busy queue don't come back
-        // empty while messages are waiting.
-        if (++conflicts > MAX_CLAIM_CONFLICTS) return from;
-        const moved = (await this.store.getCursors(lane, topic)).get(queueId);
-        if (moved === undefined || moved <= from) return from;
-        from = moved;
-        continue;
-      }
-      pass.progressed = true;
-      pass.full = bodiesFull;
-      pass.budget -= toOffset - from;
-      // The store answers the leases in the order given, with the reference it chose for them.
-      delivered.forEach((message, j) => {
-        hand(pass, toReceived(message, claimed[j] as Lease));
-      });
-      from = toOffset;
-      // Fewer than asked for: the read reached the queue's end.
-      if (read.messages.length < limit || pass.full) return from;
-    }
-    return from;
-  }
+/** Whether a pass may still hand out messages. */
+function wantsMore(pass: Pass, max: number): boolean {
+  return pass.messages.length < max && pass.budget > 0 && !pass.full;
 }
 
 export function checkedInt(
