@@ -35,7 +35,7 @@ const items = {
     data,
     storeTimestamp: 1_700_000_000_000,
     expireAt: 1_700_300_000_000,
-    timeMarker: true,
+    timeMarker: 1_700_000_000_005,
     reservedAt: 1_699_999_999_990,
   }),
   // appender.ts writeDraft when every entry turned out a duplicate: no live message, no store time.

@@ -168,7 +168,7 @@ export class Appender {
     try {
       for (const [d, draft] of drafts.entries()) {
         trying = draft.entries.length;
-        const marker = reservation.marksTime && d === 0;
+        const marker = reservation.marksTime && d === 0 ? reservation.markAt : undefined;
         const outcome = await this.writeDraft(
           draft,
           offset,
@@ -244,7 +244,7 @@ export class Appender {
   private async writeDraft(
     draft: SegmentDraft,
     firstOffset: number,
-    stamp: { marker: boolean; reservedAt: number },
+    stamp: { marker: number | undefined; reservedAt: number },
     results: (AppendResult | undefined)[],
     state: WriterState,
     startedAt: Start,

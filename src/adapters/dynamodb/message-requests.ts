@@ -110,8 +110,11 @@ export interface SegmentAttributes {
   /** Absent on void-only segments (they hold no message, so no time index entry). */
   storeTimestamp?: number;
   expireAt: number;
-  /** Set on the first segment of a range that holds a multiple of 128 offsets: the sparse time index entry. */
-  timeMarker?: boolean;
+  /**
+   * Set on the first segment of a range that holds a multiple of 128 offsets: the sparse time
+   * index entry, at a time no message below it was stored after (Reservation.markAt).
+   */
+  timeMarker?: number;
   /** When its range was reserved (the writer's `rt`): bounds the age of any hole below it. */
   reservedAt?: number;
 }
@@ -128,7 +131,7 @@ export function segmentItem(segment: SegmentAttributes): Item {
   if (segment.reservedAt !== undefined) item['rt'] = N(segment.reservedAt);
   if (segment.storeTimestamp !== undefined) {
     item['st'] = N(segment.storeTimestamp);
-    if (segment.timeMarker) item['ts'] = N(segment.storeTimestamp);
+    if (segment.timeMarker !== undefined) item['ts'] = N(Math.max(segment.storeTimestamp, segment.timeMarker));
   }
   return item;
 }

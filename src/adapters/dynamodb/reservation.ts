@@ -15,6 +15,14 @@ export interface Reservation {
   incarnation: number;
   /** The range holds a multiple of TIME_MARKER_OFFSETS: its first segment marks the time index. */
   marksTime: boolean;
+  /**
+   * The writer's clock once the reservation came back: every offset below the range was
+   * reserved before it, by a writer that took its store time before reserving, so no message
+   * below was stored later than this (up to clock skew between writers). The time marker
+   * carries this, not its own store time, which a slow writer may have taken long before
+   * others reserved (and stored newer messages) below it.
+   */
+  markAt: number;
   /** The writer's clock when it reserved (recorded on the head and on the range's segments). */
   at: number;
 }
@@ -108,6 +116,7 @@ export class Reserver {
         base: num(old, 'n') ?? 0,
         count,
         marksTime: marksTime(num(old, 'n') ?? 0, count),
+        markAt: this.now(),
         at: request.at,
       };
     }
@@ -116,7 +125,7 @@ export class Reserver {
       if (str(old, `r${slot}`) !== id) continue;
       // Our own earlier attempt got through and its response was lost.
       const base = num(old, `b${slot}`) ?? 0;
-      return { base, count, marksTime: marksTime(base, count), at: request.at };
+      return { base, count, marksTime: marksTime(base, count), markAt: this.now(), at: request.at };
     }
     return 'fenced';
   }

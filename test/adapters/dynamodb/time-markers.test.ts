@@ -87,4 +87,20 @@ describe('time lookups on DynamoDB Local', () => {
     expect(await store.offsetForTime(topic, 0, at)).toBe(0);
     expect(await store.offsetForTime(topic, 0, at + 1)).toBe(320);
   });
+
+  it('never answers above a message stored at or after the time when a writer reserved after newer messages', async () => {
+    const topic = `t${randomBytes(3).toString('hex')}`;
+    // One second of store time: per-second markers placed a marker at offset 0 only.
+    const base = Math.floor(Date.now() / 1000) * 1000 - 30_000;
+    await store.append(Array.from({ length: 127 }, () => message(topic, base)));
+    // Offset 127, stored at base + 500.
+    await store.append([message(topic, base + 500)]);
+    // Offset 128, a marker: a writer that took its store time (base + 100) before offset 127's
+    // writer and reserved after it (a slow claim-check upload, a paused container).
+    await store.append([message(topic, base + 100)]);
+    await store.append([message(topic, base + 600)]);
+    // A reset to base + 300 that answered 129 would skip offset 127 for good.
+    expect(await store.offsetForTime(topic, 0, base + 300)).toBe(127);
+    expect(await store.offsetForTime(topic, 0, base + 550)).toBe(129);
+  });
 });
