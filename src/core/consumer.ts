@@ -233,7 +233,12 @@ export class Consumer {
         cursor = Math.max(cursor, await claim);
         claim = this.claims.claimOf(lane, topic.name, queueId);
       }
-      if (fresh && cursor >= (heads[queueId] ?? 0)) continue;
+      if (cursor >= (heads[queueId] ?? 0)) {
+        // Heads read before the wait only prove a queue ready: messages sent while the other
+        // claim ran are past them, and their wake-up went out before this receive sleeps.
+        heads = this.hints.rememberHeads(topic.name, await this.store.queueHeads(topic.name, topic.queueCount));
+        if (cursor >= (heads[queueId] ?? 0)) continue;
+      }
       await this.claimQueue(context, queueId, cursor, pass);
     }
   }

@@ -15,7 +15,9 @@ afterEach(async () => {
 });
 
 /** A broker on a real SQLite store that counts the claims the store refused (another receiver was first). */
-async function countingBroker(queueCount: number): Promise<{ broker: Broker; refusedClaims: () => number }> {
+async function countingBroker(
+  queueCount: number,
+): Promise<{ broker: Broker; store: SqliteStore; refusedClaims: () => number }> {
   const store = openSqliteStore({ path: ':memory:' });
   open.push(store);
   let refused = 0;
@@ -34,7 +36,7 @@ async function countingBroker(queueCount: number): Promise<{ broker: Broker; ref
   });
   await broker.catalog.putTopic('orders', { queueCount });
   await broker.catalog.putGroup('billing', { subscriptions: [{ topic: 'orders', tagExpression: '*' }] });
-  return { broker, refusedClaims: () => refused };
+  return { broker, store, refusedClaims: () => refused };
 }
 
 async function sendBatches(broker: Broker, batches: number, size: number): Promise<void> {
@@ -73,5 +75,33 @@ describe('concurrent receives of one lane in one process', () => {
     const bodies = [first, second, third].map((messages) => new TextDecoder().decode(messages?.[0]?.body));
     expect(bodies.sort()).toEqual(['m0-0', 'm0-1', 'm0-2']);
     expect(refusedClaims()).toBe(0);
+  });
+});
+
+describe('a receive that waited for another claim of its lane', () => {
+  it('takes a message sent while it waited, instead of sleeping out its poll interval', async () => {
+    const { broker, store } = await countingBroker(1);
+    await sendBatches(broker, 1, 1);
+    const readQueue = store.readQueue.bind(store);
+    let sentDuringClaim = false;
+    store.readQueue = async (...args: Parameters<SqliteStore['readQueue']>) => {
+      if (!sentDuringClaim) {
+        sentDuringClaim = true;
+        // The other receive has read the queue heads by now and waits for this claim.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await broker.producer.send('orders', [{ body: encoder.encode('late') }]);
+      }
+      return readQueue(...args);
+    };
+    const started = Date.now();
+    const [first, second] = await Promise.all([
+      broker.consumer.receive('billing', { maxMessages: 1, waitMs: 5_000 }),
+      broker.consumer.receive('billing', { maxMessages: 1, waitMs: 5_000 }),
+    ]);
+    const elapsed = Date.now() - started;
+    const bodies = [...(first ?? []), ...(second ?? [])].map((m) => new TextDecoder().decode(m.body));
+    expect(bodies.sort()).toEqual(['late', 'm0-0']);
+    // The second message was ready when the waiting receive looked: no poll interval (1 s) slept.
+    expect(elapsed).toBeLessThan(500);
   });
 });
