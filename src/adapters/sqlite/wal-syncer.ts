@@ -61,10 +61,12 @@ export class WalSyncer {
   }
 
   private start(): void {
+    // Opened first: if that throws, nothing is marked running and every waiter still waits.
+    const fd = this.descriptor();
     this.inFlight = this.waiting;
     this.waiting = [];
     this.running = true;
-    fdatasync(this.descriptor(), (error) => {
+    fdatasync(fd, (error) => {
       this.running = false;
       // A failed sync leaves the data's fate unknown: crash loudly rather than confirm it.
       if (error && !this.closed) throw error;
@@ -92,8 +94,15 @@ export class WalSyncer {
 
   private descriptor(): number {
     if (this.fd === undefined) {
-      this.fd = openSync(this.walPath, 'r+');
-      syncDirectoryOf(this.walPath);
+      const fd = openSync(this.walPath, 'r+');
+      try {
+        syncDirectoryOf(this.walPath);
+      } catch (error) {
+        closeSync(fd);
+        throw error;
+      }
+      // Kept only once the directory is synced: a failure above is retried by the next sync.
+      this.fd = fd;
     }
     return this.fd;
   }
