@@ -203,8 +203,10 @@ export class SqliteStore implements BrokerStore {
     return Array.from({ length: queueCount }, (_, queueId) => reads.queueHead(this.sql, topic, queueId));
   }
 
+  /** Like readQueue, lookups leave out appends still waiting for their fsync (they may yet be lost). */
   async findMessage(msgId: string, now: number): Promise<StoredMessage | undefined> {
-    return query.findMessage(this.querySql, msgId, now);
+    const message = query.findMessage(this.querySql, msgId, now);
+    return message && this.unsynced.confirmed(message) ? message : undefined;
   }
 
   async findByKey(
@@ -214,7 +216,9 @@ export class SqliteStore implements BrokerStore {
     now: number,
     after?: KeyPosition,
   ): Promise<StoredMessage[]> {
-    return limit > 0 ? query.findByKey(this.querySql, topic, key, limit, now, after) : [];
+    return limit > 0
+      ? this.unsynced.confirmedPrefix(query.findByKey(this.querySql, topic, key, limit, now, after))
+      : [];
   }
 
   async offsetForTime(topic: string, queueId: number, timestamp: number): Promise<number> {

@@ -1,3 +1,4 @@
+import type { StoredMessage } from '../../core/model.ts';
 import type { AppendResult } from '../../core/ports/store.ts';
 
 /**
@@ -44,6 +45,21 @@ export class UnsyncedAppends {
     let lowest = Number.POSITIVE_INFINITY;
     for (const offset of pending.values()) lowest = Math.min(lowest, offset);
     return lowest;
+  }
+
+  /** Whether a stored message is confirmed (not an append still waiting for its sync). */
+  confirmed(message: StoredMessage): boolean {
+    const limit = this.limit(message.topic, message.queueId);
+    return limit === undefined || message.queueOffset < limit;
+  }
+
+  /**
+   * The leading confirmed messages of a page: it ends before the first unconfirmed one, so
+   * the next page (after the last one returned) still finds that one once its sync is done.
+   */
+  confirmedPrefix(page: StoredMessage[]): StoredMessage[] {
+    const first = page.findIndex((message) => !this.confirmed(message));
+    return first === -1 ? page : page.slice(0, first);
   }
 }
 

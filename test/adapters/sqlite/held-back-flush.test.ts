@@ -99,4 +99,23 @@ describe('writes held back during a WAL sync', () => {
     expect(early).toEqual([]);
     syncer.close();
   });
+
+  it('lookups by msgId and by key leave out an append whose WAL sync is still running, and find it once confirmed', async () => {
+    const store = openSqliteStore({ path: join(dir, 'lookups.db') });
+    try {
+      const message = { ...msg('lookups', 0), keys: ['order-1'] };
+      const syncsBefore = syncLog.started;
+      const appended = store.append([message]);
+      // Committed on the next turn, then its sync starts and takes at least 30 ms.
+      while (syncLog.started === syncsBefore) await new Promise((resolve) => setImmediate(resolve));
+      expect(await within(appended, 0)).toBe('timed out');
+      expect(await store.findMessage(message.msgId, NOW)).toBeUndefined();
+      expect(await store.findByKey('lookups', 'order-1', 10, NOW)).toEqual([]);
+      await appended;
+      expect((await store.findMessage(message.msgId, NOW))?.msgId).toBe(message.msgId);
+      expect((await store.findByKey('lookups', 'order-1', 10, NOW)).map((m) => m.msgId)).toEqual([message.msgId]);
+    } finally {
+      await store.close();
+    }
+  });
 });
