@@ -192,6 +192,25 @@ export function leaseConformance(ctx: ContextRef): void {
     expect(await store.deleteLeases([])).toEqual([]);
   });
 
+  it('settles a message named twice in one call, by a stale handle first and its live one after', async () => {
+    const { store, clock } = ctx();
+    const lane = ctx().name('lane');
+    const topic = ctx().name('twice');
+    const held = lease(ctx(), lane, topic, 0, 0);
+    const other = lease(ctx(), lane, topic, 0, 1);
+    await holdLeases(store, lane, topic, 0, [held, other]);
+    // A change of invisible duration gives the message a new token; the old handle goes stale.
+    const update = { visibleAt: clock.now() + 60_000, token: 'token-live' };
+    expect(await store.updateLease(held, held.token, update)).toBe(true);
+    const results = await store.deleteLeases([
+      { key: held, token: held.token },
+      { key: held, token: update.token },
+      { key: held, token: update.token },
+    ]);
+    expect(results).toEqual([false, true, false]);
+    expect(await allLeases(store, lane)).toEqual([other]);
+  });
+
   it('lists every lease of one queue with its message group, whatever its visible time', async () => {
     const { store, clock } = ctx();
     const lane = ctx().name('lane');

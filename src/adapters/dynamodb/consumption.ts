@@ -197,20 +197,28 @@ export class Consumption {
     const results: boolean[] = new Array(items.length).fill(false);
     const groups = new Map<
       string,
-      { id: string; key: Item; batchId: string; members: { index: number; offset: number; token: string }[] }
+      { id: string; key: Item; batchId: string; members: LeaseMember[]; alternates: LeaseMember[] }
     >();
     items.forEach(({ key, token }, index) => {
       const itemKey = leaseItemKey(key);
       const id = itemId(itemKey);
-      const group = groups.get(id) ?? { id, key: itemKey, batchId: key.batchId, members: [] };
-      // The same handle twice in one call: only the first can succeed.
-      if (!group.members.some((member) => member.offset === key.queueOffset)) {
-        group.members.push({ index, offset: key.queueOffset, token });
+      const group = groups.get(id) ?? { id, key: itemKey, batchId: key.batchId, members: [], alternates: [] };
+      // One update names an entry once. A message named again with another token (a stale
+      // handle beside its live one) is tried if the first token turns out not to be current;
+      // the same handle twice: only the first can succeed.
+      const first = group.members.find((member) => member.offset === key.queueOffset);
+      if (!first) group.members.push({ index, offset: key.queueOffset, token });
+      else if (
+        first.token !== token &&
+        !group.alternates.some((member) => member.offset === key.queueOffset && member.token === token)
+      ) {
+        group.alternates.push({ index, offset: key.queueOffset, token });
       }
       groups.set(id, group);
     });
     await Promise.all(
-      [...groups.values()].map(async ({ id, key, batchId, members }) => {
+      [...groups.values()].map(async ({ id, key, batchId, members, alternates: others }) => {
+        let alternates = others;
         // The whole batch (by the size its id carries, or by what this process last saw of
         // the item): one conditional delete, which holds only if the item has exactly these.
         const whole = this.entryCounts.get(id) ?? batchSize(batchId);
@@ -244,7 +252,15 @@ export class Consumption {
           }
           if (!outcome.old) return;
           const current = leaseEntries(outcome.old);
-          pending = pending.filter((member) => current.get(member.offset)?.token === member.token);
+          pending = [...pending, ...alternates].filter((member, i, all) => {
+            const live = current.get(member.offset)?.token === member.token;
+            // At most one member per offset: the first whose token is the stored one.
+            return (
+              live && all.findIndex((other) => other.offset === member.offset && other.token === member.token) === i
+            );
+          });
+          // An offset already settled, or tried with its live token, needs no alternate any more.
+          alternates = [];
         }
       }),
     );
@@ -275,6 +291,13 @@ export class Consumption {
       );
     }
   }
+}
+
+/** One handle of an ack call: its place in the call, the entry it names and the token it holds. */
+interface LeaseMember {
+  index: number;
+  offset: number;
+  token: string;
 }
 
 function itemId(key: Item): string {
