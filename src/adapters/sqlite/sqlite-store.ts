@@ -216,9 +216,21 @@ export class SqliteStore implements BrokerStore {
     now: number,
     after?: KeyPosition,
   ): Promise<StoredMessage[]> {
-    return limit > 0
-      ? this.unsynced.confirmedPrefix(query.findByKey(this.querySql, topic, key, limit, now, after))
-      : [];
+    // Appends still waiting for their sync are left out, as from queue reads. Store times need
+    // not follow commit order, so confirmed messages may sort after one: the page reads on past
+    // it, or a short page would end the listing without them. A message left out this way is
+    // in the listings that start after its send was confirmed.
+    const found: StoredMessage[] = [];
+    let position = after;
+    while (found.length < limit) {
+      const wanted = limit - found.length;
+      const page = query.findByKey(this.querySql, topic, key, wanted, now, position);
+      for (const message of page) if (this.unsynced.confirmed(message)) found.push(message);
+      const last = page[page.length - 1];
+      if (page.length < wanted || !last) break;
+      position = { storeTimestamp: last.storeTimestamp, msgId: last.msgId };
+    }
+    return found;
   }
 
   async offsetForTime(topic: string, queueId: number, timestamp: number): Promise<number> {

@@ -52,15 +52,6 @@ export class UnsyncedAppends {
     const limit = this.limit(message.topic, message.queueId);
     return limit === undefined || message.queueOffset < limit;
   }
-
-  /**
-   * The leading confirmed messages of a page: it ends before the first unconfirmed one, so
-   * the next page (after the last one returned) still finds that one once its sync is done.
-   */
-  confirmedPrefix(page: StoredMessage[]): StoredMessage[] {
-    const first = page.findIndex((message) => !this.confirmed(message));
-    return first === -1 ? page : page.slice(0, first);
-  }
 }
 
 function queueKey(topic: string, queueId: number): string {

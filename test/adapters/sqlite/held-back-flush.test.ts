@@ -119,3 +119,27 @@ describe('writes held back during a WAL sync', () => {
     }
   });
 });
+
+describe('lookups by key beside an append still waiting for its sync', () => {
+  it('a confirmed message is found, in a full page, even when an unconfirmed one with an earlier store time sorts before it', async () => {
+    const store = openSqliteStore({ path: join(dir, 'key-order.db') });
+    try {
+      // Two producers: one stamps its message first but reaches the store second.
+      const early = { ...msg('key-order', 0), keys: ['order-7'], storeTimestamp: NOW };
+      const late = { ...msg('key-order', 1), keys: ['order-7'], storeTimestamp: NOW + 5 };
+      await store.append([late]);
+      const syncsBefore = syncLog.started;
+      const appended = store.append([early]);
+      while (syncLog.started === syncsBefore) await new Promise((resolve) => setImmediate(resolve));
+      expect(await within(appended, 0)).toBe('timed out');
+      // `late` was confirmed to its producer before this lookup began.
+      const found = (await store.findByKey('key-order', 'order-7', 10, NOW + 10)).map((m) => m.msgId);
+      expect(found).toEqual([late.msgId]);
+      // A page of one still holds it: the lookup reads on past the unconfirmed one.
+      expect((await store.findByKey('key-order', 'order-7', 1, NOW + 10)).map((m) => m.msgId)).toEqual([late.msgId]);
+      await appended;
+    } finally {
+      await store.close();
+    }
+  });
+});
