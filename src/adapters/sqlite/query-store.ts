@@ -52,6 +52,13 @@ export function findMessage(sql: QueryStatements, msgId: string, now: number): S
   return row ? toStoredMessage(row) : undefined;
 }
 
+/**
+ * Up to `limit` messages with the key, in (store time, msgId) order, leaving out those
+ * `visible` refuses (appends still waiting for their sync). Store times need not follow
+ * commit order, so visible messages may sort after a refused one: the page reads on past it,
+ * or a short page would end the listing without them. A message left out this way is in the
+ * listings that start after its send was confirmed.
+ */
 export function findByKey(
   sql: QueryStatements,
   topic: string,
@@ -59,9 +66,20 @@ export function findByKey(
   limit: number,
   now: number,
   after: KeyPosition = { storeTimestamp: -1, msgId: '' },
+  visible: (message: StoredMessage) => boolean = () => true,
 ): StoredMessage[] {
-  const rows = sql.messagesByKey.all(topic, key, now, after.storeTimestamp, after.msgId, limit) as Row[];
-  return rows.map(toStoredMessage);
+  const found: StoredMessage[] = [];
+  let position = after;
+  while (found.length < limit) {
+    const wanted = limit - found.length;
+    const rows = sql.messagesByKey.all(topic, key, now, position.storeTimestamp, position.msgId, wanted) as Row[];
+    const page = rows.map(toStoredMessage);
+    for (const message of page) if (visible(message)) found.push(message);
+    const last = page[page.length - 1];
+    if (page.length < wanted || !last) break;
+    position = { storeTimestamp: last.storeTimestamp, msgId: last.msgId };
+  }
+  return found;
 }
 
 export function offsetForTime(sql: QueryStatements, topic: string, queueId: number, timestamp: number): number {

@@ -28,13 +28,15 @@ import type {
 } from '../../core/ports/store.ts';
 import type { ProducerGroup } from '../../core/producer-group.ts';
 import { Checkpointer, type CheckpointerOptions } from './checkpointer.ts';
+import * as deadLetters from './dead-letter-reads.ts';
 import { type GroupCommitLimits, GroupCommitWriter } from './group-commit.ts';
+import * as heldReads from './held-reads.ts';
 import * as held from './held-writes.ts';
 import * as leases from './lease-writes.ts';
 import * as reads from './message-reads.ts';
 import * as writes from './message-writes.ts';
 import * as query from './query-store.ts';
-import { BEFORE_EVERY_DEAD_LETTER, parseDoc, type Row, toDeadLetter, toLease } from './row-mapping.ts';
+import { parseDoc, type Row, toLease } from './row-mapping.ts';
 import { applyPragmas, migrate } from './schema.ts';
 import { prepareStatements, type Statements } from './statements.ts';
 import { UnsyncedAppends } from './unsynced-appends.ts';
@@ -216,21 +218,7 @@ export class SqliteStore implements BrokerStore {
     now: number,
     after?: KeyPosition,
   ): Promise<StoredMessage[]> {
-    // Appends still waiting for their sync are left out, as from queue reads. Store times need
-    // not follow commit order, so confirmed messages may sort after one: the page reads on past
-    // it, or a short page would end the listing without them. A message left out this way is
-    // in the listings that start after its send was confirmed.
-    const found: StoredMessage[] = [];
-    let position = after;
-    while (found.length < limit) {
-      const wanted = limit - found.length;
-      const page = query.findByKey(this.querySql, topic, key, wanted, now, position);
-      for (const message of page) if (this.unsynced.confirmed(message)) found.push(message);
-      const last = page[page.length - 1];
-      if (page.length < wanted || !last) break;
-      position = { storeTimestamp: last.storeTimestamp, msgId: last.msgId };
-    }
-    return found;
+    return query.findByKey(this.querySql, topic, key, limit, now, after, (message) => this.unsynced.confirmed(message));
   }
 
   async offsetForTime(topic: string, queueId: number, timestamp: number): Promise<number> {
@@ -307,14 +295,7 @@ export class SqliteStore implements BrokerStore {
   }
 
   async listDeadLetters(group: string, limit: number, filter?: DeadLetterFilter): Promise<DeadLetter[]> {
-    if (limit <= 0) return [];
-    const after = filter?.after ?? BEFORE_EVERY_DEAD_LETTER;
-    const position = [after.deadAt, after.consumer, after.topic, after.queueId, after.queueOffset];
-    const rows =
-      filter?.msgIds === undefined
-        ? this.sql.listDeadLetters.all(group, ...position, limit)
-        : this.sql.listDeadLettersOf.all(group, JSON.stringify(filter.msgIds), ...position, limit);
-    return (rows as Row[]).map(toDeadLetter);
+    return deadLetters.listDeadLetters(this.sql, group, limit, filter);
   }
 
   redrive(entry: DeadLetter, lease: NewLease): Promise<Lease | false> {
@@ -327,8 +308,7 @@ export class SqliteStore implements BrokerStore {
   }
 
   async getHeld(topic: string, msgId: string, now: number): Promise<HeldMessage | undefined> {
-    const row = this.sql.getHeld.get(topic, msgId) as Row | undefined;
-    return row && (row['expire_at'] as number) > now ? held.toHeld(row) : undefined;
+    return heldReads.getHeld(this.sql, topic, msgId, now);
   }
 
   async listHeld(
@@ -338,23 +318,15 @@ export class SqliteStore implements BrokerStore {
     limit: number,
     after?: HeldPosition,
   ): Promise<HeldMessage[]> {
-    if (limit <= 0) return [];
-    const from = after ?? { dueAt: -1, msgId: '' };
-    const rows = this.sql.listHeld.all(topic, kind, from.dueAt, from.msgId, now, limit) as Row[];
-    return rows.map(held.toHeld);
+    return heldReads.listHeld(this.sql, topic, kind, now, limit, after);
   }
 
   async listDueHeld(kind: HoldKind, now: number, limit: number, after?: DuePosition): Promise<HeldMessage[]> {
-    if (limit <= 0) return [];
-    const rows = after
-      ? this.sql.listDueHeldAfter.all(kind, now, now, after.dueAt, after.topic, after.msgId, limit)
-      : this.sql.listDueHeld.all(kind, now, now, limit);
-    return (rows as Row[]).map(held.toHeld);
+    return heldReads.listDueHeld(this.sql, kind, now, limit, after);
   }
 
   async nextHeldDueAt(kind: HoldKind, now: number): Promise<number | undefined> {
-    const next = (this.sql.nextHeldDueAt.get(kind, now) as Row | undefined)?.['next_due_at'];
-    return typeof next === 'number' ? next : undefined;
+    return heldReads.nextHeldDueAt(this.sql, kind, now);
   }
 
   /** Durable like an append, and fenced like one: readers see the message once its commit is synced. */
