@@ -9,16 +9,18 @@ const root = join(import.meta.dirname, '..');
 /**
  * Starts `nimbus start` in its own process on a fresh data dir, as a user would run it,
  * so the server has its own event loop and the load generator does not steal its time.
+ * `sourceRoot` picks the broker's source tree (another checkout, for A/B comparisons).
  */
 export async function startEmbeddedProcess(
   extraArgs: string[] = [],
+  sourceRoot: string = root,
 ): Promise<{ endpoint: string; port: number; pid: number; stop(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'nimbus-bench-'));
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(root, 'src/cli/main.ts'), 'start', '--port', String(port), '--data-dir', dataDir, ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    [join(sourceRoot, 'src/cli/main.ts'), 'start', '--port', String(port), '--data-dir', dataDir, ...extraArgs],
+    { stdio: ['ignore', 'pipe', 'inherit'], cwd: sourceRoot },
   );
   await new Promise<void>((resolve, reject) => {
     let output = '';

@@ -1,9 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '../test/support/processes.ts';
+import { startEmbeddedProcess } from './embedded-process.ts';
 import { BenchClient } from './http-client.ts';
 import { findRedisServer, startRedisProcess } from './redis-process.ts';
 import { redisEndToEndLatency, redisReceiveAndAck } from './redis-scenarios.ts';
@@ -28,34 +25,8 @@ const rounds = Number(values.rounds);
 const scale = Number(values.scale);
 const only = values.only;
 
-async function startBroker(root: string): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'nimbus-ab-'));
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(root, 'src/cli/main.ts'), 'start', '--port', String(port), '--data-dir', dataDir],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('listening on')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 async function runBroker(root: string): Promise<ScenarioResult[]> {
-  const server = await startBroker(root);
+  const server = await startEmbeddedProcess([], root);
   const client = new BenchClient(server.endpoint);
   try {
     await sequentialSends(client, 300);

@@ -1,10 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '../test/support/processes.ts';
+import { startEmbeddedProcess } from './embedded-process.ts';
 import { BenchClient } from './http-client.ts';
 import { findRedisServer, startRedisProcess } from './redis-process.ts';
 import { redisBatchedSends, redisConcurrentSends, redisSequentialSends } from './redis-scenarios.ts';
@@ -42,35 +39,8 @@ interface Measured extends ScenarioResult {
   cpuUsPerMsg?: number;
 }
 
-async function startBuild(root: string): Promise<{ endpoint: string; pid: number; stop(): Promise<void> }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'nimbus-ab-'));
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(root, 'src/cli/main.ts'), 'start', '--port', String(port), '--data-dir', dataDir],
-    { stdio: ['ignore', 'pipe', 'inherit'], cwd: root },
-  );
-  await new Promise<void>((done, fail) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('listening on')) done();
-    });
-    child.once('exit', (code) => fail(new Error(`server exited with ${code}: ${output}`)));
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    pid: child.pid as number,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((done) => child.once('exit', done));
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 async function runBroker(root: string): Promise<Measured[]> {
-  const server = await startBuild(root);
+  const server = await startEmbeddedProcess([], root);
   const client = new BenchClient(server.endpoint);
   const withCpu = async (scenario: () => Promise<ScenarioResult>): Promise<Measured> => {
     const before = cpuSeconds(server.pid);
